@@ -1,0 +1,139 @@
+package io.ncf.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * NeuMF's tensors by name, in a fixed order: {@code mf_user [U,f]}, {@code mf_item [I,f]},
+ * {@code mlp_user [U,e]}, {@code mlp_item [I,e]}, then per dense layer k {@code mlp_w<k> [in,out]} and
+ * {@code mlp_b<k> [out]}, then {@code final_w [f+last,1]} and {@code final_b [1]}. All FLOAT, 'c' order.
+ * The same layout holds gradients and optimizer state, so code can walk any of them by index.
+ */
+public final class ParamSet {
+
+    public static final String MF_USER = "mf_user", MF_ITEM = "mf_item", MLP_USER = "mlp_user", MLP_ITEM = "mlp_item";
+    public static final String FINAL_W = "final_w", FINAL_B = "final_b";
+
+    public static String denseWeight(int k) { return "mlp_w" + k; }
+    public static String denseBias(int k) { return "mlp_b" + k; }
+
+    private final NeuMFConfig config;
+    private final LinkedHashMap<String, INDArray> arrays;
+
+    private ParamSet(NeuMFConfig config, LinkedHashMap<String, INDArray> arrays) {
+        this.config = config;
+        this.arrays = arrays;
+    }
+
+    /** Names and shapes of a config's tensors, in order. */
+    public static LinkedHashMap<String, long[]> shapes(NeuMFConfig c) {
+        LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
+        int e = c.mlpEmbeddingDim();
+        s.put(MF_USER, new long[]{c.numUsers(), c.factors()});
+        s.put(MF_ITEM, new long[]{c.numItems(), c.factors()});
+        s.put(MLP_USER, new long[]{c.numUsers(), e});
+        s.put(MLP_ITEM, new long[]{c.numItems(), e});
+        for (int k = 0; k < c.denseLayerCount(); k++) {
+            s.put(denseWeight(k), new long[]{c.layer(k), c.layer(k + 1)});
+            s.put(denseBias(k), new long[]{c.layer(k + 1)});
+        }
+        s.put(FINAL_W, new long[]{c.finalInputDim(), 1});
+        s.put(FINAL_B, new long[]{1});
+        return s;
+    }
+
+    public static ParamSet zeros(NeuMFConfig c) {
+        LinkedHashMap<String, INDArray> a = new LinkedHashMap<>();
+        shapes(c).forEach((n, shape) -> a.put(n, Nd4j.zeros(DataType.FLOAT, shape)));
+        return new ParamSet(c, a);
+    }
+
+    /**
+     * NVIDIA's initialisation: embeddings N(0, 0.01), dense weights Glorot-uniform, the final layer
+     * LeCun-uniform, biases zero. Deterministic in {@code seed}, independent of ND4J's random state.
+     */
+    public static ParamSet initialize(NeuMFConfig c, long seed) {
+        ParamSet p = zeros(c);
+        Random rng = new Random(seed);
+        for (String n : List.of(MF_USER, MF_ITEM, MLP_USER, MLP_ITEM)) {
+            float[] v = new float[(int) p.get(n).length()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * 0.01);
+            p.get(n).data().setData(v);
+        }
+        for (int k = 0; k < c.denseLayerCount(); k++) {
+            int in = c.layer(k), out = c.layer(k + 1);
+            fillUniform(p.get(denseWeight(k)), Math.sqrt(6.0 / (in + out)), rng);
+        }
+        fillUniform(p.get(FINAL_W), Math.sqrt(3.0 / c.finalInputDim()), rng);
+        return p;
+    }
+
+    private static void fillUniform(INDArray a, double limit, Random rng) {
+        float[] v = new float[(int) a.length()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
+        a.data().setData(v);
+    }
+
+    /** Wraps existing arrays (e.g. loaded from a checkpoint); names and shapes must match the config. */
+    public static ParamSet of(NeuMFConfig c, Map<String, INDArray> given) {
+        LinkedHashMap<String, INDArray> a = new LinkedHashMap<>();
+        for (var e : shapes(c).entrySet()) {
+            INDArray arr = given.get(e.getKey());
+            if (arr == null) throw new IllegalArgumentException("missing parameter '" + e.getKey() + "' for " + c);
+            if (!java.util.Arrays.equals(arr.shape(), e.getValue()))
+                throw new IllegalArgumentException("parameter '" + e.getKey() + "' has shape " + java.util.Arrays.toString(arr.shape())
+                        + " but " + c + " needs " + java.util.Arrays.toString(e.getValue()));
+            a.put(e.getKey(), arr.dataType() == DataType.FLOAT && arr.ordering() == 'c' ? arr : arr.castTo(DataType.FLOAT).dup('c'));
+        }
+        return new ParamSet(c, a);
+    }
+
+    public NeuMFConfig config() { return config; }
+
+    public INDArray get(String name) {
+        INDArray a = arrays.get(name);
+        if (a == null) throw new IllegalArgumentException("no parameter named '" + name + "'");
+        return a;
+    }
+
+    public List<String> names() { return Collections.unmodifiableList(new ArrayList<>(arrays.keySet())); }
+
+    public List<INDArray> arrays() { return Collections.unmodifiableList(new ArrayList<>(arrays.values())); }
+
+    public Map<String, INDArray> asMap() { return Collections.unmodifiableMap(arrays); }
+
+    public ParamSet copy() {
+        LinkedHashMap<String, INDArray> a = new LinkedHashMap<>();
+        arrays.forEach((n, arr) -> a.put(n, arr.dup('c')));
+        return new ParamSet(config, a);
+    }
+
+    public ParamSet zerosLike() { return zeros(config); }
+
+    /** Sets every array to zero (reuses memory). */
+    public void clear() { for (INDArray a : arrays.values()) a.assign(0); }
+
+    /** this += other, element-wise. */
+    public void addi(ParamSet other) { for (String n : arrays.keySet()) arrays.get(n).addi(other.get(n)); }
+
+    public void assign(ParamSet other) { for (String n : arrays.keySet()) arrays.get(n).assign(other.get(n)); }
+
+    public long totalLength() { long t = 0; for (INDArray a : arrays.values()) t += a.length(); return t; }
+
+    /** True if every value of every array is finite (no inf, no NaN). */
+    public boolean allFinite() {
+        for (INDArray a : arrays.values()) {
+            var buf = a.data().asNioFloat();
+            for (int i = 0, n = (int) a.length(); i < n; i++) if (!Float.isFinite(buf.get(i))) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,36 @@
+package io.ncf.model;
+
+/**
+ * One way of computing NeuMF's loss and gradients (the SameDiff graph is the definition; faster engines
+ * must match it). An engine reads the parameters of its {@link ParamSet} in place, so an optimizer that
+ * updates that set changes what the engine computes next.
+ *
+ * <p>Gradients are <em>accumulated</em>: a global batch is processed as several micro-batches, each adding
+ * {@code d(weight * sum_k loss_k)/d(theta)} into {@code grads}; with {@code weight = lossScale / globalBatch}
+ * the sum over micro-batches is the (scaled) mean-loss gradient of the whole batch.
+ */
+public interface TrainingEngine extends Scorer, AutoCloseable {
+
+    NeuMFConfig config();
+
+    /** The parameters this engine computes with (shared, not copied). */
+    ParamSet params();
+
+    /**
+     * Forward and backward pass over samples {@code [from, from + count)} of the given arrays.
+     *
+     * @param labels   1 for a positive, 0 for a negative
+     * @param weight   factor applied to the summed per-sample loss before differentiation (loss scale / global batch)
+     * @param dropout  the mask to use (its sample index is {@code samplePosition + k - from}); {@link DropoutMask#NONE} for none
+     * @param samplePosition position of sample {@code from} in the epoch, so masks do not depend on how a batch is split
+     * @param grads    gradients are added here (same layout as {@link #params()})
+     * @return the sum of the unweighted per-sample sigmoid cross-entropy losses
+     */
+    double accumulateGradients(int[] users, int[] items, float[] labels, int from, int count, float weight,
+                               DropoutMask dropout, long samplePosition, ParamSet grads);
+
+    /** Largest number of samples one call of {@link #accumulateGradients} handles at once (its buffers' size). */
+    int microBatchSize();
+
+    @Override default void close() {}
+}
