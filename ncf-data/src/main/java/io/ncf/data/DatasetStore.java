@@ -54,7 +54,10 @@ public final class DatasetStore {
 
     // ------------------------------------------------------------------ save
 
-    public static void save(NcfDataset ds, Path dir) {
+    public static void save(NcfDataset ds, Path dir) { save(ds, dir, () -> {}); }
+
+    /** {@code beforeMove} runs once every file is written, just before the move into place (a seam for tests). */
+    static void save(NcfDataset ds, Path dir, Runnable beforeMove) {
         Path target = dir.toAbsolutePath().normalize();
         Path parent = target.getParent();
         Path tmp = null;
@@ -96,6 +99,7 @@ public final class DatasetStore {
                 p.store(out, "ncf preprocessed dataset; binary files are little-endian, see DatasetStore");
             }
             fsync(tmp.resolve(PROPERTIES));
+            beforeMove.run();
             moveIntoPlace(tmp, target);
             tmp = null;
         } catch (IOException e) {
