@@ -45,6 +45,7 @@ public final class SameDiffEngine implements TrainingEngine {
     private float[] maskScratch = new float[0];
     private boolean closed;
     private boolean gcAfterChunk = true;
+    private int scoreChunksSinceGc;
 
     public SameDiffEngine(ParamSet params) { this(params, DEFAULT_MICRO_BATCH, DataType.FLOAT); }
 
@@ -162,6 +163,11 @@ public final class SameDiffEngine implements TrainingEngine {
             INDArray z = scoreGraph.sameDiff().output(in.placeholders(params), NeuMFGraph.LOGITS).get(NeuMFGraph.LOGITS);
             contiguous(z).data().asNioFloat().get(0, out, done, n);
             release(z);
+            // Inference leaks far less than training (~0.5 KB per sample to the GC), so collect less often.
+            if (gcAfterChunk && ++scoreChunksSinceGc >= 8) {
+                System.gc();
+                scoreChunksSinceGc = 0;
+            }
         }
     }
 
