@@ -30,8 +30,9 @@ import java.util.stream.IntStream;
 public final class SameDiffEngine implements TrainingEngine {
 
     /**
-     * Measured with SameDiffEngineBench (ml-20m shape, global batch 1M, 2 shared cores): 64k used the least CPU
-     * per sample (26.4 CPU-s per core per 1M vs 27.4 at 32k and 30.7 at 16k) at a peak RSS of 2.3 GB.
+     * Measured with SameDiffEngineBench (ml-20m shape, global batch 1M, 2 cores shared with other jobs): 64k used
+     * the least CPU per sample (26.4 CPU-s per core per 1M vs 27.4 at 32k and 30.7 at 16k) and had the best wall
+     * time, at a peak RSS of 2.2-2.3 GB for the whole step including dense Adam state.
      */
     public static final int DEFAULT_MICRO_BATCH = 65_536;
 
@@ -52,7 +53,9 @@ public final class SameDiffEngine implements TrainingEngine {
     public SameDiffEngine(ParamSet params, int microBatchSize) { this(params, microBatchSize, DataType.FLOAT); }
 
     /**
-     * @param params         the parameters, read in place on every call (FLOAT, 'c' order, as {@link ParamSet} makes them)
+     * @param params         the parameters, read in place on every call (FLOAT, 'c' order, each array owning its whole
+     *                       buffer, as {@link ParamSet#zeros} and {@link ParamSet#initialize} make them; the same holds
+     *                       for the embedding tables of the gradient sets passed in, which are read as raw buffers)
      * @param microBatchSize samples per graph execution; bounds activation memory
      * @param compute        FLOAT, or HALF for mixed precision (FLOAT master weights, FLOAT loss); HALF is slow on CPU
      */
@@ -92,6 +95,8 @@ public final class SameDiffEngine implements TrainingEngine {
             throw new IllegalArgumentException("labels has " + labels.length + " entries, need " + (from + count));
         if (!grads.config().equals(config))
             throw new IllegalArgumentException("gradient set is for " + grads.config() + ", engine is for " + config);
+        for (String t : List.of(ParamSet.MF_USER, ParamSet.MF_ITEM, ParamSet.MLP_USER, ParamSet.MLP_ITEM))
+            requireDense(grads.get(t), "gradient table " + t);
         double loss = 0;
         for (int done = 0; done < count; done += microBatch) {
             int n = Math.min(microBatch, count - done);
