@@ -42,6 +42,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final int microBatch;
     private final Workers workers;
     private final boolean ownsWorkers;
+    private final boolean splitGemm;
 
     private final int f, e, layers, lastWidth, maxWidth;
     private final int[] width;               // width[k] = config.layer(k): width of X_k
@@ -71,6 +72,10 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
 
+    /** Names of the timed phases, in the order of {@link #phaseNanos()}. */
+    public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final"};
+    private final long[] phaseNanos = new long[PHASES.length];
+
     // gradient views, cached for the last grads set seen
     private ParamSet gradsSeen;
     private FloatBuffer gMfUser, gMfItem, gMlpUser, gMlpItem, gFinalW, gFinalB;
@@ -79,21 +84,31 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     /** An engine with its own pool of {@code threads} worker threads (daemons). */
     public FusedCpuEngine(ParamSet params, int microBatchSize, int threads) {
-        this(params, microBatchSize, new Workers(threads), true);
+        this(params, microBatchSize, new Workers(threads), true, true);
     }
 
     /** An engine sharing a pool (e.g. with {@link AdamKernels}); the pool is not closed with the engine. */
     public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers) {
-        this(params, microBatchSize, workers, false);
+        this(params, microBatchSize, workers, false, true);
     }
 
-    private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers) {
+    /**
+     * @param splitGemm true: the engine splits every product over its own workers, each running a single-threaded
+     *                  sgemm (OpenBLAS's pool is set to one thread for the duration of each call); false: one
+     *                  sgemm call with OpenBLAS's own threading
+     */
+    public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean splitGemm) {
+        this(params, microBatchSize, workers, false, splitGemm);
+    }
+
+    private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers, boolean splitGemm) {
         if (microBatchSize < 1) throw new IllegalArgumentException("micro-batch size must be positive, got " + microBatchSize);
         this.config = params.config();
         this.params = params;
         this.microBatch = microBatchSize;
         this.workers = workers;
         this.ownsWorkers = ownsWorkers;
+        this.splitGemm = splitGemm;
         this.f = config.factors();
         this.e = config.mlpEmbeddingDim();
         this.layers = config.denseLayerCount();
@@ -158,6 +173,11 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     public Workers workers() { return workers; }
 
+    /** Cumulative nanoseconds per non-gemm phase (see {@link #PHASES}); gemm time is counted separately. */
+    public long[] phaseNanos() { return phaseNanos.clone(); }
+
+    public void resetPhaseNanos() { java.util.Arrays.fill(phaseNanos, 0); }
+
     /** Bytes of off-heap activation buffers this engine holds. */
     public long bufferBytes() {
         long floats = 2L * microBatch * maxWidth;
@@ -176,9 +196,14 @@ public final class FusedCpuEngine implements TrainingEngine {
         if (!grads.config().equals(config)) throw new IllegalArgumentException("gradient set is for " + grads.config() + ", engine for " + config);
         bindGrads(grads);
         double loss = 0;
-        for (int done = 0; done < count; done += microBatch) {
-            int n = Math.min(microBatch, count - done);
-            loss += step(users, items, labels, from + done, n, weight, dropout, samplePosition + done);
+        int blas = blasThreadsBefore();
+        try {
+            for (int done = 0; done < count; done += microBatch) {
+                int n = Math.min(microBatch, count - done);
+                loss += step(users, items, labels, from + done, n, weight, dropout, samplePosition + done);
+            }
+        } finally {
+            restoreBlasThreads(blas);
         }
         return loss;
     }
@@ -216,6 +241,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float keepTop = mask.isNone() ? 1f : mask.keepValue();
         final FloatBuffer xl = act[layers];
         final FloatBuffer dTop = deltaBufA;
+        long t0 = System.nanoTime();
         workers.run(n, (w, a, b) -> {
             float[] accW = accFinalW[w], accB = accBias[w], fw = finalWCopy;
             java.util.Arrays.fill(accW, 0f);
@@ -256,6 +282,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             addInto(gBias[layers - 1], accBias[w], lastWidth);
         }
         gFinalB.put(0, gFinalB.get(0) + (float) sumDz);
+        phaseNanos[2] += System.nanoTime() - t0;
 
         // dense layers, top down; cur holds dZ_k
         FloatBuffer cur = deltaBufA, other = deltaBufB;
@@ -263,14 +290,38 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float keep = keepTop;
         for (int k = layers - 1; k >= 0; k--) {
             int in = width[k], out = width[k + 1];
-            Sgemm.gemm(true, false, in, out, n, 1f, actPtr[k], in, curP, out, 1f, gWeightPtr[k], out);
-            Sgemm.gemm(false, true, n, in, out, 1f, curP, out, weightPtr[k], out, 0f, otherP, in);
-            if (k > 0) reluBackward(other, act[k], in, n, keep, gBias[k - 1]);
+            gemm(true, false, in, out, n, 1f, actPtr[k], in, curP, out, 1f, gWeightPtr[k], out);
+            gemm(false, true, n, in, out, 1f, curP, out, weightPtr[k], out, 0f, otherP, in);
+            if (k > 0) {
+                long t1 = System.nanoTime();
+                reluBackward(other, act[k], in, n, keep, gBias[k - 1]);
+                phaseNanos[3] += System.nanoTime() - t1;
+            }
             FloatBuffer tb = cur; cur = other; other = tb;
             FloatPointer tp = curP; curP = otherP; otherP = tp;
         }
+        long t2 = System.nanoTime();
         scatterEmbeddingGrads(users, items, off, n, cur);
+        phaseNanos[4] += System.nanoTime() - t2;
         return loss;
+    }
+
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        if (splitGemm) Sgemm.gemm(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else Sgemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** Runs a whole call with OpenBLAS single-threaded when this engine splits the products itself. */
+    private int blasThreadsBefore() {
+        if (!splitGemm) return -1;
+        int before = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+        if (before != 1) org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+        return before;
+    }
+
+    private void restoreBlasThreads(int before) {
+        if (before > 1) org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(before);
     }
 
     private static void addInto(FloatBuffer dst, float[] src, int len) {
@@ -336,16 +387,20 @@ public final class FusedCpuEngine implements TrainingEngine {
     private void forward(int[] users, int[] items, int off, int n, DropoutMask mask, long pos) {
         final FloatBuffer x0 = act[0];
         final int e2 = 2 * e;
+        long t0 = System.nanoTime();
         workers.run(n, (w, a, b) -> {
             for (int s = a; s < b; s++) {
                 x0.put(s * e2, mlpUser, users[off + s] * e, e);
                 x0.put(s * e2 + e, mlpItem, items[off + s] * e, e);
             }
         });
+        phaseNanos[0] += System.nanoTime() - t0;
         for (int k = 0; k < layers; k++) {
             int in = width[k], out = width[k + 1];
-            Sgemm.gemm(false, false, n, out, in, 1f, actPtr[k], in, weightPtr[k], out, 0f, actPtr[k + 1], out);
+            gemm(false, false, n, out, in, 1f, actPtr[k], in, weightPtr[k], out, 0f, actPtr[k + 1], out);
+            long t1 = System.nanoTime();
             biasReluDropout(k, n, mask, pos);
+            phaseNanos[1] += System.nanoTime() - t1;
         }
     }
 
@@ -376,6 +431,15 @@ public final class FusedCpuEngine implements TrainingEngine {
     public void score(int[] users, int[] items, int count, float[] out) {
         checkRange(users, items, 0, count);
         if (out.length < count) throw new IllegalArgumentException("output has " + out.length + " entries, need " + count);
+        int blas = blasThreadsBefore();
+        try {
+            scoreChunks(users, items, count, out);
+        } finally {
+            restoreBlasThreads(blas);
+        }
+    }
+
+    private void scoreChunks(int[] users, int[] items, int count, float[] out) {
         for (int done = 0; done < count; done += microBatch) {
             int n = Math.min(microBatch, count - done);
             final int off = done;
@@ -384,6 +448,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
             final float fb = finalB.get(0);
             final FloatBuffer xl = act[layers];
+            long t0 = System.nanoTime();
             workers.run(n, (w, a, b) -> {
                 float[] fw = finalWCopy;
                 for (int s = a; s < b; s++) {
@@ -395,6 +460,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                     out[off + s] = z;
                 }
             });
+            phaseNanos[5] += System.nanoTime() - t0;
         }
     }
 
