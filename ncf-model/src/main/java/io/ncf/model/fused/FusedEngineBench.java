@@ -238,8 +238,9 @@ public final class FusedEngineBench {
         }
         List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split));
         System.out.print(table(rows));
-        System.out.println("non-gemm phases over the whole run (s):");
+        System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");
         for (int k = 0; k < FusedCpuEngine.PHASES.length; k++)
             System.out.printf("  %-20s %8.3f%n", FusedCpuEngine.PHASES[k], lastPhases[k] / 1e9);
+        System.out.printf("  %-20s %8.3f  (%.1f GFLOP/s per calling thread)%n", "gemm", Sgemm.totalNanos() / 1e9, Sgemm.totalFlops() / (double) Sgemm.totalNanos());
     }
 }

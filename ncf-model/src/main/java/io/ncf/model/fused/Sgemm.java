@@ -20,6 +20,8 @@ final class Sgemm {
 
     private static final AtomicLong NANOS = new AtomicLong();
     private static final AtomicLong FLOPS = new AtomicLong();
+    private static final AtomicLong TOTAL_CPU = new AtomicLong();
+    private static final AtomicLong TOTAL_FLOPS = new AtomicLong();
 
     private Sgemm() {}
 
@@ -37,13 +39,15 @@ final class Sgemm {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
         if (m == 0 || n == 0) return;
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), cpu0 = clock();
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         NANOS.addAndGet(System.nanoTime() - t0);
+        TOTAL_CPU.addAndGet(clock() - cpu0);
         FLOPS.addAndGet(2L * m * n * k);
+        TOTAL_FLOPS.addAndGet(2L * m * n * k);
     }
 
     /**
@@ -55,7 +59,7 @@ final class Sgemm {
     static void gemm(Workers workers, boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
         if (m == 0 || n == 0) return;
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), cpu0 = clock();
         if (!transA) {
             workers.run(m, (w, r0, r1) -> {
                 if (r1 > r0) openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
@@ -70,7 +74,9 @@ final class Sgemm {
             });
         }
         NANOS.addAndGet(System.nanoTime() - t0);
+        TOTAL_CPU.addAndGet(clock() - cpu0);
         FLOPS.addAndGet(2L * m * n * k);
+        TOTAL_FLOPS.addAndGet(2L * m * n * k);
     }
 
     /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */
@@ -89,10 +95,20 @@ final class Sgemm {
         }
     }
 
-    /** Total time spent in {@link #gemm} since the last {@link #resetCounters()} (all engines of the JVM). */
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** CPU time of the calling thread in nanoseconds: the profile clock (robust to other jobs on the machine). */
+    static long clock() { return THREADS.getCurrentThreadCpuTime(); }
+
+    /** Total wall time spent in {@link #gemm} since the last {@link #resetCounters()} (all engines of the JVM). */
     static long nanos() { return NANOS.get(); }
 
     static long flops() { return FLOPS.get(); }
+
+    /** Calling-thread CPU nanoseconds in gemm since the JVM started (never reset). */
+    static long totalNanos() { return TOTAL_CPU.get(); }
+
+    static long totalFlops() { return TOTAL_FLOPS.get(); }
 
     static void resetCounters() { NANOS.set(0); FLOPS.set(0); }
 }
