@@ -25,6 +25,15 @@ class WorkersTest {
     }
 
     @Test
+    void everyWorkerIndexIsCalledOnceEvenForTinyRanges() {
+        try (Workers w = new Workers(3)) {
+            AtomicIntegerArray calls = new AtomicIntegerArray(3);
+            w.run(1, (worker, from, to) -> calls.incrementAndGet(worker));
+            for (int k = 0; k < 3; k++) assertEquals(1, calls.get(k), "worker " + k);
+        }
+    }
+
+    @Test
     void aFailureInAWorkerReachesTheCaller() {
         try (Workers w = new Workers(2)) {
             var ex = assertThrows(IllegalStateException.class, () -> w.run(100, (worker, from, to) -> {
