@@ -22,6 +22,7 @@ final class RangeParser {
     long[] t;
     int n;
     private int lastUser = -1;
+    private long lastUserKey = -1; // packed bytes of the last short user id; -1 when none or long
     /** Physical lines consumed by the last {@link #parse} call. */
     long lines;
     /** Local line and message of the first error, or errorLine == 0. */
@@ -73,8 +74,16 @@ final class RangeParser {
         if (sp.isEmpty(ic)) return field(ic) + "empty item id";
         byte[] us = sp.source(uc);
         int us0 = sp.start(uc), us1 = sp.end(uc);
-        // rows of one user usually come together: skip the hash lookup when the user repeats
-        int user = lastUser >= 0 && users.equals(lastUser, us, us0, us1) ? lastUser : users.intern(us, us0, us1);
+        // rows of one user usually come together: skip the lookup when the user repeats
+        int user;
+        if (ByteInterner.isShort(us0, us1)) {
+            long key = ByteInterner.pack(us, us0, us1);
+            user = key == lastUserKey ? lastUser : users.intern(us, us0, us1);
+            lastUserKey = key;
+        } else {
+            user = users.intern(us, us0, us1);
+            lastUserKey = -1;
+        }
         lastUser = user;
         int item = items.intern(sp.source(ic), sp.start(ic), sp.end(ic));
         long time = 0;

@@ -183,7 +183,7 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
                 if (h == null) continue;
                 if (head == null) {
                     head = h;
-                    parser = new RangeParser(h.spec(), h.header(), h.expected(), quoted, users, items, 1 << 16);
+                    parser = new RangeParser(h.spec(), h.header(), h.expected(), quoted, users, items, capacityGuess());
                 }
                 parser.parse(in);
                 if (parser.errorLine > 0) throw DataFormatException.at(file, parser.errorLine, parser.errorMessage);
@@ -191,6 +191,20 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
         }
         if (parser == null || parser.n == 0) throw noData(head != null && head.header() != null);
         return new RawInteractions(sourceName, users, items, parser.u, parser.i, parser.t, parser.n);
+    }
+
+    /** Rows to expect from the file sizes (MovieLens lines are 20-30 bytes), so the arrays rarely grow. */
+    private int capacityGuess() {
+        long bytes = 0;
+        for (URI u : locations) {
+            if (!"file".equals(u.getScheme())) return 1 << 16;
+            try {
+                bytes += Files.size(Paths.get(u));
+            } catch (IOException e) {
+                return 1 << 16;
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE - 8, bytes / 20 + 1024);
     }
 
     private DataFormatException noData(boolean hadHeader) {

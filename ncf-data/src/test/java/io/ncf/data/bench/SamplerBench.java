@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 
 /** Epoch generation speed at ml-20m scale on synthetic positives (no file needed). Args: [epochs] [verify]. */
 public final class SamplerBench {
-    static long cpu() {
+    public static long cpu() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
