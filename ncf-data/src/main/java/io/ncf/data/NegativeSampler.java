@@ -194,20 +194,5 @@ public final class NegativeSampler {
         cursor[b] = w + n;
     }
 
-    /**
-     * Uniform int in [0, bound) by Lemire's multiply-shift with rejection: exact like
-     * {@code SplittableRandom.nextInt(bound)} but without its integer division in the common case.
-     */
-    static int below(SplittableRandom r, int bound) {
-        long m = (r.nextInt() & 0xFFFFFFFFL) * bound;
-        int low = (int) m;
-        if (Integer.compareUnsigned(low, bound) < 0) {
-            int threshold = Integer.remainderUnsigned(-bound, bound);
-            while (Integer.compareUnsigned(low, threshold) < 0) {
-                m = (r.nextInt() & 0xFFFFFFFFL) * bound;
-                low = (int) m;
-            }
-        }
-        return (int) (m >>> 32);
-    }
+    static int below(SplittableRandom r, int bound) { return Seeds.below(r, bound); }
 }
