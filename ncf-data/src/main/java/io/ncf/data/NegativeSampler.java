@@ -13,14 +13,14 @@ import java.util.stream.IntStream;
  * <li>verified: a negative is redrawn while it is one of the user's <em>training</em> positives.</li>
  * </ul>
  * Deterministic in (seed, epoch) and independent of the thread count. The shuffle is a bucket shuffle: each
- * sample goes to a uniformly random bucket (about 64k samples, cache-sized), then every bucket is Fisher–Yates
+ * sample goes to a uniformly random bucket (about 128k samples, cache-sized), then every bucket is Fisher–Yates
  * shuffled; the concatenation is a uniformly random permutation, and both passes run in parallel over
  * fixed-size chunks with their own random streams.
  */
 public final class NegativeSampler {
 
     private static final int POSITIVES_PER_CHUNK = 1 << 15;
-    private static final int SAMPLES_PER_BUCKET = 1 << 16;
+    private static final int SAMPLES_PER_BUCKET = 1 << 17;
     private static final long STREAM_BUCKET = 1, STREAM_ITEM = 2, STREAM_SHUFFLE = 3;
 
     private final int numItems;
@@ -180,7 +180,7 @@ public final class NegativeSampler {
         return out;
     }
 
-    private static final int STAGE = 16;
+    private static final int STAGE = 32;
 
     private static void stage(long[] stage, int[] fill, int[] cursor, int[] su, int[] si, float[] sl, int b, long packed) {
         int f = fill[b];
