@@ -111,6 +111,4 @@ final class RangeParser {
         i = Arrays.copyOf(i, (int) c);
         if (t != null) t = Arrays.copyOf(t, (int) c);
     }
-
-    int expected() { return expected; }
 }
