@@ -20,9 +20,9 @@ final class ByteInterner {
     private final IdVocabulary vocab;
     private int n;
 
-    // ids of <= 7 bytes: slot -> packed key, slot -> id (-1 empty)
-    private long[] shortKeys = new long[1 << 12];
-    private int[] shortIds = filled(1 << 12);
+    // ids of <= 7 bytes: slot s holds the packed key at [2s] (0 = empty: a real key has its length, >= 1, in
+    // the top byte) and the id at [2s+1], so a probe touches one cache line
+    private long[] shortTable = new long[2 << 12];
     private int shortCount;
 
     // longer ids: slot -> id (-1 empty); per long id: hash and bytes in the arena
@@ -76,11 +76,12 @@ final class ByteInterner {
     int intern(byte[] b, int from, int to) {
         if (to - from <= SHORT) {
             long key = pack(b, from, to);
-            int mask = shortIds.length - 1;
+            long[] t = shortTable;
+            int mask = (t.length >>> 1) - 1;
             for (int slot = mix(key) & mask; ; slot = (slot + 1) & mask) {
-                int id = shortIds[slot];
-                if (id < 0) break;
-                if (shortKeys[slot] == key) return id;
+                long k = t[slot << 1];
+                if (k == 0) break;
+                if (k == key) return (int) t[(slot << 1) + 1];
             }
         } else {
             int h = hashBytes(b, from, to);
@@ -109,7 +110,7 @@ final class ByteInterner {
 
     private void insert(byte[] b, int from, int to, int id) {
         if (to - from <= SHORT) {
-            if (++shortCount * 2 > shortIds.length) rehashShort();
+            if (++shortCount * 2 > shortTable.length >>> 1) rehashShort();
             placeShort(pack(b, from, to), id);
         } else {
             int len = to - from;
@@ -131,19 +132,17 @@ final class ByteInterner {
     }
 
     private void placeShort(long key, int id) {
-        int mask = shortIds.length - 1;
+        int mask = (shortTable.length >>> 1) - 1;
         int slot = mix(key) & mask;
-        while (shortIds[slot] >= 0) slot = (slot + 1) & mask;
-        shortKeys[slot] = key;
-        shortIds[slot] = id;
+        while (shortTable[slot << 1] != 0) slot = (slot + 1) & mask;
+        shortTable[slot << 1] = key;
+        shortTable[(slot << 1) + 1] = id;
     }
 
     private void rehashShort() {
-        long[] oldKeys = shortKeys;
-        int[] oldIds = shortIds;
-        shortKeys = new long[oldKeys.length * 2];
-        shortIds = filled(oldIds.length * 2);
-        for (int s = 0; s < oldIds.length; s++) if (oldIds[s] >= 0) placeShort(oldKeys[s], oldIds[s]);
+        long[] old = shortTable;
+        shortTable = new long[old.length * 2];
+        for (int s = 0; s < old.length; s += 2) if (old[s] != 0) placeShort(old[s], (int) old[s + 1]);
     }
 
     private void placeLong(int ord) {
