@@ -1,0 +1,120 @@
+package io.ncf.cuda;
+
+import io.ncf.model.NeuMFConfig;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.nccl.ncclComm;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.bytedeco.cuda.global.nccl.*;
+
+/**
+ * Data-parallel training on the GPUs of one host: one thread per GPU, each with its own engine and a slice of
+ * every global batch, gradients summed with NCCL all-reduce before each (identical) Adam step. Reports, for each
+ * group size, the parameters after {@code --check-steps} steps without dropout against the 1-GPU run, and the
+ * throughput of {@code --steps} further steps with dropout (strong scaling: the global batch stays the same).
+ */
+final class MultiGpu {
+
+    private MultiGpu() {}
+
+    static int run(CudaMain.Options o) throws Exception {
+        if (!"0".equals(System.getenv("NCCL_NVLS_ENABLE")))
+            throw new IllegalArgumentException("set NCCL_NVLS_ENABLE=0 before multi-GPU runs (NVLink multicast must stay off)");
+        int available = CudaDevice.count();
+        Precision prec = o.precision();
+        int batch = o.getInt("batch", 1 << 20);
+        int checkSteps = o.getInt("check-steps", 20);
+        int steps = o.getInt("steps", 20);
+        float dropout = o.getFloat("dropout", 0.5f);
+        NeuMFConfig cfg = CudaMain.ml20m(dropout);
+        int[][] pos = CudaMain.randomPositives(cfg.numUsers(), cfg.numItems(), CudaMain.ML20M_POSITIVES, 17);
+        float[] init = HostInit.nvidia(cfg, 1);
+        float[] reference = null;
+        double base = 0;
+        boolean ok = true;
+        for (int n : CudaMain.parseList(o.get("gpus", "1,2,4"))) {
+            if (n > available) {
+                System.out.println(n + " GPUs: skipped, only " + available + " present");
+                continue;
+            }
+            Result r = group(n, cfg, prec, batch, pos, init, checkSteps, steps, dropout);
+            double rel = reference == null ? 0 : ReferenceCase.relativeError(r.params, reference, 0, reference.length);
+            if (reference == null) reference = r.params;
+            double rate = steps * (double) batch / r.seconds;
+            if (n == 1) base = rate;
+            boolean same = rel <= (prec == Precision.FP32 ? 1e-4 : 1e-2) && r.ranksAgree;
+            ok &= same;
+            System.out.printf("RESULT %d GPU(s) %s: after %d steps params rel diff vs 1 GPU %.2e, ranks agree %s | %.2fM samples/s, speed-up %.2fx (efficiency %.0f%%)%n",
+                    n, prec, checkSteps, rel, r.ranksAgree, rate / 1e6, base == 0 ? 0 : rate / base, base == 0 ? 0 : 100 * rate / base / n);
+        }
+        return ok ? 0 : 1;
+    }
+
+    record Result(float[] params, boolean ranksAgree, double seconds) {}
+
+    static Result group(int n, NeuMFConfig cfg, Precision prec, int batch, int[][] pos, float[] init, int checkSteps,
+                        int steps, float dropout) throws Exception {
+        ncclComm[] comms = new ncclComm[n];
+        if (n > 1) {
+            PointerPointer<ncclComm> pp = new PointerPointer<>(n);
+            int[] devs = new int[n];
+            for (int i = 0; i < n; i++) devs[i] = i;
+            checkNccl(ncclCommInitAll(pp, n, devs), "ncclCommInitAll(" + n + ")");
+            for (int i = 0; i < n; i++) comms[i] = new ncclComm(pp.get(i));
+        }
+        CyclicBarrier barrier = new CyclicBarrier(n);
+        AtomicLong start = new AtomicLong(), end = new AtomicLong();
+        float[][] finalParams = new float[n][];
+        Throwable[] errors = new Throwable[n];
+        List<Thread> threads = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            final int r = rank;
+            Thread t = new Thread(() -> {
+                try (CudaDevice dev = CudaDevice.open(r);
+                     CudaNeuMF eng = new CudaNeuMF(dev, cfg, prec, batch / n)) {
+                    eng.setParameters(init);
+                    eng.setPositives(pos[0], pos[1]);
+                    GpuTrainer.GradientReducer reducer = n == 1 ? null : e -> checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()),
+                            CudaDevice.ptr(e.gradientAddress()), e.parameterCount(), ncclFloat32, ncclSum, comms[r], (CUstream_st) null), "ncclAllReduce");
+                    LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefault() : LossScaler.fixed(1f);
+                    GpuTrainer tr = new GpuTrainer(eng, AdamConfig.nvidia(), scaler, 1, pos[0].length, 4, batch, r, n, reducer);
+                    EpochPlan plan = tr.plan(0);
+                    for (int s = 0; s < checkSteps; s++) tr.step(plan, s, 0f);
+                    finalParams[r] = eng.parameters();
+                    for (int s = 0; s < 2; s++) tr.step(plan, checkSteps + s, dropout);
+                    dev.synchronize();
+                    barrier.await();
+                    if (r == 0) start.set(System.nanoTime());
+                    for (int s = 0; s < steps; s++) tr.step(plan, (checkSteps + 2 + s) % tr.stepsPerEpoch(), dropout);
+                    dev.synchronize();
+                    barrier.await();
+                    if (r == 0) end.set(System.nanoTime());
+                } catch (Throwable e) {
+                    errors[r] = e;
+                    barrier.reset();
+                }
+            }, "gpu-" + r);
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) t.join();
+        for (int i = 0; i < n; i++) if (comms[i] != null) ncclCommDestroy(comms[i]);
+        for (Throwable e : errors) if (e != null) throw new CudaException("GPU worker failed: " + e, e);
+        boolean agree = true;
+        for (int i = 1; i < n; i++) agree &= java.util.Arrays.equals(finalParams[0], finalParams[i]);
+        return new Result(finalParams[0], agree, (end.get() - start.get()) / 1e9);
+    }
+
+    static void checkNccl(int rc, String what) {
+        if (rc != ncclSuccess) {
+            BytePointer s = ncclGetErrorString(rc);
+            throw new CudaException(what + " failed: NCCL error " + rc + " (" + (s == null ? "?" : s.getString()) + ")");
+        }
+    }
+}
