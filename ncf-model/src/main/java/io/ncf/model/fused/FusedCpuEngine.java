@@ -230,7 +230,9 @@ public final class FusedCpuEngine implements TrainingEngine {
                 float y = labels[off + s];
                 double zd = z;
                 loss += Math.max(zd, 0) - zd * y + Math.log1p(Math.exp(-Math.abs(zd)));
-                float g = weight * ((float) (1.0 / (1.0 + Math.exp(-zd))) - y);
+                // sigmoid(z) - y as s(z)(1-y) - s(-z)y: exact for saturated logits, where rounding sigmoid(z)
+                // to 1f would zero the small gradients that Adam's normalisation turns into full-size steps
+                float g = (float) (weight * (y == 1f ? -1.0 / (1.0 + Math.exp(zd)) : 1.0 / (1.0 + Math.exp(-zd)) * (1 - y) - 1.0 / (1.0 + Math.exp(zd)) * y));
                 dz[s] = g;
                 sumDz += g;
                 for (int j = 0; j < f; j++) accW[j] += g * mfUser.get(ub + j) * mfItem.get(ib + j);

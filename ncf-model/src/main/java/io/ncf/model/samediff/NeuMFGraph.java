@@ -9,7 +9,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * NeuMF as a SameDiff graph: the definition every other engine is checked against.
@@ -38,6 +41,9 @@ public final class NeuMFGraph {
     private final boolean training;
     private final List<String> gradientInputs;
     private final List<String> denseParams;
+    /** LOGITS, then the gradient variable of each gradient input, as named inside the gradient function. */
+    private final String[] gradOutputNames;
+    private static final String GRAD_FN = "grad";
 
     private NeuMFGraph(SameDiff sd, NeuMFConfig config, DataType compute, boolean training,
                        List<String> gradientInputs, List<String> denseParams) {
@@ -47,6 +53,10 @@ public final class NeuMFGraph {
         this.training = training;
         this.gradientInputs = gradientInputs;
         this.denseParams = denseParams;
+        List<String> names = new ArrayList<>();
+        names.add(LOGITS);
+        if (training) for (String in : gradientInputs) names.add(sd.getVariable(in).getGradient().name());
+        this.gradOutputNames = names.toArray(new String[0]);
     }
 
     /**
@@ -98,6 +108,26 @@ public final class NeuMFGraph {
 
     private static SDVariable cast(SDVariable v, DataType t) {
         return v.dataType() == t ? v : v.castTo(t);
+    }
+
+    /**
+     * Runs the gradient function: the logits (as {@link #LOGITS}) and the gradient of every
+     * {@link #gradientInputs()} entry, keyed by the input's name.
+     *
+     * <p>This is what {@code calculateGradientsAndOutputs} does, minus its {@code setEnableCache(false)}: with
+     * the cache off, M2.1's session releases none of the intermediates, so every chunk leaves all its activations
+     * (~17 KB per sample) to the GC, and each chunk page-faults fresh memory. With it on they are recycled.
+     * The returned arrays are the caller's to close.
+     */
+    public Map<String, INDArray> runGradients(Map<String, INDArray> placeholders) {
+        if (!training) throw new IllegalStateException("an inference graph has no gradients");
+        SameDiff gradFn = sd.getFunction(GRAD_FN);
+        gradFn.setEnableCache(true);
+        Map<String, INDArray> raw = gradFn.output(placeholders, null, gradOutputNames);
+        Map<String, INDArray> out = new HashMap<>();
+        out.put(LOGITS, raw.get(LOGITS));
+        for (int i = 0; i < gradientInputs.size(); i++) out.put(gradientInputs.get(i), raw.get(gradOutputNames[i + 1]));
+        return out;
     }
 
     public SameDiff sameDiff() { return sd; }

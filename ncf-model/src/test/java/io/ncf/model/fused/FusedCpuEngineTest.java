@@ -200,6 +200,24 @@ class FusedCpuEngineTest {
     }
 
     @Test
+    void saturatedLogitsKeepTheirTinyGradients() {
+        // sigmoid(30) rounds to 1f: a float "sigmoid - y" would give exactly 0, which Adam turns into a wrong step
+        ParamSet p = randomParams(SMALL, 71);
+        p.get(ParamSet.FINAL_B).putScalar(0, 30f);
+        Batch b = Batch.random(SMALL, 20, 72);
+        java.util.Arrays.fill(b.labels, 1f);
+        ReferenceNeuMF ref = new ReferenceNeuMF(p);
+        Map<String, double[]> rg = ref.zeroGrads();
+        ref.accumulate(b.users, b.items, b.labels, 0, 20, 1.0, DropoutMask.NONE, 0, rg);
+        try (FusedCpuEngine eng = new FusedCpuEngine(p, 32, 2)) {
+            ParamSet g = p.zerosLike();
+            eng.accumulateGradients(b.users, b.items, b.labels, 0, 20, 1f, DropoutMask.NONE, 0, g);
+            assertTrue(rg.get(ParamSet.FINAL_B)[0] < 0, "the test needs a non-zero reference gradient");
+            assertEquals(rg.get(ParamSet.FINAL_B)[0], g.get(ParamSet.FINAL_B).getFloat(0), 1e-5 * Math.abs(rg.get(ParamSet.FINAL_B)[0]));
+        }
+    }
+
+    @Test
     void rejectsIdsOutsideTheTables() {
         ParamSet p = ParamSet.initialize(SMALL, 1);
         try (FusedCpuEngine eng = new FusedCpuEngine(p, 8, 1)) {

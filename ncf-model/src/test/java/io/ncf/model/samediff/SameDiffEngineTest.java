@@ -155,6 +155,24 @@ class SameDiffEngineTest {
         }
     }
 
+    /** The session's array cache must never recycle a fed array: params and repeated results stay bit-identical. */
+    @Test
+    void repeatedCallsLeaveParamsAndResultsUntouched() {
+        ParamSet before = params.copy();
+        ParamSet first = ParamSet.zeros(CFG);
+        double l1 = chunked.accumulateGradients(USERS, ITEMS, LABELS, 0, 10, 1f, MASK, POSITION, first);
+        for (int i = 0; i < 3; i++) {
+            ParamSet again = ParamSet.zeros(CFG);
+            assertEquals(l1, chunked.accumulateGradients(USERS, ITEMS, LABELS, 0, 10, 1f, MASK, POSITION, again), 0.0);
+            float[] s = new float[10];
+            chunked.score(USERS, ITEMS, 10, s);
+            for (String n : params.names()) {
+                assertArrayEquals(first.get(n).data().asFloat(), again.get(n).data().asFloat(), 0f, "gradient " + n + ", call " + i);
+                assertArrayEquals(before.get(n).data().asFloat(), params.get(n).data().asFloat(), 0f, "parameter " + n + ", call " + i);
+            }
+        }
+    }
+
     @Test
     void rejectsOutOfRangeIdsAndLabels() {
         ParamSet g = ParamSet.zeros(CFG);

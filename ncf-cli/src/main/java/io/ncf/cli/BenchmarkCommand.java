@@ -1,0 +1,239 @@
+package io.ncf.cli;
+
+import io.ncf.data.EvalCandidates;
+import io.ncf.eval.EvalResult;
+import io.ncf.eval.Evaluator;
+import io.ncf.model.DropoutMask;
+import io.ncf.model.NeuMFConfig;
+import io.ncf.model.ParamSet;
+import io.ncf.model.TrainingEngine;
+import io.ncf.train.Adam;
+import io.ncf.train.EngineKind;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ncf benchmark train|eval|prepare}: the speed harness. Each measurement runs in a child JVM so its
+ * peak RSS is its own; the parent prints one table (and, with --json, one JSON object per measurement).
+ */
+@Command(name = "benchmark", sortOptions = false, usageHelpWidth = 110,
+        description = {"Time training steps, evaluation scoring or preprocessing and print a table.",
+                "train/eval use random data shaped like ml-20m (138,493 users × 26,744 items) unless --users/--items say otherwise."})
+public final class BenchmarkCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "WHAT", description = "train, eval or prepare") What what;
+    @Option(names = "--engine", split = ",", description = "Engines to compare (default: fused,samediff).") List<EngineKind> engines;
+    @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "N", description = "Global batch sizes (train; default: 65536,1048576).") List<Integer> batches;
+    @Option(names = "--micro-batch", paramLabel = "N", description = "Micro-batch (default: the engine's).") Integer microBatch;
+    @Option(names = "--steps", defaultValue = "3", description = "Timed steps per measurement after the warm-up (default: ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
+    @Option(names = "--users", defaultValue = "138493") int users;
+    @Option(names = "--items", defaultValue = "26744") int items;
+    @Option(names = "--eval-users", defaultValue = "138493", description = "Users scored by 'eval' (101 candidates each) (default: ${DEFAULT-VALUE}).") int evalUsers;
+    @Option(names = "--input", paramLabel = "FILE", description = "Ratings file for 'prepare'.") Path input;
+    @Option(names = "--format", defaultValue = "ml-20m", description = "Format of --input (default: ${DEFAULT-VALUE}).") String format;
+    @Option(names = "--peer", description = "Also run the PyTorch CPU peer (../shared/bench/torch_cpu_neumf.py) when python3 has torch.") boolean peer;
+    @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py") Path peerScript;
+    @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
+    @Option(names = "--in-process", hidden = true, description = "Run one measurement here (used by the child JVMs).") boolean inProcess;
+
+    enum What { train, eval, prepare }
+
+    @Override public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (engines == null) engines = List.of(EngineKind.FUSED, EngineKind.SAMEDIFF);
+        if (batches == null) batches = List.of(65_536, 1_048_576);
+        if (inProcess) {
+            Map<String, Object> r = switch (what) {
+                case train -> trainOnce(engines.get(0), batches.get(0));
+                case eval -> evalOnce(engines.get(0));
+                case prepare -> prepareOnce();
+            };
+            out.println(io.ncf.train.Json.object(r));
+            return NcfCli.EXIT_OK;
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        switch (what) {
+            case train -> {
+                for (int b : batches) {
+                    for (EngineKind e : engines) rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b))));
+                    if (peer) rows.add(runPeer(b));
+                }
+            }
+            case eval -> { for (EngineKind e : engines) rows.add(child(List.of("eval", "--engine", e.toString()))); }
+            case prepare -> {
+                if (input == null) throw new NcfCli.UsageException("benchmark prepare needs --input FILE (e.g. an ml-20m-shaped ratings.csv)");
+                rows.add(child(List.of("prepare", "--input", input.toString(), "--format", format)));
+            }
+        }
+        printTable(out, rows);
+        if (json) for (Map<String, Object> r : rows) out.println(io.ncf.train.Json.object(r));
+        return NcfCli.EXIT_OK;
+    }
+
+    private Map<String, Object> child(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-X") || a.startsWith("-D")).toList());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(NcfCli.class.getName());
+        cmd.add("benchmark");
+        cmd.addAll(args);
+        cmd.addAll(List.of("--in-process", "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup),
+                "--users", Integer.toString(users), "--items", Integer.toString(items), "--eval-users", Integer.toString(evalUsers)));
+        if (microBatch != null) cmd.addAll(List.of("--micro-batch", microBatch.toString()));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String last = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) if (line.startsWith("{")) last = line;
+        }
+        int rc = p.waitFor();
+        if (rc != 0 || last == null) throw new IllegalStateException("benchmark child " + args + " failed with exit code " + rc);
+        return parseFlatJson(last);
+    }
+
+    private Map<String, Object> trainOnce(EngineKind kind, int batch) {
+        NeuMFConfig c = NeuMFConfig.defaults(users, items);
+        ParamSet params = ParamSet.initialize(c, 1);
+        int mb = microBatch != null ? microBatch : kind.defaultMicroBatch();
+        SplittableRandom rnd = new SplittableRandom(7);
+        int[] u = new int[batch], it = new int[batch];
+        float[] y = new float[batch];
+        for (int k = 0; k < batch; k++) { u[k] = rnd.nextInt(users); it[k] = rnd.nextInt(items); y[k] = rnd.nextInt(5) == 0 ? 1f : 0f; }
+        ParamSet grads = params.zerosLike();
+        Adam adam = new Adam(0.0045f, 0.25f, 0.5f, 1e-8f, params);
+        double seconds = 0;
+        try (TrainingEngine e = kind.create(params, mb)) {
+            for (int s = 0; s < warmup + steps; s++) {
+                long t0 = System.nanoTime();
+                grads.clear();
+                e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
+                adam.step(params, grads);
+                if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        return result("train", kind.toString(), batch, (double) batch * steps / seconds, seconds / steps);
+    }
+
+    private Map<String, Object> evalOnce(EngineKind kind) {
+        NeuMFConfig c = NeuMFConfig.defaults(users, items);
+        ParamSet params = ParamSet.initialize(c, 1);
+        SplittableRandom rnd = new SplittableRandom(11);
+        int[] us = new int[evalUsers];
+        int[] cand = new int[evalUsers * 101];
+        for (int r = 0; r < evalUsers; r++) us[r] = r % users;
+        for (int k = 0; k < cand.length; k++) cand[k] = rnd.nextInt(items);
+        Evaluator ev = new Evaluator(new EvalCandidates(us, cand, 100), items, 10, 5000);
+        try (TrainingEngine e = kind.create(params, microBatch != null ? microBatch : kind.defaultMicroBatch())) {
+            for (int s = 0; s < warmup; s++) ev.evaluate(e);
+            double seconds = 0;
+            long samples = 0;
+            for (int s = 0; s < steps; s++) { EvalResult r = ev.evaluate(e); seconds += r.seconds(); samples += r.samples(); }
+            return result("eval", kind.toString(), 5000 * 101, samples / seconds, seconds / steps);
+        }
+    }
+
+    private Map<String, Object> prepareOnce() {
+        var t = io.ncf.data.PrepareBenchmark.measure(input, io.ncf.data.RatingsFormat.fromName(format));
+        Map<String, Object> r = result("prepare", "java", 0, t.rows() / t.ingestAndPreprocessSeconds(), t.ingestAndPreprocessSeconds());
+        r.put("rows", t.rows());
+        r.put("read_s", t.readSeconds());
+        r.put("preprocess_s", t.preprocessSeconds());
+        r.put("save_s", t.saveSeconds());
+        r.put("load_s", t.loadSeconds());
+        return r;
+    }
+
+    private Map<String, Object> result(String what, String engine, int batch, double samplesPerSecond, double seconds) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", what);
+        r.put("engine", engine);
+        r.put("batch", batch);
+        r.put("samples_per_s", samplesPerSecond);
+        r.put("seconds", seconds);
+        r.put("peak_rss_mb", peakRssMb());
+        return r;
+    }
+
+    private Map<String, Object> runPeer(int batch) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "train");
+        r.put("engine", "pytorch-peer");
+        r.put("batch", batch);
+        if (!Files.isRegularFile(peerScript)) {
+            r.put("note", "peer script " + peerScript + " not found");
+            return r;
+        }
+        Process p = new ProcessBuilder("/usr/bin/python3", peerScript.toString(), Integer.toString(batch), Integer.toString(warmup + steps + 1), "2")
+                .redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        var m = java.util.regex.Pattern.compile("median step ([0-9.]+)s -> ([0-9,]+) samples/s").matcher(text);
+        if (m.find()) {
+            r.put("samples_per_s", Double.parseDouble(m.group(2).replace(",", "")));
+            r.put("seconds", Double.parseDouble(m.group(1)));
+        } else {
+            r.put("note", "peer did not run (is python3-torch installed?): " + text.lines().reduce((a, b) -> b).orElse("").trim());
+        }
+        return r;
+    }
+
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        } catch (Exception ignored) {
+            // not Linux: no peak RSS
+        }
+        return -1;
+    }
+
+    private static void printTable(PrintWriter out, List<Map<String, Object>> rows) {
+        out.printf("%-8s %-14s %10s %16s %12s %12s  %s%n", "what", "engine", "batch", "samples/s", "s/step", "peak RSS MB", "note");
+        for (Map<String, Object> r : rows) {
+            out.printf("%-8s %-14s %10s %16s %12s %12s  %s%n", r.get("what"), r.get("engine"), r.get("batch"),
+                    fmt(r.get("samples_per_s"), "%,.0f"), fmt(r.get("seconds"), "%.3f"), fmt(r.get("peak_rss_mb"), "%s"),
+                    r.getOrDefault("note", ""));
+        }
+        out.flush();
+    }
+
+    private static String fmt(Object v, String f) { return v == null ? "-" : String.format(f, v); }
+
+    /** Parses the flat JSON objects our children print (string and number values only). */
+    static Map<String, Object> parseFlatJson(String s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        var p = java.util.regex.Pattern.compile("\"([^\"]+)\":(\"((?:[^\"\\\\]|\\\\.)*)\"|[-0-9.eE+]+|null|true|false)");
+        var mt = p.matcher(s);
+        while (mt.find()) {
+            String v = mt.group(2);
+            if (mt.group(3) != null) m.put(mt.group(1), mt.group(3));
+            else if (v.equals("null")) m.put(mt.group(1), null);
+            else if (v.equals("true") || v.equals("false")) m.put(mt.group(1), Boolean.parseBoolean(v));
+            else if (v.matches("-?[0-9]+")) m.put(mt.group(1), Long.parseLong(v));
+            else m.put(mt.group(1), Double.parseDouble(v));
+        }
+        return m;
+    }
+
+}

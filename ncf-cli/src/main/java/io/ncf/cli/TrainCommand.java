@@ -1,0 +1,233 @@
+package io.ncf.cli;
+
+import io.ncf.data.DatasetStore;
+import io.ncf.data.DemoData;
+import io.ncf.data.NcfDataset;
+import io.ncf.eval.EvalResult;
+import io.ncf.eval.Evaluator;
+import io.ncf.model.NeuMFConfig;
+import io.ncf.model.ParamSet;
+import io.ncf.model.TrainingEngine;
+import io.ncf.train.Checkpoints;
+import io.ncf.train.EngineKind;
+import io.ncf.train.JsonLinesLog;
+import io.ncf.train.Trainer;
+import io.ncf.train.TrainingOptions;
+import io.ncf.train.TrainingListener;
+import io.ncf.train.TrainingSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code ncf train}: the seed's flags and defaults, its log lines and end-of-run statistics. */
+@Command(name = "train", sortOptions = false, usageHelpWidth = 110,
+        description = {"Train NeuMF (or, with --mode test, evaluate a checkpoint).",
+                "Without --data it runs on a built-in demo dataset generated in memory.",
+                "Defaults are the seed's, tuned for ml-20m (batch 1,048,576 samples)."})
+public final class TrainCommand implements Callable<Integer> {
+
+    static final int DEMO_BATCH = 4096;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Dataset directory written by 'ncf prepare' (default: the built-in demo data).")
+    Path data;
+    @Option(names = {"-e", "--epochs"}, paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "30")
+    int epochs;
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Global batch in samples; one Adam step per batch (default: 1048576; " + DEMO_BATCH + " on the demo data).")
+    Integer batchSize;
+    @Option(names = "--micro-batch", paramLabel = "N", description = "Samples per forward/backward pass; gradients are accumulated over a global batch, so memory is bounded whatever -b is (default: engine's choice).")
+    Integer microBatch;
+    @Option(names = "--valid-users-per-batch", paramLabel = "N", defaultValue = "5000", description = "Users scored per evaluation block (default: ${DEFAULT-VALUE}).")
+    int validUsersPerBatch;
+    @Option(names = {"-f", "--factors"}, paramLabel = "N", defaultValue = "64", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
+    int factors;
+    @Option(names = "--layers", arity = "2..*", paramLabel = "N", description = "MLP sizes: embedding width (user+item), then dense layers (default: 256 256 128 64).")
+    int[] layers = NeuMFConfig.DEFAULT_LAYERS.clone();
+    @Option(names = {"-n", "--negative-samples"}, paramLabel = "N", defaultValue = "4", description = "Negatives per positive each epoch (default: ${DEFAULT-VALUE}).")
+    int negatives;
+    @Option(names = {"-l", "--learning-rate"}, paramLabel = "LR", defaultValue = "0.0045", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+    float learningRate;
+    @Option(names = {"-k", "--topk"}, paramLabel = "K", defaultValue = "10", description = "K of HR@K and NDCG@K (default: ${DEFAULT-VALUE}).")
+    int topK;
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed for negatives, initial weights, dropout (default: random, printed).")
+    Long seed;
+    @Option(names = "--target", paramLabel = "HR", defaultValue = "0.9562", description = "HR@K to reach; the first epoch reaching it is reported (default: ${DEFAULT-VALUE}).")
+    double target;
+    @Option(names = "--valid-negative", paramLabel = "N", defaultValue = "100", description = "Evaluation negatives per user for the demo data; a prepared dataset keeps the count it was prepared with (default: ${DEFAULT-VALUE}).")
+    int validNegative;
+    @Option(names = "--beta1", defaultValue = "0.25", description = "Adam β1 (default: ${DEFAULT-VALUE}).") float beta1;
+    @Option(names = "--beta2", defaultValue = "0.5", description = "Adam β2 (default: ${DEFAULT-VALUE}).") float beta2;
+    @Option(names = "--eps", defaultValue = "1e-8", description = "Adam ε (default: ${DEFAULT-VALUE}).") float eps;
+    @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout rate after each MLP layer (default: ${DEFAULT-VALUE}).") float dropout;
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write the best model (by HR) here as " + Checkpoints.MODEL_FILE + ", atomically.")
+    Path checkpointDir;
+    @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file.")
+    Path loadCheckpoint;
+    @Option(names = "--mode", defaultValue = "train", description = "train or test (test evaluates --load-checkpoint-path) (default: ${DEFAULT-VALUE}).")
+    Mode mode;
+    @Option(names = "--eval-after", paramLabel = "EPOCH", defaultValue = "8", description = "Evaluate from this 0-based epoch on (and always after the last) (default: ${DEFAULT-VALUE}).")
+    int evalAfter;
+    @Option(names = "--no-neg-trick", description = "Check training negatives against the user's positives (slower; default: unchecked, as the seed).")
+    boolean noNegTrick;
+    @Option(names = "--engine", defaultValue = "fused", description = "Compute engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    EngineKind engine;
+    @Option(names = "--verbose", description = "Print a line for every epoch.") boolean verbose;
+    @Option(names = "--log-path", paramLabel = "FILE", description = "Append JSON lines (parameters, one record per epoch, summary) here.")
+    Path logPath;
+
+    enum Mode { train, test }
+
+    @Override public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
+        boolean demo = data == null;
+        long tLoad = System.nanoTime();
+        NcfDataset ds;
+        if (demo) {
+            ds = DemoData.generate(seedUsed, validNegative);
+            out.printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
+                    ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
+        } else {
+            if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
+            ds = DatasetStore.load(data);
+            out.printf("Loaded %s in %.2f s: %,d users, %,d items, %,d training positives, %d evaluation negatives per user.%n",
+                    data, (System.nanoTime() - tLoad) / 1e9, ds.numUsers(), ds.numItems(), ds.trainSize(), ds.candidates().negativesPerUser());
+            if (spec.commandLine().getParseResult().hasMatchedOption("--valid-negative") && validNegative != ds.candidates().negativesPerUser())
+                throw new NcfCli.UsageException("--valid-negative " + validNegative + " differs from the " + ds.candidates().negativesPerUser()
+                        + " negatives the dataset " + data + " was prepared with; re-run 'ncf prepare --valid-negative " + validNegative + "'");
+        }
+        int batch = batchSize != null ? batchSize : demo ? DEMO_BATCH : TrainingOptions.DEFAULT_BATCH;
+        if (demo && batchSize == null) out.printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
+        TrainingOptions opts = new TrainingOptions(epochs, batch, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch,
+                evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : engine.defaultMicroBatch());
+        NeuMFConfig config = new NeuMFConfig(ds.numUsers(), ds.numItems(), factors, layers, dropout);
+        return mode == Mode.test ? test(out, ds, config, opts) : train(out, ds, config, opts, demo);
+    }
+
+    private int test(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts) {
+        Path file = loadCheckpoint != null ? loadCheckpoint : checkpointDir != null ? checkpointDir.resolve(Checkpoints.MODEL_FILE) : null;
+        if (file == null) throw new NcfCli.UsageException("--mode test needs --load-checkpoint-path FILE (or --checkpoint-dir DIR holding " + Checkpoints.MODEL_FILE + ")");
+        ParamSet params = Checkpoints.loadParams(file, config, explicitShapeFlags());
+        try (TrainingEngine e = engine.create(params, opts.microBatch())) {
+            Evaluator ev = new Evaluator(ds.candidates(), ds.numItems(), opts.topK(), opts.validUsersPerBatch());
+            EvalResult r = ev.evaluate(e);
+            out.printf("Eval Time = %.4f, HR@%d = %.4f, NDCG@%d = %.4f%n", r.seconds(), opts.topK(), r.hitRate(), opts.topK(), r.ndcg());
+            out.printf("Eval Throughput = %,.0f samples/s (%,d users × %d candidates)%n", r.samplesPerSecond(), r.users(), ds.candidates().width());
+        }
+        return NcfCli.EXIT_OK;
+    }
+
+    /** Which shape flags the user typed (a checkpoint that disagrees with them is refused). */
+    private List<String> explicitShapeFlags() {
+        List<String> given = new ArrayList<>();
+        for (String f : List.of("--factors", "--layers", "--dropout"))
+            if (spec.commandLine().getParseResult().hasMatchedOption(f)) given.add(f);
+        return given;
+    }
+
+    private int train(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts, boolean demo) throws Exception {
+        ParamSet params = loadCheckpoint != null ? Checkpoints.loadParams(loadCheckpoint, config, explicitShapeFlags())
+                : ParamSet.initialize(config, opts.seed());
+        config = params.config();
+        List<TrainingListener> listeners = new ArrayList<>();
+        listeners.add(new SeedLogLines(out, opts.topK(), verbose));
+        JsonLinesLog json = null;
+        if (logPath != null) {
+            json = new JsonLinesLog(logPath, parameters(ds, config, opts, demo));
+            listeners.add(json);
+        }
+        if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo));
+        out.printf("Model: %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
+        try (TrainingEngine e = engine.create(params, opts.microBatch())) {
+            TrainingSummary s = new Trainer(ds, e, opts, listeners).train();
+            if (checkpointDir != null && s.bestEpoch() >= 0)
+                out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
+        } finally {
+            if (json != null) json.close();
+        }
+        return NcfCli.EXIT_OK;
+    }
+
+    private Map<String, Object> parameters(NcfDataset ds, NeuMFConfig c, TrainingOptions o, boolean demo) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("data", demo ? "demo" : data.toString());
+        p.put("users", ds.numUsers());
+        p.put("items", ds.numItems());
+        p.put("train_positives", ds.trainSize());
+        p.put("epochs", o.epochs());
+        p.put("batch_size", o.batchSize());
+        p.put("micro_batch", o.microBatch());
+        p.put("valid_users_per_batch", o.validUsersPerBatch());
+        p.put("factors", c.factors());
+        p.put("layers", c.layers());
+        p.put("negative_samples", o.negatives());
+        p.put("learning_rate", o.learningRate());
+        p.put("topk", o.topK());
+        p.put("seed", o.seed());
+        p.put("target", o.target());
+        p.put("valid_negative", ds.candidates().negativesPerUser());
+        p.put("beta1", o.beta1());
+        p.put("beta2", o.beta2());
+        p.put("eps", o.eps());
+        p.put("dropout", c.dropout());
+        p.put("eval_after", o.evalAfter());
+        p.put("no_neg_trick", o.verifyNegatives());
+        p.put("engine", engine.toString());
+        p.put("parameters", c.parameterCount());
+        return p;
+    }
+
+    /** Prints the seed's lines: optional per-epoch line, "New Best Epoch", and the end-of-run block. */
+    static final class SeedLogLines implements TrainingListener {
+        private final PrintWriter out;
+        private final int k;
+        private final boolean verbose;
+
+        SeedLogLines(PrintWriter out, int k, boolean verbose) { this.out = out; this.k = k; this.verbose = verbose; }
+
+        @Override public void onWarning(String message) { out.println("WARNING: " + message); }
+
+        @Override public void onEpoch(io.ncf.train.EpochReport r) {
+            if (verbose) {
+                if (r.evaluated())
+                    out.printf("Epoch: %02d, Train Time: %.4f, Eval Time: %.4f, HR: %.4f, NDCG: %.4f, Loss: %.4f%n",
+                            r.epoch(), r.trainSeconds(), r.evalSeconds(), r.hitRate(), r.ndcg(), r.loss());
+                else
+                    out.printf("Epoch: %02d, Train Time: %.4f, Loss: %.4f (not evaluated before --eval-after)%n", r.epoch(), r.trainSeconds(), r.loss());
+            }
+            if (r.newBest())
+                out.printf("New Best Epoch: %02d, Train Time: %.4f, Eval Time: %.4f, HR: %.4f, NDCG: %.4f%n",
+                        r.epoch(), r.trainSeconds(), r.evalSeconds(), r.hitRate(), r.ndcg());
+            out.flush();
+        }
+
+        @Override public void onEnd(TrainingSummary s) {
+            out.println();
+            out.printf("Minimum Train Time per Epoch: %.4f%n", s.minTrainTime());
+            out.printf("Average Train Time per Epoch: %.4f%n", s.avgTrainTime());
+            out.printf("Average Train Throughput:     %.4f%n", s.avgTrainThroughput());
+            out.printf("Minimum Eval Time per Epoch:  %.4f%n", s.minEvalTime());
+            out.printf("Average Eval Time per Epoch:  %.4f%n", s.avgEvalTime());
+            out.printf("Average Eval Throughput:      %.4f%n", s.avgEvalThroughput());
+            out.printf("First Epoch to hit:           %s%n", s.firstEpochToHit() < 0 ? "None" : Integer.toString(s.firstEpochToHit()));
+            out.printf("Time to Train:                %s%n", Double.isNaN(s.timeToTrain()) ? "None" : String.format("%.4f", s.timeToTrain()));
+            out.printf("Time to Best:                 %.4f%n", s.timeToBest());
+            out.printf("Best HR:                      %.4f%n", s.bestHitRate());
+            out.printf("Best NDCG:                    %.4f%n", s.bestNdcg());
+            out.printf("Best Epoch:                   %d%n", s.bestEpoch());
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.ncf.train;
+
+import io.ncf.data.NcfDataset;
+import io.ncf.data.NegativeSampler;
+import io.ncf.data.TrainingSamples;
+import io.ncf.eval.EvalResult;
+import io.ncf.eval.Evaluator;
+import io.ncf.model.DropoutMask;
+import io.ncf.model.ParamSet;
+import io.ncf.model.TrainingEngine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The seed's training loop, written by hand (not {@code sd.fit}): every epoch a fresh, shuffled set of
+ * positives and sampled negatives; each global batch is processed as micro-batches whose gradients are
+ * accumulated, then one Adam step; evaluation from {@code --eval-after} on, best model reported to listeners.
+ */
+public final class Trainer {
+
+    private final NcfDataset data;
+    private final TrainingEngine engine;
+    private final TrainingOptions options;
+    private final List<TrainingListener> listeners;
+    private final Adam adam;
+    private final ParamSet grads;
+
+    public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
+        if (engine.config().numUsers() != data.numUsers() || engine.config().numItems() != data.numItems())
+            throw new IllegalArgumentException("model is for " + engine.config().numUsers() + " users × " + engine.config().numItems()
+                    + " items but the dataset has " + data.numUsers() + " × " + data.numItems());
+        this.data = data;
+        this.engine = engine;
+        this.options = options;
+        this.listeners = List.copyOf(listeners);
+        this.adam = new Adam(options.learningRate(), options.beta1(), options.beta2(), options.eps(), engine.params());
+        this.grads = engine.params().zerosLike();
+    }
+
+    public Adam optimizer() { return adam; }
+
+    /** Samples per epoch for this dataset and these options. */
+    public static long samplesPerEpoch(NcfDataset data, TrainingOptions o) { return (long) data.trainSize() * (1 + o.negatives()); }
+
+    /** A batch size that gives an epoch roughly a hundred Adam steps: the largest power of two ≤ samples/100. */
+    public static int suggestedBatch(long samplesPerEpoch) {
+        long target = Math.max(256, samplesPerEpoch / 100);
+        return (int) Long.highestOneBit(Math.min(target, 1 << 30));
+    }
+
+    public TrainingSummary train() {
+        long perEpoch = samplesPerEpoch(data, options);
+        if (perEpoch > Integer.MAX_VALUE - 8)
+            throw new IllegalArgumentException("an epoch of " + perEpoch + " samples does not fit in Java arrays; lower --negative-samples");
+        if (options.batchSize() >= perEpoch) {
+            warn("--batch-size " + options.batchSize() + " is at least the whole epoch (" + perEpoch + " samples): every epoch would be a single Adam step."
+                    + " The seed's default is tuned for ml-20m; for this dataset try -b " + suggestedBatch(perEpoch) + ".");
+        }
+        Evaluator evaluator = new Evaluator(data.candidates(), data.numItems(), options.topK(), options.validUsersPerBatch());
+        NegativeSampler sampler = new NegativeSampler(data, options.negatives(), options.verifyNegatives(), options.seed());
+        List<EpochReport> reports = new ArrayList<>();
+        double bestHr = -1, bestNdcg = Double.NaN, timeToTrain = Double.NaN, timeToBest = Double.NaN;
+        int bestEpoch = -1, firstToHit = -1;
+        long runStart = System.nanoTime();
+        long globalStep = 0;
+        float dropout = engine.config().dropout();
+        for (int epoch = 0; epoch < options.epochs(); epoch++) {
+            long t0 = System.nanoTime();
+            TrainingSamples s = sampler.sample(epoch);
+            int n = s.size();
+            int steps = (int) ((n + (long) options.batchSize() - 1) / options.batchSize());
+            double lossSum = 0;
+            for (int step = 0; step < steps; step++) {
+                int from = step * options.batchSize();
+                int count = Math.min(options.batchSize(), n - from);
+                grads.clear();
+                DropoutMask mask = DropoutMask.forStep(options.seed(), globalStep++, dropout);
+                double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, 1f / count, mask, from, grads);
+                if (!Double.isFinite(l))
+                    throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
+                            + "; lower --learning-rate. The best checkpoint so far is kept.");
+                adam.step(engine.params(), grads);
+                lossSum += l;
+                for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
+            }
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            boolean evaluate = epoch >= options.evalAfter() || epoch == options.epochs() - 1;
+            EpochReport r;
+            if (evaluate) {
+                EvalResult e = evaluator.evaluate(engine);
+                boolean best = e.hitRate() > bestHr;
+                r = new EpochReport(epoch, trainSeconds, n, steps, lossSum / n, true, e.seconds(), e.samples(), e.hitRate(), e.ndcg(), best);
+                double elapsed = (System.nanoTime() - runStart) / 1e9;
+                if (firstToHit < 0 && e.hitRate() >= options.target()) {
+                    firstToHit = epoch;
+                    timeToTrain = elapsed;
+                }
+                if (best) {
+                    bestHr = e.hitRate();
+                    bestNdcg = e.ndcg();
+                    bestEpoch = epoch;
+                    timeToBest = elapsed;
+                    for (TrainingListener li : listeners) li.onNewBest(r, engine.params());
+                }
+            } else {
+                r = new EpochReport(epoch, trainSeconds, n, steps, lossSum / n, false, Double.NaN, 0, Double.NaN, Double.NaN, false);
+            }
+            reports.add(r);
+            for (TrainingListener li : listeners) li.onEpoch(r);
+        }
+        TrainingSummary summary = new TrainingSummary(List.copyOf(reports), firstToHit, timeToTrain, timeToBest,
+                bestEpoch < 0 ? Double.NaN : bestHr, bestNdcg, bestEpoch, (System.nanoTime() - runStart) / 1e9);
+        for (TrainingListener li : listeners) li.onEnd(summary);
+        return summary;
+    }
+
+    private void warn(String m) { for (TrainingListener li : listeners) li.onWarning(m); }
+}

@@ -1,0 +1,57 @@
+package io.ncf.train;
+
+/**
+ * The seed's training flags, with its defaults (tuned for ml-20m).
+ *
+ * @param evalAfter  evaluate only from this 0-based epoch on (the seed's {@code --eval-after})
+ * @param target     HR@K to reach; the first epoch reaching it is recorded
+ * @param verifyNegatives  {@code --no-neg-trick}: redraw training negatives that are in fact positives
+ * @param microBatch samples per forward/backward call; gradients of a global batch are accumulated over them
+ */
+public record TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,
+                              float eps, int topK, int validUsersPerBatch, int evalAfter, double target,
+                              boolean verifyNegatives, long seed, int microBatch) {
+
+    public static final int DEFAULT_EPOCHS = 30;
+    public static final int DEFAULT_BATCH = 1_048_576;
+
+    public static TrainingOptions defaults() {
+        return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_BATCH, 4, 0.0045f, 0.25f, 0.5f, 1e-8f, 10, 1_048_576, 8, 0.9562,
+                false, 0, 65_536);
+    }
+
+    public TrainingOptions {
+        if (epochs <= 0) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
+        if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
+        if (negatives <= 0) throw new IllegalArgumentException("--negative-samples must be positive, got " + negatives);
+        if (!(learningRate > 0) || !Float.isFinite(learningRate)) throw new IllegalArgumentException("--learning-rate must be positive, got " + learningRate);
+        if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("--beta1 must be in [0, 1), got " + beta1);
+        if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("--beta2 must be in [0, 1), got " + beta2);
+        if (!(eps > 0)) throw new IllegalArgumentException("--eps must be positive, got " + eps);
+        if (topK <= 0) throw new IllegalArgumentException("--topk must be positive, got " + topK);
+        if (validUsersPerBatch <= 0) throw new IllegalArgumentException("--valid-users-per-batch must be positive, got " + validUsersPerBatch);
+        if (evalAfter < 0) throw new IllegalArgumentException("--eval-after must be ≥ 0, got " + evalAfter);
+        if (!(target >= 0 && target <= 1)) throw new IllegalArgumentException("--target must be in [0, 1], got " + target);
+        if (microBatch <= 0) throw new IllegalArgumentException("--micro-batch must be positive, got " + microBatch);
+    }
+
+    public TrainingOptions withEpochs(int e) {
+        return new TrainingOptions(e, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
+                target, verifyNegatives, seed, microBatch);
+    }
+
+    public TrainingOptions withBatch(int b) {
+        return new TrainingOptions(epochs, b, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
+                target, verifyNegatives, seed, microBatch);
+    }
+
+    public TrainingOptions withEvalAfter(int e) {
+        return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, e,
+                target, verifyNegatives, seed, microBatch);
+    }
+
+    public TrainingOptions withSeed(long s) {
+        return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
+                target, verifyNegatives, s, microBatch);
+    }
+}
