@@ -39,6 +39,7 @@ public final class CudaMain {
                 case "bench-train" -> Bench.train(o);
                 case "bench-eval" -> Bench.eval(o);
                 case "multi" -> MultiGpu.run(o);
+                case "train" -> TrainFile.run(o);
                 default -> { usage("unknown command '" + args[0] + "'"); yield 2; }
             };
         } catch (IllegalArgumentException e) {
