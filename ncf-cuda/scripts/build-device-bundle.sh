@@ -3,7 +3,7 @@
 #   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging; ~16 MB)
 #   lib/*.jar    ncf-cuda, ncf-model (config + dropout classes only are loaded), javacpp and the CUDA presets
 #   run.sh       unpacks the runtime under /tmp and runs io.ncf.cuda.CudaMain with the given arguments
-#   reference-cases.bin  if ncf-cuda/target/reference-cases.bin exists (scripts/make-reference-cases.sh)
+#   reference-cases.bin, *.gpuds  if present in ncf-cuda/target (make-reference-cases.sh, DatasetExporter)
 # No ND4J jar is included: the GPU path never loads ND4J. Usage: build-device-bundle.sh [dest-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -26,7 +26,7 @@ if [ ! -f "$root/ncf-cuda/target/jre.tar.xz" ]; then
   rm -rf "$tmp"
 fi
 cp "$root/ncf-cuda/target/jre.tar.xz" "$out/"
-[ -f "$root/ncf-cuda/target/reference-cases.bin" ] && cp "$root/ncf-cuda/target/reference-cases.bin" "$out/"
+for f in "$root"/ncf-cuda/target/reference-cases.bin "$root"/ncf-cuda/target/*.gpuds; do [ -f "$f" ] && cp "$f" "$out/"; done
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs io.ncf.cuda.CudaMain from this bundle: run.sh probe | check reference-cases.bin | bench-train ... | bench-eval | multi
