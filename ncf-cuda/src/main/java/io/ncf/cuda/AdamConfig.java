@@ -14,6 +14,9 @@ public record AdamConfig(float lr, float beta1, float beta2, float eps) {
     /** lr / (1 - beta1^t) for 1-based step t. */
     public float stepSize(long t) { return (float) (lr / (1 - Math.pow(beta1, t))); }
 
+    /** 1 / sqrt(1 - beta2^t), rounded once from double as the CPU engines do. */
+    public float invBias2Sqrt(long t) { return (float) (1 / Math.sqrt(1 - Math.pow(beta2, t))); }
+
     /** sqrt(1 - beta2^t). */
     public float bias2Sqrt(long t) { return (float) Math.sqrt(1 - Math.pow(beta2, t)); }
 }

@@ -265,9 +265,10 @@ public final class CudaNeuMF implements AutoCloseable {
     public boolean adamStep(AdamConfig adam, long step, float lossScale) {
         long n = layout.totalLength();
         dev.zero(flag, 4);
-        kernels.launch("check_finite", grid(n), BLOCK, grads, n, flag);
-        kernels.launch("adam", grid(n), BLOCK, params, grads, adamM, adamV, n, adam.stepSize(step), adam.beta1(), adam.beta2(),
-                adam.eps(), adam.bias2Sqrt(step), 1f / lossScale, flag);
+        long vecGrid = Math.max(1, (n / 4 + BLOCK - 1) / BLOCK);
+        kernels.launch("check_finite", vecGrid, BLOCK, grads, n, flag);
+        kernels.launch("adam", vecGrid, BLOCK, params, grads, adamM, adamV, n, adam.stepSize(step), adam.beta1(), adam.beta2(),
+                adam.eps(), adam.invBias2Sqrt(step), 1f / lossScale, flag);
         refreshWeightCopies();
         int[] fl = new int[1];
         dev.download(flag, fl, 0, 1);
