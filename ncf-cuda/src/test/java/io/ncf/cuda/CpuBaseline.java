@@ -13,7 +13,7 @@ import java.nio.file.Path;
 /**
  * The CPU side of the end-to-end comparison: the fused CPU engine trained on a {@link GpuDataset} with the same
  * epochs as the GPU ({@link EpochPlan}: same negatives, same shuffle), the same dropout masks, init, Adam and
- * batch, evaluated with the same ranking rules. Runs on ncf-model's class path (ND4J):
+ * batch, evaluated with the same ranking rules. Runs on ncf-cuda's test class path:
  * {@code CpuBaseline FILE [epochs] [batch]}.
  */
 public final class CpuBaseline {

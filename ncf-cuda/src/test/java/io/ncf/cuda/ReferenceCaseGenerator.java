@@ -15,8 +15,8 @@ import java.util.Random;
 
 /**
  * Writes the equivalence cases the GPU is checked against, computed by the fused CPU engine (io.ncf.model.fused).
- * Not a unit test: it needs ND4J's native backend, which ncf-cuda keeps off its class path, so it runs with
- * ncf-model's runtime class path (scripts/make-reference-cases.sh). Usage: {@code ReferenceCaseGenerator out.bin}.
+ * Not a unit test (its output is carried to a GPU machine): run scripts/make-reference-cases.sh.
+ * Usage: {@code ReferenceCaseGenerator out.bin}.
  */
 public final class ReferenceCaseGenerator {
 
