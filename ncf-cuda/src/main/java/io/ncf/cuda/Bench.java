@@ -79,6 +79,18 @@ final class Bench {
         long d = System.nanoTime();
         System.out.printf("profile per step: make_batch %.2f ms, forward+backward %.2f ms, check+adam %.2f ms%n",
                 (b - a) / 1e6 / reps, (c - b) / 1e6 / reps, (d - c) / 1e6 / reps);
+        eng.setTiming(true);
+        for (int i = 0; i < reps; i++) {
+            eng.makeBatch(plan, (long) i * batch, batch);
+            eng.forwardBackward(batch, 1f / batch, CudaMain.maskFor(1, i, dropout), (long) i * batch);
+            eng.adamStep(AdamConfig.nvidia(), 20 + i, 1f);
+        }
+        long total = 0;
+        for (long[] t : eng.timings().values()) total += t[1];
+        System.out.println("per-launch profile (synchronised after each launch), ms per step:");
+        for (var e : eng.timings().entrySet())
+            System.out.printf("  %-36s %7.3f ms  (%4.1f%%)%n", e.getKey(), e.getValue()[1] / 1e6 / reps, 100.0 * e.getValue()[1] / total);
+        eng.setTiming(false);
         eng.takeLossSum();
     }
 

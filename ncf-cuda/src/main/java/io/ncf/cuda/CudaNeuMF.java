@@ -97,7 +97,7 @@ public final class CudaNeuMF implements AutoCloseable {
         deltaA = alloc(act * b * maxWidth);
         deltaB = alloc(act * b * maxWidth);
         ones = alloc(act * b);
-        kernels.launch("fill_act", grid(b), BLOCK, ones, b, 1f);
+        launch("fill_act", grid(b), BLOCK, ones, b, 1f);
         lossSum = alloc(8);
         flag = alloc(8);
         evalHits = alloc(8);
@@ -116,6 +116,36 @@ public final class CudaNeuMF implements AutoCloseable {
     /** Device address and length (floats) of the gradient buffer, for all-reduce across GPUs. */
     public long gradientAddress() { return grads; }
     public long parameterCount() { return layout.totalLength(); }
+
+    private final java.util.Map<String, long[]> timings = new java.util.TreeMap<>();
+    private boolean timing;
+
+    /**
+     * With timing on, every kernel and GEMM is followed by a device synchronisation and its wall time is added
+     * per name: a crude profile (it removes overlap between launches) to see where a step goes.
+     */
+    public void setTiming(boolean on) { timing = on; timings.clear(); }
+
+    /** Name -> {calls, nanoseconds} since timing was switched on. */
+    public java.util.Map<String, long[]> timings() { return java.util.Collections.unmodifiableMap(timings); }
+
+    private void launch(String name, long grid, int block, Object... args) {
+        long t0 = timing ? syncNow() : 0;
+        kernels.launch(name, grid, block, args);
+        if (timing) record(name, t0);
+    }
+
+    private long syncNow() {
+        dev.synchronize();
+        return System.nanoTime();
+    }
+
+    private void record(String name, long t0) {
+        dev.synchronize();
+        long[] t = timings.computeIfAbsent(name, k -> new long[2]);
+        t[0]++;
+        t[1] += System.nanoTime() - t0;
+    }
 
     private long alloc(long bytes) {
         long a = dev.alloc(bytes);
@@ -169,7 +199,7 @@ public final class CudaNeuMF implements AutoCloseable {
         if (!precision.halfActivations()) return;
         for (int k = 0; k < layers; k++) {
             ParamLayout.Tensor w = layout.denseWeight(k);
-            kernels.launch("to_act", grid(w.length()), BLOCK, params + 4 * w.offset(), weightAct[k], w.length());
+            launch("to_act", grid(w.length()), BLOCK, params + 4 * w.offset(), weightAct[k], w.length());
         }
     }
 
@@ -201,7 +231,7 @@ public final class CudaNeuMF implements AutoCloseable {
         if (plan.size() != positives * (1L + plan.negatives()))
             throw new IllegalArgumentException("epoch plan of " + plan.size() + " samples does not match " + positives + " positives");
         if (t0 < 0 || t0 + count > plan.size()) throw new IllegalArgumentException("positions [" + t0 + ", " + (t0 + count) + ") outside the epoch");
-        kernels.launch("make_batch", grid(count), BLOCK, t0, count, plan.size(), plan.halfBits(), plan.permKey(), plan.negKey(),
+        launch("make_batch", grid(count), BLOCK, t0, count, plan.size(), plan.halfBits(), plan.permKey(), plan.negKey(),
                 plan.negatives(), posUsers, posItems, config.numItems(), users, items, labels);
     }
 
@@ -232,7 +262,7 @@ public final class CudaNeuMF implements AutoCloseable {
         ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
         ParamLayout.Tensor fw = layout.get("final_w"), fb = layout.get("final_b");
         long headGrid = Math.max(1, Math.min((count + 7) / 8, (long) dev.multiprocessors() * 16));
-        kernels.launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, users, items, p(mfU), p(mfI),
+        launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, users, items, p(mfU), p(mfI),
                 count, f, last, weight, keep, deltaA, g(fw), g(fb), g(mfU), g(mfI), lossSum, scores, 0);
         long dZ = deltaA, dH = deltaB;
         for (int k = layers - 1; k >= 0; k--) {
@@ -244,11 +274,11 @@ public final class CudaNeuMF implements AutoCloseable {
             gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, 1, count, dZ, actType, out, ones, actType, count, 1f, g(bk), CUDA_R_32F, out);
             // dH_k[B,in] = dZ W_k^T  (column-major: dH^T = W_k * dZ^T)
             gemm(CUBLAS_OP_T, CUBLAS_OP_N, in, count, out, weightAct[k], actType, out, dZ, actType, out, 0f, dH, actType, in);
-            if (k > 0) kernels.launch("relu_dropout_bwd", grid((long) count * in), BLOCK, dH, h[k], (long) count * in, keep);
+            if (k > 0) launch("relu_dropout_bwd", grid((long) count * in), BLOCK, dH, h[k], (long) count * in, keep);
             long t = dZ; dZ = dH; dH = t;
         }
         ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
-        kernels.launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
+        launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
     }
 
     /** The loss summed since the last call (synchronises with the GPU), then resets it. */
@@ -266,8 +296,8 @@ public final class CudaNeuMF implements AutoCloseable {
         long n = layout.totalLength();
         dev.zero(flag, 4);
         long vecGrid = Math.max(1, (n / 4 + BLOCK - 1) / BLOCK);
-        kernels.launch("check_finite", vecGrid, BLOCK, grads, n, flag);
-        kernels.launch("adam", vecGrid, BLOCK, params, grads, adamM, adamV, n, adam.stepSize(step), adam.beta1(), adam.beta2(),
+        launch("check_finite", vecGrid, BLOCK, grads, n, flag);
+        launch("adam", vecGrid, BLOCK, params, grads, adamM, adamV, n, adam.stepSize(step), adam.beta1(), adam.beta2(),
                 adam.eps(), adam.invBias2Sqrt(step), 1f / lossScale, flag);
         refreshWeightCopies();
         int[] fl = new int[1];
@@ -280,14 +310,14 @@ public final class CudaNeuMF implements AutoCloseable {
     private void forward(int count, long u, long i, DropoutMask mask, long pos) {
         ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
         ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
-        kernels.launch("gather", grid((long) count * (f + 2 * e)), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
+        launch("gather", grid((long) count * (f + 2 * e)), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
         int threshold = mask.isNone() ? 0 : Math.round(mask.rate() * 65536f);
         float keep = mask.isNone() ? 1f : mask.keepValue();
         for (int k = 0; k < layers; k++) {
             int in = width[k], out = width[k + 1];
             // H_{k+1}[B,out] = H_k W_k  (column-major: H_{k+1}^T = W_k^T(out x in) * H_k^T(in x B))
             gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, count, in, weightAct[k], actType, out, h[k], actType, in, 0f, h[k + 1], actType, out);
-            kernels.launch("bias_relu_dropout", grid((long) count * ((out + 3) / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)),
+            launch("bias_relu_dropout", grid((long) count * ((out + 3) / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)),
                     count, out, k, mask.seed(), threshold, keep, pos);
         }
     }
@@ -297,7 +327,7 @@ public final class CudaNeuMF implements AutoCloseable {
         ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
         ParamLayout.Tensor fw = layout.get("final_w"), fb = layout.get("final_b");
         long headGrid = Math.max(1, Math.min((count + 7) / 8, (long) dev.multiprocessors() * 16));
-        kernels.launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, u, i, p(mfU), p(mfI),
+        launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, u, i, p(mfU), p(mfI),
                 count, f, width[layers], 1f, 1f, deltaA, g(fw), g(fb), g(mfU), g(mfI), lossSum, scores, 1);
     }
 
@@ -327,8 +357,8 @@ public final class CudaNeuMF implements AutoCloseable {
         evalMasked = alloc(total);
         dev.upload(rows, rowUsers, 0, rowUsers.length);
         dev.upload(evalItems, candidates, 0, candidates.length);
-        kernels.launch("expand_users", grid(total), BLOCK, rows, rowUsers.length, width, evalUsers);
-        kernels.launch("dup_mask", grid(total), BLOCK, evalItems, rowUsers.length, width, evalMasked);
+        launch("expand_users", grid(total), BLOCK, rows, rowUsers.length, width, evalUsers);
+        launch("dup_mask", grid(total), BLOCK, evalItems, rowUsers.length, width, evalMasked);
         evalRows = rowUsers.length;
         evalWidth = width;
         dev.synchronize();
@@ -346,7 +376,7 @@ public final class CudaNeuMF implements AutoCloseable {
             int rows = Math.min(rowsPerChunk, evalRows - r0);
             long off = (long) r0 * evalWidth;
             scoreDevice(rows * evalWidth, evalUsers + 4 * off, evalItems + 4 * off);
-            kernels.launch("rank_metrics", grid(rows), BLOCK, scores, evalMasked + off, rows, evalWidth, k, evalHits, evalNdcg);
+            launch("rank_metrics", grid(rows), BLOCK, scores, evalMasked + off, rows, evalWidth, k, evalHits, evalNdcg);
         }
         long hits = dev.downloadLong(evalHits);
         double ndcg = dev.downloadDouble(evalNdcg);
@@ -364,9 +394,11 @@ public final class CudaNeuMF implements AutoCloseable {
 
     private void gemm(int opA, int opB, int m, int n, int k, long a, int aType, int lda, long b, int bType, int ldb,
                       float beta, long c, int cType, int ldc) {
+        long t0 = timing ? syncNow() : 0;
         CudaDevice.checkBlas(cublasGemmEx(dev.cublas(), opA, opB, m, n, k, one, CudaDevice.ptr(a), aType, lda,
                 CudaDevice.ptr(b), bType, ldb, beta == 0f ? zero : one, CudaDevice.ptr(c), cType, ldc, computeType,
                 CUBLAS_GEMM_DEFAULT), "cublasGemmEx(" + m + "x" + n + "x" + k + ")");
+        if (timing) record("gemm " + (opA == CUBLAS_OP_N ? "N" : "T") + (opB == CUBLAS_OP_N ? "N" : "T") + " " + m + "x" + n + "x" + k, t0);
     }
 
     /** Frees this engine's device memory (the device and its context stay open). */
