@@ -274,7 +274,11 @@ public final class CudaNeuMF implements AutoCloseable {
             gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, 1, count, dZ, actType, out, ones, actType, count, 1f, g(bk), CUDA_R_32F, out);
             // dH_k[B,in] = dZ W_k^T  (column-major: dH^T = W_k * dZ^T)
             gemm(CUBLAS_OP_T, CUBLAS_OP_N, in, count, out, weightAct[k], actType, out, dZ, actType, out, 0f, dH, actType, in);
-            if (k > 0) launch("relu_dropout_bwd", grid((long) count * in), BLOCK, dH, h[k], (long) count * in, keep);
+            if (k > 0) {
+                long n = (long) count * in;
+                if (in % 4 == 0) launch("relu_dropout_bwd4", grid(n / 4), BLOCK, dH, h[k], n / 4, keep);
+                else launch("relu_dropout_bwd", grid(n), BLOCK, dH, h[k], n, keep);
+            }
             long t = dZ; dZ = dH; dH = t;
         }
         ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
@@ -310,7 +314,10 @@ public final class CudaNeuMF implements AutoCloseable {
     private void forward(int count, long u, long i, DropoutMask mask, long pos) {
         ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
         ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
-        launch("gather", grid((long) count * (f + 2 * e)), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
+        if (f % 4 == 0 && e % 4 == 0)
+            launch("gather4", grid((long) count * (f + 2 * e) / 4), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
+        else
+            launch("gather", grid((long) count * (f + 2 * e)), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
         int threshold = mask.isNone() ? 0 : Math.round(mask.rate() * 65536f);
         float keep = mask.isNone() ? 1f : mask.keepValue();
         for (int k = 0; k < layers; k++) {

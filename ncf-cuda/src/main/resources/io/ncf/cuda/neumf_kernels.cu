@@ -21,6 +21,32 @@ __device__ __forceinline__ float toF(act_t x) { return x; }
 __device__ __forceinline__ act_t fromF(float f) { return f; }
 #endif
 
+// Four consecutive activations in one access (16 bytes for float, 8 for 16-bit types); callers guarantee the
+// index is a multiple of 4 (all widths divisible by 4, buffers 256-byte aligned).
+#if defined(ACT_F16) || defined(ACT_BF16)
+__device__ __forceinline__ void load4(const act_t* p, float* o) {
+    uint2 v = *(const uint2*) p;
+    o[0] = toF((act_t) (v.x & 0xFFFFu)); o[1] = toF((act_t) (v.x >> 16));
+    o[2] = toF((act_t) (v.y & 0xFFFFu)); o[3] = toF((act_t) (v.y >> 16));
+}
+__device__ __forceinline__ void store4(act_t* p, const float* i) {
+    uint2 v;
+    v.x = (unsigned) fromF(i[0]) | ((unsigned) fromF(i[1]) << 16);
+    v.y = (unsigned) fromF(i[2]) | ((unsigned) fromF(i[3]) << 16);
+    *(uint2*) p = v;
+}
+#else
+__device__ __forceinline__ void load4(const act_t* p, float* o) {
+    float4 v = *(const float4*) p;
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w;
+}
+__device__ __forceinline__ void store4(act_t* p, const float* i) {
+    float4 v;
+    v.x = i[0]; v.y = i[1]; v.z = i[2]; v.w = i[3];
+    *(float4*) p = v;
+}
+#endif
+
 #define GOLD 0x9E3779B97F4A7C15ULL
 
 // SplitMix64's finaliser: io.ncf.model.DropoutMask.mix, bit for bit.
@@ -95,26 +121,53 @@ extern "C" __global__ void gather(const int* U, const int* I, int B, const float
     }
 }
 
+// gather with 16-byte table reads and 4-wide activation writes; needs f % 4 == 0 and e % 4 == 0.
+extern "C" __global__ void gather4(const int* U, const int* I, int B, const float* mfU, const float* mfI,
+                                   const float* mlpU, const float* mlpI, int f, int e, act_t* gmf, act_t* h0) {
+    int q = (f + 2 * e) >> 2, qf = f >> 2, qe = e >> 2;
+    i64 total = (i64) B * q;
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
+        i64 b = t / q;
+        int c = (int) (t - b * q);
+        int u = U[b], it = I[b];
+        float o[4];
+        if (c < qf) {
+            float4 x = ((const float4*) (mfU + (i64) u * f))[c], y = ((const float4*) (mfI + (i64) it * f))[c];
+            o[0] = x.x * y.x; o[1] = x.y * y.y; o[2] = x.z * y.z; o[3] = x.w * y.w;
+            store4(gmf + b * f + 4 * c, o);
+        } else {
+            int c2 = c - qf;
+            float4 x = c2 < qe ? ((const float4*) (mlpU + (i64) u * e))[c2] : ((const float4*) (mlpI + (i64) it * e))[c2 - qe];
+            o[0] = x.x; o[1] = x.y; o[2] = x.z; o[3] = x.w;
+            store4(h0 + b * 2 * e + 4 * c2, o);
+        }
+    }
+}
+
 // In place: z = relu(z + bias) * mask, the mask being DropoutMask's for (layer, pos0 + row). threshold 0: no dropout.
 extern "C" __global__ void bias_relu_dropout(act_t* Z, const float* bias, int B, int n, int layer, u64 seed,
                                              int threshold, float keep, i64 pos0) {
     int quads = (n + 3) >> 2;
+    bool vec = (n & 3) == 0;
     i64 total = (i64) B * quads;
     for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
         i64 row = t / quads;
         int q = (int) (t - row * quads);
         u64 r = 0;
         if (threshold > 0) r = mix64(maskRowState(seed, layer, pos0 + row) + GOLD * (u64) (q + 1));
+        act_t* z = Z + row * n + 4 * q;
+        float v[4];
+        if (vec) load4(z, v);
+        else for (int k = 0; k < 4; k++) v[k] = 4 * q + k < n ? toF(z[k]) : 0.f;
         #pragma unroll
         for (int k = 0; k < 4; k++) {
-            int j = 4 * q + k;
-            if (j < n) {
-                float m = 1.f;
-                if (threshold > 0) m = ((int) ((r >> (16 * k)) & 0xFFFFULL)) >= threshold ? keep : 0.f;
-                float v = toF(Z[row * n + j]) + bias[j];
-                Z[row * n + j] = fromF(v > 0.f ? v * m : 0.f);
-            }
+            float m = 1.f;
+            if (threshold > 0) m = ((int) ((r >> (16 * k)) & 0xFFFFULL)) >= threshold ? keep : 0.f;
+            float x = v[k] + (4 * q + k < n ? bias[4 * q + k] : 0.f);
+            v[k] = x > 0.f ? x * m : 0.f;
         }
+        if (vec) store4(z, v);
+        else for (int k = 0; k < 4; k++) if (4 * q + k < n) z[k] = fromF(v[k]);
     }
 }
 
@@ -198,6 +251,18 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
 extern "C" __global__ void relu_dropout_bwd(act_t* dH, const act_t* H, i64 n, float keep) {
     for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < n; t += (i64) gridDim.x * blockDim.x) {
         dH[t] = fromF(toF(H[t]) > 0.f ? toF(dH[t]) * keep : 0.f);
+    }
+}
+
+// relu_dropout_bwd over n4 groups of 4 elements (n % 4 == 0).
+extern "C" __global__ void relu_dropout_bwd4(act_t* dH, const act_t* H, i64 n4, float keep) {
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < n4; t += (i64) gridDim.x * blockDim.x) {
+        float d[4], h[4];
+        load4(dH + 4 * t, d);
+        load4(H + 4 * t, h);
+        #pragma unroll
+        for (int k = 0; k < 4; k++) d[k] = h[k] > 0.f ? d[k] * keep : 0.f;
+        store4(dH + 4 * t, d);
     }
 }
 
