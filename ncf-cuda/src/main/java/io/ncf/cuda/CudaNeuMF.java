@@ -282,7 +282,8 @@ public final class CudaNeuMF implements AutoCloseable {
             long t = dZ; dZ = dH; dH = t;
         }
         ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
-        launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
+        if (e % 4 == 0) launch("scatter_mlp4", grid((long) count * e / 2), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
+        else launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
     }
 
     /** The loss summed since the last call (synchronises with the GPU), then resets it. */

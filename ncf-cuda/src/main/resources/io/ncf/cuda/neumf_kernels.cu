@@ -171,6 +171,15 @@ extern "C" __global__ void bias_relu_dropout(act_t* Z, const float* bias, int B,
     }
 }
 
+// Four float atomic adds in one instruction (sm_90 vector reduction); p must be 16-byte aligned.
+__device__ __forceinline__ void red4(float* p, const float* v) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("red.global.add.v4.f32 [%0], {%1, %2, %3, %4};" :: "l"(p), "f"(v[0]), "f"(v[1]), "f"(v[2]), "f"(v[3]) : "memory");
+#else
+    for (int k = 0; k < 4; k++) atomicAdd(p + k, v[k]);
+#endif
+}
+
 #define HEAD_MAX_PER_LANE 8
 
 // The final layer, loss and the head of backward, one warp per sample:
@@ -193,6 +202,8 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
     float accB = 0.f;
     double lossAcc = 0.0;
     float bias = fb[0];
+    // final_w follows the dense layers, so it is 16-byte aligned only when their sizes allow it
+    bool mfVec = (f & 3) == 0 && (((unsigned long long) fw) & 15ULL) == 0;
     for (i64 b = warp; b < B; b += warps) {
         float x[HEAD_MAX_PER_LANE];
         float part = 0.f;
@@ -219,6 +230,17 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
             accB += dl;
         }
         int u = U[b], it = I[b];
+        if (mfVec) {
+            // GMF gradients 4 columns per lane: one vector atomic per table instead of four
+            for (int q = lane; q < (f >> 2); q += 32) {
+                float4 a = ((const float4*) (mfU + (i64) u * f))[q], c4 = ((const float4*) (mfI + (i64) it * f))[q];
+                float4 w = ((const float4*) fw)[q];
+                float gu[4] = {dl * w.x * c4.x, dl * w.y * c4.y, dl * w.z * c4.z, dl * w.w * c4.w};
+                float gi[4] = {dl * w.x * a.x, dl * w.y * a.y, dl * w.z * a.z, dl * w.w * a.w};
+                red4(gMfU + (i64) u * f + 4 * q, gu);
+                red4(gMfI + (i64) it * f + 4 * q, gi);
+            }
+        }
         #pragma unroll
         for (int k = 0; k < HEAD_MAX_PER_LANE; k++) {
             int c = lane + 32 * k;
@@ -226,8 +248,10 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
                 acc[k] += dl * x[k];
                 float g = dl * fw[c];
                 if (c < f) {
-                    atomicAdd(&gMfU[(i64) u * f + c], g * mfI[(i64) it * f + c]);
-                    atomicAdd(&gMfI[(i64) it * f + c], g * mfU[(i64) u * f + c]);
+                    if (!mfVec) {
+                        atomicAdd(&gMfU[(i64) u * f + c], g * mfI[(i64) it * f + c]);
+                        atomicAdd(&gMfI[(i64) it * f + c], g * mfU[(i64) u * f + c]);
+                    }
                 } else {
                     float h = toF(hL[b * l + (c - f)]);
                     dZ[b * l + (c - f)] = fromF(h > 0.f ? g * keepLast : 0.f);
@@ -277,6 +301,22 @@ extern "C" __global__ void scatter_mlp(const act_t* dH0, const int* U, const int
         if (g == 0.f) continue;  // dropout and relu zero many entries; skip their atomics
         if (c < e) atomicAdd(&gU[(i64) U[b] * e + c], g);
         else atomicAdd(&gI[(i64) I[b] * e + (c - e)], g);
+    }
+}
+
+// scatter_mlp with 4 columns per thread and vector atomics; needs e % 4 == 0.
+extern "C" __global__ void scatter_mlp4(const act_t* dH0, const int* U, const int* I, int B, int e,
+                                        float* gU, float* gI) {
+    int q = e >> 1;  // quads per row of 2e columns
+    i64 total = (i64) B * q;
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
+        i64 b = t / q;
+        int c = 4 * (int) (t - b * q);
+        float g[4];
+        load4(dH0 + b * 2 * e + c, g);
+        if (g[0] == 0.f && g[1] == 0.f && g[2] == 0.f && g[3] == 0.f) continue;
+        if (c < e) red4(gU + (i64) U[b] * e + c, g);
+        else red4(gI + (i64) I[b] * e + (c - e), g);
     }
 }
 

@@ -27,6 +27,7 @@ public final class ReferenceCaseGenerator {
         cases.add(make("small-no-dropout", new NeuMFConfig(37, 29, 8, new int[]{16, 12, 8}, 0f), 300, 11, 0, adam));
         cases.add(make("small-dropout", new NeuMFConfig(37, 29, 8, new int[]{16, 12, 8}, 0.5f), 300, 12, 4321, adam));
         cases.add(make("odd-widths-dropout", new NeuMFConfig(23, 41, 5, new int[]{10, 7, 3}, 0.3f), 257, 13, 77, adam));
+        cases.add(make("f8-odd-last-dropout", new NeuMFConfig(31, 27, 8, new int[]{16, 12, 7}, 0.25f), 333, 16, 5, adam));
         cases.add(make("default-shape-dropout", new NeuMFConfig(400, 250, 64, new int[]{256, 256, 128, 64}, 0.5f), 4096, 14, 1_000_000, adam));
         cases.add(make("default-shape-no-dropout", new NeuMFConfig(400, 250, 64, new int[]{256, 256, 128, 64}, 0f), 4096, 15, 0, adam));
         ReferenceCase.write(out, cases);
