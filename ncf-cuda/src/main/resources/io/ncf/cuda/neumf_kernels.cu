@@ -202,8 +202,6 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
     float accB = 0.f;
     double lossAcc = 0.0;
     float bias = fb[0];
-    // final_w follows the dense layers, so it is 16-byte aligned only when their sizes allow it
-    bool mfVec = (f & 3) == 0 && (((unsigned long long) fw) & 15ULL) == 0;
     for (i64 b = warp; b < B; b += warps) {
         float x[HEAD_MAX_PER_LANE];
         float part = 0.f;
@@ -230,17 +228,6 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
             accB += dl;
         }
         int u = U[b], it = I[b];
-        if (mfVec) {
-            // GMF gradients 4 columns per lane: one vector atomic per table instead of four
-            for (int q = lane; q < (f >> 2); q += 32) {
-                float4 a = ((const float4*) (mfU + (i64) u * f))[q], c4 = ((const float4*) (mfI + (i64) it * f))[q];
-                float4 w = ((const float4*) fw)[q];
-                float gu[4] = {dl * w.x * c4.x, dl * w.y * c4.y, dl * w.z * c4.z, dl * w.w * c4.w};
-                float gi[4] = {dl * w.x * a.x, dl * w.y * a.y, dl * w.z * a.z, dl * w.w * a.w};
-                red4(gMfU + (i64) u * f + 4 * q, gu);
-                red4(gMfI + (i64) it * f + 4 * q, gi);
-            }
-        }
         #pragma unroll
         for (int k = 0; k < HEAD_MAX_PER_LANE; k++) {
             int c = lane + 32 * k;
@@ -248,10 +235,9 @@ extern "C" __global__ void head(const act_t* gmf, const act_t* hL, const float* 
                 acc[k] += dl * x[k];
                 float g = dl * fw[c];
                 if (c < f) {
-                    if (!mfVec) {
-                        atomicAdd(&gMfU[(i64) u * f + c], g * mfI[(i64) it * f + c]);
-                        atomicAdd(&gMfI[(i64) it * f + c], g * mfU[(i64) u * f + c]);
-                    }
+                    // scalar atomics spread over all lanes measured faster here than 4-wide ones on 16 lanes
+                    atomicAdd(&gMfU[(i64) u * f + c], g * mfI[(i64) it * f + c]);
+                    atomicAdd(&gMfI[(i64) it * f + c], g * mfU[(i64) u * f + c]);
                 } else {
                     float h = toF(hL[b * l + (c - f)]);
                     dZ[b * l + (c - f)] = fromF(h > 0.f ? g * keepLast : 0.f);
