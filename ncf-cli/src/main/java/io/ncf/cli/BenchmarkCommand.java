@@ -123,10 +123,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
         ParamSet grads = params.zerosLike();
         Adam adam = new Adam(0.0045f, 0.25f, 0.5f, 1e-8f, params);
         double seconds = 0;
-        try (TrainingEngine e = kind.create(params, mb)) {
+        try (TrainingEngine e = kind.create(params, mb); adam) {
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
-                grads.clear();
                 e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
                 adam.step(params, grads);
                 if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
@@ -154,13 +153,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> prepareOnce() {
-        var t = io.ncf.data.PrepareBenchmark.measure(input, io.ncf.data.RatingsFormat.fromName(format));
-        Map<String, Object> r = result("prepare", "java", 0, t.rows() / t.ingestAndPreprocessSeconds(), t.ingestAndPreprocessSeconds());
-        r.put("rows", t.rows());
-        r.put("read_s", t.readSeconds());
-        r.put("preprocess_s", t.preprocessSeconds());
-        r.put("save_s", t.saveSeconds());
-        r.put("load_s", t.loadSeconds());
+        var t = io.ncf.data.PrepareBenchmark.run(input, io.ncf.data.RatingsFormat.fromName(format), null);
+        Map<String, Object> r = result("prepare", "java", 0, t.rawRows() / t.ingestAndPreprocessS(), t.ingestAndPreprocessS());
+        r.put("rows", t.rawRows());
+        r.put("read_s", t.readS());
+        r.put("preprocess_s", t.preprocessS());
+        r.put("save_s", t.saveS());
+        r.put("load_s", t.loadS());
+        r.put("note", String.format("read %.1f s + preprocess %.1f s; save %.1f s, load %.1f s; %,d rows", t.readS(), t.preprocessS(), t.saveS(), t.loadS(), t.rawRows()));
         return r;
     }
 

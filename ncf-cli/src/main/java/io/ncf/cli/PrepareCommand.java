@@ -52,7 +52,7 @@ public final class PrepareCommand implements Callable<Integer> {
         double readS = (System.nanoTime() - t0) / 1e9;
         out.printf("Read %,d rows (%,d users, %,d items) from %s in %.2f s%n", raw.size(), raw.userIds().size(), raw.itemIds().size(), input, readS);
         long t1 = System.nanoTime();
-        NcfDataset ds = new Preprocessor(minRatings, validNegative, seed).process(raw);
+        NcfDataset ds = new Preprocessor(new Preprocessor.Options(minRatings, validNegative, seed)).run(raw);
         double prepS = (System.nanoTime() - t1) / 1e9;
         var info = ds.info();
         out.printf("Kept %,d users (dropped %,d with < %d interactions), %,d items; removed %,d duplicate pairs; %,d training positives, %,d test items; %d negatives per user (%.2f s)%n",

@@ -3,6 +3,7 @@ package io.ncf.cli;
 import io.ncf.data.DatasetStore;
 import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
+import io.ncf.data.Preprocessor;
 import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
 import io.ncf.model.NeuMFConfig;
@@ -24,7 +25,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +96,7 @@ public final class TrainCommand implements Callable<Integer> {
         long tLoad = System.nanoTime();
         NcfDataset ds;
         if (demo) {
-            ds = DemoData.generate(seedUsed, validNegative);
+            ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).run(DemoData.raw(seedUsed));
             out.printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
                     ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
         } else {
@@ -150,8 +150,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo));
         out.printf("Model: %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
-        try (TrainingEngine e = engine.create(params, opts.microBatch())) {
-            TrainingSummary s = new Trainer(ds, e, opts, listeners).train();
+        try (TrainingEngine e = engine.create(params, opts.microBatch()); Trainer trainer = new Trainer(ds, e, opts, listeners)) {
+            TrainingSummary s = trainer.train();
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
         } finally {

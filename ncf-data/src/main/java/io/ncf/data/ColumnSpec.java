@@ -1,6 +1,5 @@
 package io.ncf.data;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -86,8 +85,4 @@ public record ColumnSpec(int userColumn, int itemColumn, int timestampColumn, St
                 + ", timestamp=" + (timestampName != null ? "'" + timestampName + "'" : timestampColumn)
                 + ", delimiter='" + delimiter.replace("\t", "\\t") + "', header=" + hasHeader + "]";
     }
-
-    static String[] toArray(List<String> fields) { return fields.toArray(new String[0]); }
-
-    static List<String> asList(String[] fields) { return Arrays.asList(fields); }
 }

@@ -44,7 +44,6 @@ public final class DatasetStore {
 
     private static final String TRAIN = "train.bin", TEST = "test.bin", CANDIDATES = "candidates.bin", SEEN = "seen.bin",
             USERS = "users.vocab", ITEMS = "items.vocab";
-    private static final List<String> FILES = List.of(TRAIN, TEST, CANDIDATES, SEEN, USERS, ITEMS);
     private static final int HEADER = 12;
 
     private DatasetStore() {}
@@ -382,6 +381,4 @@ public final class DatasetStore {
         }
     }
 
-
-    static List<String> fileNames() { return FILES; }
 }

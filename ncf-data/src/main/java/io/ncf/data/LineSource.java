@@ -21,6 +21,7 @@ final class LineSource implements AutoCloseable {
     private int start;
     private int end;
     private long lineNumber;
+    private long consumedBefore; // stream bytes that preceded buf[0]
 
     LineSource(InputStream in, String fileName, int bufferSize) {
         this.in = in;
@@ -59,6 +60,7 @@ final class LineSource implements AutoCloseable {
     private int fill() {
         int pending = limit - pos;
         if (pos > 0) {
+            consumedBefore += pos;
             System.arraycopy(buf, pos, buf, 0, pending);
             pos = 0;
             limit = pending;
@@ -76,6 +78,9 @@ final class LineSource implements AutoCloseable {
     }
 
     byte[] buffer() { return buf; }
+
+    /** Stream bytes consumed so far: the offset just after the current line's newline. */
+    long position() { return consumedBefore + pos; }
 
     int start() { return start; }
 

@@ -13,14 +13,14 @@ import java.util.stream.IntStream;
  * <li>verified: a negative is redrawn while it is one of the user's <em>training</em> positives.</li>
  * </ul>
  * Deterministic in (seed, epoch) and independent of the thread count. The shuffle is a bucket shuffle: each
- * sample goes to a uniformly random bucket (about 64k samples, cache-sized), then every bucket is Fisher–Yates
+ * sample goes to a uniformly random bucket (about 128k samples, cache-sized), then every bucket is Fisher–Yates
  * shuffled; the concatenation is a uniformly random permutation, and both passes run in parallel over
  * fixed-size chunks with their own random streams.
  */
 public final class NegativeSampler {
 
     private static final int POSITIVES_PER_CHUNK = 1 << 15;
-    private static final int SAMPLES_PER_BUCKET = 1 << 16;
+    private static final int SAMPLES_PER_BUCKET = 1 << 17;
     private static final long STREAM_BUCKET = 1, STREAM_ITEM = 2, STREAM_SHUFFLE = 3;
 
     private final int numItems;
@@ -106,8 +106,7 @@ public final class NegativeSampler {
             int[] h = new int[buckets];
             SplittableRandom rb = Seeds.random(seed, epoch, (long) c * 4 + STREAM_BUCKET);
             int n = (Math.min(positives, (c + 1) * POSITIVES_PER_CHUNK) - c * POSITIVES_PER_CHUNK) * perPositive;
-            if (buckets > 1) for (int k = 0; k < n; k++) h[rb.nextInt(buckets)]++;
-            else h[0] = n;
+            for (int k = 0; k < n; k++) h[below(rb, buckets)]++;
             counts[c] = h;
         });
         // where each (bucket, chunk) run starts: buckets in order, chunks in order within a bucket
@@ -123,46 +122,87 @@ public final class NegativeSampler {
         }
         bucketStart[buckets] = pos;
 
-        // pass 2: generate, replaying the same bucket stream
+        // pass 2: generate, replaying the same bucket stream. Samples are packed in a long and staged per
+        // bucket, so the scatter into ~1,500 buckets writes whole cache lines instead of single ints.
+        ThreadLocal<long[]> stagingPool = ThreadLocal.withInitial(() -> new long[buckets * STAGE]);
+        ThreadLocal<long[]> bitmapPool = ThreadLocal.withInitial(() -> new long[(numItems + 63) >>> 6]);
         IntStream.range(0, chunks).parallel().forEach(c -> {
             int[] cursor = counts[c];
+            long[] stage = stagingPool.get();
+            int[] fill = new int[buckets];
             SplittableRandom rb = Seeds.random(seed, epoch, (long) c * 4 + STREAM_BUCKET);
             SplittableRandom ri = Seeds.random(seed, epoch, (long) c * 4 + STREAM_ITEM);
             int from = c * POSITIVES_PER_CHUNK, to = Math.min(positives, from + POSITIVES_PER_CHUNK);
-            boolean many = buckets > 1;
+            int[] idx = verify ? trainIndex.itemsArray() : null;
+            // verified: the current user's training items as a bitmap, rebuilt when the user changes (positives
+            // are grouped by user, so about once per 140 positives on ml-20m): a rejection test is one bit test
+            long[] bits = verify ? bitmapPool.get() : null;
+            int bitsUser = -1;
             for (int p = from; p < to; p++) {
                 int u = trainUsers[p];
-                int w = many ? cursor[rb.nextInt(buckets)]++ : cursor[0]++;
-                su[w] = u;
-                si[w] = trainItems[p];
-                sl[w] = 1f;
+                long hi = (long) u << 32;
+                stage(stage, fill, cursor, su, si, sl, below(rb, buckets), hi | ((long) trainItems[p] << 1) | 1L);
+                if (verify && u != bitsUser) {
+                    if (bitsUser >= 0) for (int k = trainIndex.start(bitsUser); k < trainIndex.end(bitsUser); k++) bits[idx[k] >>> 6] = 0L;
+                    for (int k = trainIndex.start(u); k < trainIndex.end(u); k++) bits[idx[k] >>> 6] |= 1L << idx[k];
+                    bitsUser = u;
+                }
                 for (int j = 0; j < negatives; j++) {
-                    int item = ri.nextInt(numItems);
-                    if (verify) {
-                        int[] idx = trainIndex.itemsArray();
-                        int s = trainIndex.start(u), e = trainIndex.end(u);
-                        while (Arrays.binarySearch(idx, s, e, item) >= 0) item = ri.nextInt(numItems);
-                    }
-                    w = many ? cursor[rb.nextInt(buckets)]++ : cursor[0]++;
-                    su[w] = u;
-                    si[w] = item;
-                    sl[w] = 0f;
+                    int item = below(ri, numItems);
+                    if (verify) while ((bits[item >>> 6] & (1L << item)) != 0) item = below(ri, numItems);
+                    stage(stage, fill, cursor, su, si, sl, below(rb, buckets), hi | ((long) item << 1));
                 }
             }
+            if (verify && bitsUser >= 0) for (int k = trainIndex.start(bitsUser); k < trainIndex.end(bitsUser); k++) bits[idx[k] >>> 6] = 0L;
+            for (int b = 0; b < buckets; b++) if (fill[b] > 0) flush(stage, b, fill[b], cursor, su, si, sl);
         });
 
-        // pass 3: Fisher–Yates inside each bucket
+        // pass 3: Fisher–Yates inside each bucket, on packed samples
+        ThreadLocal<long[]> shufflePool = ThreadLocal.withInitial(() -> new long[0]);
         IntStream.range(0, buckets).parallel().forEach(b -> {
             SplittableRandom rs = Seeds.random(seed, epoch, (long) b * 4 + STREAM_SHUFFLE);
-            int s = bucketStart[b];
-            for (int k = bucketStart[b + 1] - 1; k > s; k--) {
-                int j = s + rs.nextInt(k - s + 1);
-                int tu = su[k]; su[k] = su[j]; su[j] = tu;
-                int ti = si[k]; si[k] = si[j]; si[j] = ti;
-                float tl = sl[k]; sl[k] = sl[j]; sl[j] = tl;
+            int s = bucketStart[b], n = bucketStart[b + 1] - s;
+            long[] a = shufflePool.get();
+            if (a.length < n) shufflePool.set(a = new long[n + (n >> 3)]);
+            for (int k = 0; k < n; k++) a[k] = ((long) su[s + k] << 32) | ((long) si[s + k] << 1) | (sl[s + k] != 0f ? 1L : 0L);
+            for (int k = n - 1; k > 0; k--) {
+                int j = below(rs, k + 1);
+                long t = a[k]; a[k] = a[j]; a[j] = t;
+            }
+            for (int k = 0; k < n; k++) {
+                long v = a[k];
+                su[s + k] = (int) (v >>> 32);
+                si[s + k] = (int) v >>> 1;
+                sl[s + k] = (v & 1L) != 0 ? 1f : 0f;
             }
         });
         out.setSize(epochSize);
         return out;
     }
+
+    private static final int STAGE = 32;
+
+    private static void stage(long[] stage, int[] fill, int[] cursor, int[] su, int[] si, float[] sl, int b, long packed) {
+        int f = fill[b];
+        stage[b * STAGE + f] = packed;
+        if (++f == STAGE) {
+            flush(stage, b, f, cursor, su, si, sl);
+            f = 0;
+        }
+        fill[b] = f;
+    }
+
+    private static void flush(long[] stage, int b, int n, int[] cursor, int[] su, int[] si, float[] sl) {
+        int w = cursor[b];
+        int base = b * STAGE;
+        for (int k = 0; k < n; k++) {
+            long v = stage[base + k];
+            su[w + k] = (int) (v >>> 32);
+            si[w + k] = (int) v >>> 1;
+            sl[w + k] = (v & 1L) != 0 ? 1f : 0f;
+        }
+        cursor[b] = w + n;
+    }
+
+    static int below(SplittableRandom r, int bound) { return Seeds.below(r, bound); }
 }

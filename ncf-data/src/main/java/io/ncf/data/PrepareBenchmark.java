@@ -20,17 +20,22 @@ public final class PrepareBenchmark {
     /** Seconds per stage and the sizes they worked on. */
     public record Timings(double readS, double preprocessS, double saveS, double loadS, double sampleShortcutS,
                           double sampleVerifiedS, long rawRows, int users, int items, int trainSize, long samples,
-                          long storeBytes) {
+                          long storeBytes, double[] cpuS) {
         public double ingestAndPreprocessS() { return readS + preprocessS; }
     }
 
     /** Runs every stage once; {@code storeDir} null means a temporary directory removed afterwards. */
     public static Timings run(Path file, RatingsFormat format, Path storeDir) {
+        // process CPU seconds next to wall seconds: on a shared machine wall time overstates the cost
+        double[] cpu = new double[6];
+        long c = cpuNanos();
         long t0 = System.nanoTime();
         RawInteractions raw = RatingsRecordReader.read(file, format);
         long t1 = System.nanoTime();
+        c = lap(cpu, 0, c);
         NcfDataset ds = new Preprocessor().run(raw);
         long t2 = System.nanoTime();
+        c = lap(cpu, 1, c);
         long rawRows = raw.size();
         raw = null;
         Path tmp = null;
@@ -40,25 +45,32 @@ public final class PrepareBenchmark {
                 tmp = Files.createTempDirectory("ncf-prepare-bench");
                 dir = tmp.resolve("dataset");
             }
+            c = cpuNanos();
             DatasetStore.save(ds, dir);
             long t3 = System.nanoTime();
+            c = lap(cpu, 2, c);
             NcfDataset loaded = DatasetStore.load(dir);
             long t4 = System.nanoTime();
+            lap(cpu, 3, c);
             long bytes = sizeOf(dir);
             ds = null;
             NegativeSampler shortcut = new NegativeSampler(loaded, 4, false, 1L);
             TrainingSamples samples = shortcut.newSamples();
             shortcut.sample(0, samples); // first epoch warms the JIT
             long t5 = System.nanoTime();
+            c = cpuNanos();
             shortcut.sample(1, samples);
             long t6 = System.nanoTime();
+            lap(cpu, 4, c);
             NegativeSampler verified = new NegativeSampler(loaded, 4, true, 1L);
             verified.sample(0, samples);
             long t7 = System.nanoTime();
+            c = cpuNanos();
             verified.sample(1, samples);
             long t8 = System.nanoTime();
+            lap(cpu, 5, c);
             return new Timings(s(t1 - t0), s(t2 - t1), s(t3 - t2), s(t4 - t3), s(t6 - t5), s(t8 - t7), rawRows,
-                    loaded.numUsers(), loaded.numItems(), loaded.trainSize(), samples.size(), bytes);
+                    loaded.numUsers(), loaded.numItems(), loaded.trainSize(), samples.size(), bytes, cpu);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -67,6 +79,17 @@ public final class PrepareBenchmark {
     }
 
     private static double s(long nanos) { return nanos / 1e9; }
+
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
+
+    private static long lap(double[] cpu, int k, long since) {
+        long now = cpuNanos();
+        cpu[k] = since < 0 || now < 0 ? Double.NaN : (now - since) / 1e9;
+        return now;
+    }
 
     private static long sizeOf(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
@@ -98,18 +121,19 @@ public final class PrepareBenchmark {
         b.append(String.format(Locale.ROOT, "%s: %,d rows -> %,d users, %,d items, %,d train positives, %,d samples/epoch, store %.1f MB (%d cores)%n",
                 file, t.rawRows(), t.users(), t.items(), t.trainSize(), t.samples(), t.storeBytes() / 1e6,
                 Runtime.getRuntime().availableProcessors()));
-        b.append(String.format(Locale.ROOT, "%-28s %10s %14s%n", "stage", "seconds", "rate"));
-        row(b, "read (fast path)", t.readS(), t.rawRows(), "rows");
-        row(b, "preprocess", t.preprocessS(), t.rawRows(), "rows");
-        row(b, "read + preprocess", t.ingestAndPreprocessS(), t.rawRows(), "rows");
-        row(b, "save", t.saveS(), t.storeBytes(), "B");
-        row(b, "load", t.loadS(), t.storeBytes(), "B");
-        row(b, "epoch samples (shortcut)", t.sampleShortcutS(), t.samples(), "samples");
-        row(b, "epoch samples (verified)", t.sampleVerifiedS(), t.samples(), "samples");
+        b.append(String.format(Locale.ROOT, "%-28s %10s %10s %18s%n", "stage", "wall s", "CPU s", "rate (wall)"));
+        double[] c = t.cpuS();
+        row(b, "read (fast path)", t.readS(), c[0], t.rawRows(), "rows");
+        row(b, "preprocess", t.preprocessS(), c[1], t.rawRows(), "rows");
+        row(b, "read + preprocess", t.ingestAndPreprocessS(), c[0] + c[1], t.rawRows(), "rows");
+        row(b, "save", t.saveS(), c[2], t.storeBytes(), "B");
+        row(b, "load", t.loadS(), c[3], t.storeBytes(), "B");
+        row(b, "epoch samples (shortcut)", t.sampleShortcutS(), c[4], t.samples(), "samples");
+        row(b, "epoch samples (verified)", t.sampleVerifiedS(), c[5], t.samples(), "samples");
         return b.toString();
     }
 
-    private static void row(StringBuilder b, String stage, double sec, long count, String unit) {
-        b.append(String.format(Locale.ROOT, "%-28s %10.2f %10.2f M%s/s%n", stage, sec, count / sec / 1e6, unit));
+    private static void row(StringBuilder b, String stage, double sec, double cpu, long count, String unit) {
+        b.append(String.format(Locale.ROOT, "%-28s %10.2f %10.2f %10.2f M%s/s%n", stage, sec, cpu, count / sec / 1e6, unit));
     }
 }

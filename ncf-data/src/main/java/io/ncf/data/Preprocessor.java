@@ -173,7 +173,7 @@ public final class Preprocessor {
                 for (int j = 1; j < width; j++) {
                     int item;
                     do {
-                        item = rnd.nextInt(numItems);
+                        item = Seeds.below(rnd, numItems);
                     } while (Arrays.binarySearch(seenItems, s, e, item) >= 0);
                     cand[base + j] = item;
                 }

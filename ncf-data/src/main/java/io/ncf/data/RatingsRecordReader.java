@@ -13,13 +13,17 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.stream.IntStream;
 
 /**
  * A DataVec {@link org.datavec.api.records.reader.RecordReader} for delimited ratings files (the MovieLens
@@ -118,70 +122,190 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
 
     /**
      * Parses every file of the split (from the start, whatever the record cursor) straight into interactions.
-     * Ids are interned from the bytes; a String is created once per distinct id.
+     * Ids are interned from the bytes; a String is created once per distinct id. A single large local file is
+     * cut at line boundaries and parsed by several threads, then merged in file order, so the result (ids in
+     * order of first appearance included) is the same as a sequential read.
      */
     public RawInteractions readAll(String sourceName) {
+        return readAll(sourceName, Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()), PARALLEL_MIN_BYTES);
+    }
+
+    /** {@link #readAll(String)} with the parallelism spelled out (tests force the parallel path on small files). */
+    RawInteractions readAll(String sourceName, int threads, long parallelMinBytes) {
         if (locations.length == 0) throw new IllegalStateException("initialize the reader first");
-        RawInteractions raw = new RawInteractions(sourceName, spec.hasTimestamp(), new IdVocabulary(), new IdVocabulary(), 1 << 16);
-        ByteInterner users = new ByteInterner(raw.userIds());
-        ByteInterner items = new ByteInterner(raw.itemIds());
-        FieldSplitter sp = new FieldSplitter(spec.delimiter(), quoted);
-        ColumnSpec s = spec.hasHeader() ? null : spec;
-        String[] header = null;
-        int expected = fieldCount;
-        int lastUser = -1;
-        for (URI uri : locations) {
-            String file = displayName(uri);
-            boolean headerPending = spec.hasHeader();
-            try (LineSource in = new LineSource(open(uri), file, BUFFER)) {
-                while (in.next()) {
-                    if (in.blank()) continue;
-                    byte[] b = in.buffer();
-                    long line = in.lineNumber();
-                    int n = sp.split(b, in.start(), in.end());
-                    if (n < 0) throw DataFormatException.at(file, line, "unterminated quoted field or text after a closing quote");
-                    if (headerPending) {
-                        headerPending = false;
-                        String[] h = headerFields(sp, n);
-                        if (header == null) {
-                            header = h;
-                            s = resolve(h, file);
-                            if (expected == 0) expected = n;
-                            checkHeaderWidth(file, line, n, expected, s);
-                        } else if (!Arrays.equals(h, header)) {
-                            throw DataFormatException.at(file, line, "header differs from the first file's: "
-                                    + String.join(",", h) + " vs " + String.join(",", header));
-                        }
-                        continue;
-                    }
-                    if (expected == 0) {
-                        expected = n;
-                        if (n < s.minFields()) throw DataFormatException.at(file, line, "expected at least " + s.minFields()
-                                + " fields for " + s + ", found " + n);
-                    }
-                    if (n != expected) throw DataFormatException.at(file, line, "expected " + expected + " fields, found " + n);
-                    int uc = s.userColumn(), ic = s.itemColumn(), tc = s.timestampColumn();
-                    if (sp.isEmpty(uc)) throw DataFormatException.atField(file, line, uc, s.fieldName(uc, header), "empty user id");
-                    if (sp.isEmpty(ic)) throw DataFormatException.atField(file, line, ic, s.fieldName(ic, header), "empty item id");
-                    // rows of one user usually come together: skip the hash lookup when the user repeats
-                    byte[] us = sp.source(uc);
-                    int u = lastUser >= 0 && users.equals(lastUser, us, sp.start(uc), sp.end(uc))
-                            ? lastUser : users.intern(us, sp.start(uc), sp.end(uc));
-                    lastUser = u;
-                    int i = items.intern(sp.source(ic), sp.start(ic), sp.end(ic));
-                    long t = 0;
-                    if (tc >= 0) {
-                        t = sp.parseLong(tc);
-                        if (t == Long.MIN_VALUE) throw DataFormatException.atField(file, line, tc, s.fieldName(tc, header),
-                                "'" + sp.text(tc) + "' is not an integer");
-                    }
-                    raw.add(u, i, t);
-                }
+        if (locations.length == 1 && "file".equals(locations[0].getScheme()) && threads > 1) {
+            Path p = Paths.get(locations[0]);
+            try {
+                if (Files.size(p) >= parallelMinBytes) return readParallel(p, sourceName, threads);
+            } catch (IOException e) {
+                throw new DataFormatException(p + ": cannot read: " + e.getMessage(), e);
             }
         }
-        if (raw.size() == 0) throw new DataFormatException(String.join(", ", names()) + ": no data rows"
-                + (header != null ? " (only a header)" : " (empty file)"));
-        return raw;
+        return readSequential(sourceName);
+    }
+
+    static final long PARALLEL_MIN_BYTES = 8L << 20;
+    private static final int MAX_THREADS = 8;
+
+    /** The resolved columns, header and expected field count, from the start of the first file. */
+    private record Head(ColumnSpec spec, String[] header, int expected, long dataStart, long linesBefore) {}
+
+    /** Reads the header (if any) of {@code in}; for the first file resolves the columns, for later ones checks it. */
+    private Head readHead(LineSource in, String file, Head first) {
+        if (!spec.hasHeader()) return new Head(spec, null, fieldCount, 0, 0);
+        FieldSplitter sp = new FieldSplitter(spec.delimiter(), quoted);
+        while (in.next()) {
+            if (in.blank()) continue;
+            int n = sp.split(in.buffer(), in.start(), in.end());
+            if (n < 0) throw DataFormatException.at(file, in.lineNumber(), "unterminated quoted field in the header");
+            String[] h = headerFields(sp, n);
+            if (first != null) {
+                if (!Arrays.equals(h, first.header())) throw DataFormatException.at(file, in.lineNumber(),
+                        "header differs from the first file's: " + String.join(",", h) + " vs " + String.join(",", first.header()));
+                return first;
+            }
+            ColumnSpec s = resolve(h, file);
+            int expected = fieldCount == 0 ? n : fieldCount;
+            checkHeaderWidth(file, in.lineNumber(), n, expected, s);
+            return new Head(s, h, expected, in.position(), in.lineNumber());
+        }
+        return null; // no lines at all
+    }
+
+    private RawInteractions readSequential(String sourceName) {
+        IdVocabulary users = new IdVocabulary(), items = new IdVocabulary();
+        Head head = null;
+        RangeParser parser = null;
+        for (URI uri : locations) {
+            String file = displayName(uri);
+            try (LineSource in = new LineSource(open(uri), file, BUFFER)) {
+                Head h = readHead(in, file, head);
+                if (h == null) continue;
+                if (head == null) {
+                    head = h;
+                    parser = new RangeParser(h.spec(), h.header(), h.expected(), quoted, users, items, capacityGuess());
+                }
+                parser.parse(in);
+                if (parser.errorLine > 0) throw DataFormatException.at(file, parser.errorLine, parser.errorMessage);
+            }
+        }
+        if (parser == null || parser.n == 0) throw noData(head != null && head.header() != null);
+        return new RawInteractions(sourceName, users, items, parser.u, parser.i, parser.t, parser.n);
+    }
+
+    /** Rows to expect from the file sizes (MovieLens lines are 20-30 bytes), so the arrays rarely grow. */
+    private int capacityGuess() {
+        long bytes = 0;
+        for (URI u : locations) {
+            if (!"file".equals(u.getScheme())) return 1 << 16;
+            try {
+                bytes += Files.size(Paths.get(u));
+            } catch (IOException e) {
+                return 1 << 16;
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE - 8, bytes / 20 + 1024);
+    }
+
+    private DataFormatException noData(boolean hadHeader) {
+        return new DataFormatException(String.join(", ", names()) + ": no data rows" + (hadHeader ? " (only a header)" : " (empty file)"));
+    }
+
+    private RawInteractions readParallel(Path path, String sourceName, int threads) throws IOException {
+        String file = path.toString();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            Head head;
+            try (LineSource in = new LineSource(new RegionInputStream(ch, 0, size), file, 1 << 16)) {
+                head = readHead(in, file, null);
+            }
+            if (head == null) throw noData(false);
+            // a field count taken from the first row must be known before the ranges start
+            int expected = head.expected();
+            if (expected == 0) {
+                try (LineSource in = new LineSource(new RegionInputStream(ch, head.dataStart(), size), file, 1 << 16)) {
+                    FieldSplitter sp = new FieldSplitter(spec.delimiter(), quoted);
+                    while (in.next() && expected == 0) {
+                        if (in.blank()) continue;
+                        int n = sp.split(in.buffer(), in.start(), in.end());
+                        if (n < 0) throw DataFormatException.at(file, head.linesBefore() + in.lineNumber(), "unterminated quoted field or text after a closing quote");
+                        if (n < head.spec().minFields()) throw DataFormatException.at(file, head.linesBefore() + in.lineNumber(),
+                                "expected at least " + head.spec().minFields() + " fields for " + head.spec() + ", found " + n);
+                        expected = n;
+                    }
+                }
+            }
+            long[] cuts = cuts(ch, head.dataStart(), size, threads);
+            int parts = cuts.length - 1;
+            RangeParser[] parsers = new RangeParser[parts];
+            final int exp = expected;
+            int guess = (int) Math.min(Integer.MAX_VALUE - 8, (size - head.dataStart()) / parts / 20 + 1024);
+            IntStream.range(0, parts).parallel().forEach(k -> {
+                RangeParser rp = new RangeParser(head.spec(), head.header(), exp, quoted, new IdVocabulary(), new IdVocabulary(), guess);
+                try (LineSource in = new LineSource(new RegionInputStream(ch, cuts[k], cuts[k + 1]), file, BUFFER)) {
+                    rp.parse(in);
+                }
+                parsers[k] = rp;
+            });
+            long lineOffset = head.linesBefore();
+            for (RangeParser rp : parsers) {
+                if (rp.errorLine > 0) throw DataFormatException.at(file, lineOffset + rp.errorLine, rp.errorMessage);
+                lineOffset += rp.lines;
+            }
+            return merge(sourceName, parsers, head.header() != null);
+        }
+    }
+
+    /** Range boundaries: {@code parts} roughly equal byte ranges of [from, to), each moved to just after a newline. */
+    private static long[] cuts(FileChannel ch, long from, long to, int parts) throws IOException {
+        long[] c = new long[parts + 1];
+        c[0] = from;
+        int k = 1;
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        for (int p = 1; p < parts; p++) {
+            long at = Math.max(c[k - 1], from + (to - from) * p / parts);
+            long cut = -1;
+            for (long pos = at; pos < to && cut < 0; pos += b.limit()) {
+                b.clear();
+                if (ch.read(b, pos) <= 0) break;
+                b.flip();
+                for (int j = 0; j < b.limit(); j++) if (b.get(j) == '\n') { cut = pos + j + 1; break; }
+            }
+            if (cut < 0 || cut >= to) break;
+            if (cut > c[k - 1]) c[k++] = cut;
+        }
+        c[k++] = to;
+        return Arrays.copyOf(c, k);
+    }
+
+    /** Concatenates the ranges in file order, renumbering each range's ids into the first range's vocabularies. */
+    private static RawInteractions merge(String sourceName, RangeParser[] parts, boolean hadHeader) {
+        RangeParser first = parts[0];
+        long total = 0;
+        for (RangeParser rp : parts) total += rp.n;
+        if (total == 0) throw new DataFormatException(sourceName + ": no data rows" + (hadHeader ? " (only a header)" : " (empty file)"));
+        if (total > Integer.MAX_VALUE - 8) throw new DataFormatException(sourceName + ": more than 2^31 rows are not supported");
+        int n = (int) total;
+        if (parts.length == 1) return new RawInteractions(sourceName, first.userVocab, first.itemVocab, first.u, first.i, first.t, first.n);
+        int[] users = Arrays.copyOf(first.u, n), items = Arrays.copyOf(first.i, n);
+        long[] times = first.t == null ? null : Arrays.copyOf(first.t, n);
+        int at = first.n;
+        for (int k = 1; k < parts.length; k++) {
+            RangeParser rp = parts[k];
+            // a range's local ids are in its own first-appearance order, so appending the new ones keeps the
+            // global first-appearance order
+            int[] umap = new int[rp.userVocab.size()], imap = new int[rp.itemVocab.size()];
+            for (int j = 0; j < umap.length; j++) umap[j] = first.userVocab.add(rp.userVocab.id(j));
+            for (int j = 0; j < imap.length; j++) imap[j] = first.itemVocab.add(rp.itemVocab.id(j));
+            for (int r = 0; r < rp.n; r++) {
+                users[at + r] = umap[rp.u[r]];
+                items[at + r] = imap[rp.i[r]];
+            }
+            if (times != null) System.arraycopy(rp.t, 0, times, at, rp.n);
+            at += rp.n;
+            parts[k] = null;
+        }
+        return new RawInteractions(sourceName, first.userVocab, first.itemVocab, users, items, times, n);
     }
 
     private ColumnSpec resolve(String[] header, String file) {

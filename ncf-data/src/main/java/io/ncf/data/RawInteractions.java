@@ -33,6 +33,18 @@ public final class RawInteractions {
         this.timestamps = hasTimestamps ? new long[c] : null;
     }
 
+    /** Wraps filled arrays (entries {@code [0, size)}); they are not copied. */
+    RawInteractions(String source, IdVocabulary userIds, IdVocabulary itemIds, int[] users, int[] items, long[] timestamps, int size) {
+        this.source = source;
+        this.hasTimestamps = timestamps != null;
+        this.userIds = userIds;
+        this.itemIds = itemIds;
+        this.users = users;
+        this.items = items;
+        this.timestamps = timestamps;
+        this.size = size;
+    }
+
     /** Appends a row of already interned indices. */
     public void add(int user, int item, long timestamp) {
         if (size == users.length) grow();

@@ -28,4 +28,21 @@ public final class Seeds {
     public static SplittableRandom random(long seed, long key) { return new SplittableRandom(mix(seed, key)); }
 
     public static SplittableRandom random(long seed, long key1, long key2) { return new SplittableRandom(mix(seed, key1, key2)); }
+
+    /**
+     * Uniform int in [0, bound) by Lemire's multiply-shift with rejection: exact like
+     * {@code SplittableRandom.nextInt(bound)} but without its integer division in the common case.
+     */
+    public static int below(SplittableRandom r, int bound) {
+        long m = (r.nextInt() & 0xFFFFFFFFL) * bound;
+        int low = (int) m;
+        if (Integer.compareUnsigned(low, bound) < 0) {
+            int threshold = Integer.remainderUnsigned(-bound, bound);
+            while (Integer.compareUnsigned(low, threshold) < 0) {
+                m = (r.nextInt() & 0xFFFFFFFFL) * bound;
+                low = (int) m;
+            }
+        }
+        return (int) (m >>> 32);
+    }
 }

@@ -47,9 +47,9 @@ public final class DropoutMask {
             java.util.Arrays.fill(out, offset, offset + width, 1f);
             return;
         }
-        long state = mix(seed ^ (0x9E3779B97F4A7C15L * (layer + 1)) ^ mix(sample + 0x632BE59BD9B4E019L));
+        long state = rowState(layer, sample);
         for (int j = 0; j < width; j += 4) {
-            state += 0x9E3779B97F4A7C15L;
+            state += STATE_STEP;
             long r = mix(state);
             for (int b = 0; b < 4 && j + b < width; b++) {
                 int u = (int) ((r >>> (16 * b)) & 0xFFFF);
@@ -57,6 +57,21 @@ public final class DropoutMask {
             }
         }
     }
+
+    /** Added to the row state before each 64-bit draw (see {@link #rowState}). */
+    public static final long STATE_STEP = 0x9E3779B97F4A7C15L;
+
+    /**
+     * For kernels that apply the mask without materialising it: draw q (q = 0, 1, ...) of a row is
+     * {@code mix(rowState + (q + 1) * STATE_STEP)}; its 16-bit lane b is unit {@code 4q + b}, kept when the lane
+     * is at least {@link #threshold()}. {@link #fillRow} is exactly this.
+     */
+    public long rowState(int layer, long sample) {
+        return mix(seed ^ (STATE_STEP * (layer + 1)) ^ mix(sample + 0x632BE59BD9B4E019L));
+    }
+
+    /** Units whose 16-bit uniform is below this are dropped (0 when there is no dropout). */
+    public int threshold() { return threshold; }
 
     /** The mask for one step: a fresh seed per (base seed, step) so steps differ. */
     public static DropoutMask forStep(long baseSeed, long step, float rate) {

@@ -17,7 +17,7 @@ import java.util.List;
  * positives and sampled negatives; each global batch is processed as micro-batches whose gradients are
  * accumulated, then one Adam step; evaluation from {@code --eval-after} on, best model reported to listeners.
  */
-public final class Trainer {
+public final class Trainer implements AutoCloseable {
 
     private final NcfDataset data;
     private final TrainingEngine engine;
@@ -59,6 +59,7 @@ public final class Trainer {
         }
         Evaluator evaluator = new Evaluator(data.candidates(), data.numItems(), options.topK(), options.validUsersPerBatch());
         NegativeSampler sampler = new NegativeSampler(data, options.negatives(), options.verifyNegatives(), options.seed());
+        TrainingSamples s = sampler.newSamples();
         List<EpochReport> reports = new ArrayList<>();
         double bestHr = -1, bestNdcg = Double.NaN, timeToTrain = Double.NaN, timeToBest = Double.NaN;
         int bestEpoch = -1, firstToHit = -1;
@@ -67,20 +68,19 @@ public final class Trainer {
         float dropout = engine.config().dropout();
         for (int epoch = 0; epoch < options.epochs(); epoch++) {
             long t0 = System.nanoTime();
-            TrainingSamples s = sampler.sample(epoch);
+            sampler.sample(epoch, s);
             int n = s.size();
             int steps = (int) ((n + (long) options.batchSize() - 1) / options.batchSize());
             double lossSum = 0;
             for (int step = 0; step < steps; step++) {
                 int from = step * options.batchSize();
                 int count = Math.min(options.batchSize(), n - from);
-                grads.clear();
                 DropoutMask mask = DropoutMask.forStep(options.seed(), globalStep++, dropout);
                 double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, 1f / count, mask, from, grads);
                 if (!Double.isFinite(l))
                     throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
                             + "; lower --learning-rate. The best checkpoint so far is kept.");
-                adam.step(engine.params(), grads);
+                adam.step(engine.params(), grads); // also zeroes grads for the next step
                 lossSum += l;
                 for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
             }
@@ -114,6 +114,9 @@ public final class Trainer {
         for (TrainingListener li : listeners) li.onEnd(summary);
         return summary;
     }
+
+    /** Releases the optimizer's worker threads (the engine belongs to the caller). */
+    @Override public void close() { adam.close(); }
 
     private void warn(String m) { for (TrainingListener li : listeners) li.onWarning(m); }
 }

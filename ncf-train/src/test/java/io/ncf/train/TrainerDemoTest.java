@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TrainerDemoTest {
 
     @Test void neuMFBeatsPopularityByAWideMargin() {
-        NcfDataset ds = DemoData.generate(5, 100);
+        NcfDataset ds = DemoData.generate(5);
         TrainingOptions o = TrainingOptions.defaults().withEpochs(6).withBatch(4096).withEvalAfter(0).withSeed(5);
         NeuMFConfig c = NeuMFConfig.defaults(ds.numUsers(), ds.numItems());
         List<String> warnings = new ArrayList<>();
@@ -29,8 +29,8 @@ class TrainerDemoTest {
             @Override public void onEpoch(EpochReport r) { epochs.add(r); }
         };
         TrainingSummary s;
-        try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(c, 5), 4096)) {
-            s = new Trainer(ds, e, o, List.of(l)).train();
+        try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(c, 5), 4096); Trainer t = new Trainer(ds, e, o, List.of(l))) {
+            s = t.train();
         }
         EvalResult pop = new Evaluator(ds.candidates(), ds.numItems(), 10, 1000).evaluate(new PopularityScorer(ds.numItems(), ds.trainItems()));
         assertTrue(warnings.isEmpty(), warnings.toString());
@@ -41,13 +41,15 @@ class TrainerDemoTest {
     }
 
     @Test void warnsWhenTheBatchIsLargerThanAnEpoch() {
-        NcfDataset ds = DemoData.generate(5, 100);
+        NcfDataset ds = DemoData.generate(5);
         TrainingOptions o = TrainingOptions.defaults().withEpochs(1).withSeed(1); // batch 1,048,576 > demo epoch
         List<String> warnings = new ArrayList<>();
         try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(NeuMFConfig.defaults(ds.numUsers(), ds.numItems()), 1), 4096)) {
-            new Trainer(ds, e, o, List.of(new TrainingListener() {
+            try (Trainer t = new Trainer(ds, e, o, List.of(new TrainingListener() {
                 @Override public void onWarning(String m) { warnings.add(m); }
-            })).train();
+            }))) {
+                t.train();
+            }
         }
         assertEquals(1, warnings.size());
         assertTrue(warnings.get(0).contains("single Adam step") && warnings.get(0).contains("-b "), warnings.get(0));

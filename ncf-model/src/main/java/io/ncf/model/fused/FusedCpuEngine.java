@@ -42,6 +42,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final int microBatch;
     private final Workers workers;
     private final boolean ownsWorkers;
+    private final boolean splitGemm;
 
     private final int f, e, layers, lastWidth, maxWidth;
     private final int[] width;               // width[k] = config.layer(k): width of X_k
@@ -65,11 +66,14 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final float[] finalWCopy;
 
     // per-worker scratch
-    private final float[][] maskRow;
     private final float[][] accFinalW;   // [worker][f + last]
     private final float[][] accBias;     // [worker][maxWidth]
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
+
+    /** Names of the timed phases, in the order of {@link #phaseNanos()}. */
+    public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final"};
+    private final long[] phaseNanos = new long[PHASES.length];
 
     // gradient views, cached for the last grads set seen
     private ParamSet gradsSeen;
@@ -79,21 +83,31 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     /** An engine with its own pool of {@code threads} worker threads (daemons). */
     public FusedCpuEngine(ParamSet params, int microBatchSize, int threads) {
-        this(params, microBatchSize, new Workers(threads), true);
+        this(params, microBatchSize, new Workers(threads), true, true);
     }
 
     /** An engine sharing a pool (e.g. with {@link AdamKernels}); the pool is not closed with the engine. */
     public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers) {
-        this(params, microBatchSize, workers, false);
+        this(params, microBatchSize, workers, false, true);
     }
 
-    private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers) {
+    /**
+     * @param splitGemm true: the engine splits every product over its own workers, each running a single-threaded
+     *                  sgemm (OpenBLAS's pool is set to one thread for the duration of each call); false: one
+     *                  sgemm call with OpenBLAS's own threading
+     */
+    public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean splitGemm) {
+        this(params, microBatchSize, workers, false, splitGemm);
+    }
+
+    private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers, boolean splitGemm) {
         if (microBatchSize < 1) throw new IllegalArgumentException("micro-batch size must be positive, got " + microBatchSize);
         this.config = params.config();
         this.params = params;
         this.microBatch = microBatchSize;
         this.workers = workers;
         this.ownsWorkers = ownsWorkers;
+        this.splitGemm = splitGemm;
         this.f = config.factors();
         this.e = config.mlpEmbeddingDim();
         this.layers = config.denseLayerCount();
@@ -137,7 +151,6 @@ public final class FusedCpuEngine implements TrainingEngine {
         finalWCopy = new float[f + lastWidth];
 
         int t = workers.threads();
-        maskRow = new float[t][maxWidth];
         accFinalW = new float[t][f + lastWidth];
         accBias = new float[t][maxWidth];
         accLoss = new double[t];
@@ -158,6 +171,15 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     public Workers workers() { return workers; }
 
+    /**
+     * Cumulative CPU nanoseconds of the calling thread per non-gemm phase (see {@link #PHASES}); gemm is counted
+     * separately. CPU time, not wall time, so a profile on a machine shared with other jobs still means something;
+     * with one worker thread it is the whole cost of each phase.
+     */
+    public long[] phaseNanos() { return phaseNanos.clone(); }
+
+    public void resetPhaseNanos() { java.util.Arrays.fill(phaseNanos, 0); }
+
     /** Bytes of off-heap activation buffers this engine holds. */
     public long bufferBytes() {
         long floats = 2L * microBatch * maxWidth;
@@ -176,9 +198,14 @@ public final class FusedCpuEngine implements TrainingEngine {
         if (!grads.config().equals(config)) throw new IllegalArgumentException("gradient set is for " + grads.config() + ", engine for " + config);
         bindGrads(grads);
         double loss = 0;
-        for (int done = 0; done < count; done += microBatch) {
-            int n = Math.min(microBatch, count - done);
-            loss += step(users, items, labels, from + done, n, weight, dropout, samplePosition + done);
+        int blas = blasThreadsBefore();
+        try {
+            for (int done = 0; done < count; done += microBatch) {
+                int n = Math.min(microBatch, count - done);
+                loss += step(users, items, labels, from + done, n, weight, dropout, samplePosition + done);
+            }
+        } finally {
+            restoreBlasThreads(blas);
         }
         return loss;
     }
@@ -216,6 +243,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float keepTop = mask.isNone() ? 1f : mask.keepValue();
         final FloatBuffer xl = act[layers];
         final FloatBuffer dTop = deltaBufA;
+        long t0 = Sgemm.clock();
         workers.run(n, (w, a, b) -> {
             float[] accW = accFinalW[w], accB = accBias[w], fw = finalWCopy;
             java.util.Arrays.fill(accW, 0f);
@@ -229,10 +257,13 @@ public final class FusedCpuEngine implements TrainingEngine {
                 for (int j = 0; j < lastWidth; j++) z += xl.get(xb + j) * fw[f + j];
                 float y = labels[off + s];
                 double zd = z;
-                loss += Math.max(zd, 0) - zd * y + Math.log1p(Math.exp(-Math.abs(zd)));
+                // one exp for the loss and both sigmoids: with e = exp(-|z|), s(|z|) = 1/(1+e), s(-|z|) = e/(1+e)
+                double ez = Math.exp(-Math.abs(zd)), big = 1 / (1 + ez), small = ez * big;
+                loss += Math.max(zd, 0) - zd * y + Math.log1p(ez);
+                double sPos = zd >= 0 ? big : small, sNeg = zd >= 0 ? small : big;
                 // sigmoid(z) - y as s(z)(1-y) - s(-z)y: exact for saturated logits, where rounding sigmoid(z)
                 // to 1f would zero the small gradients that Adam's normalisation turns into full-size steps
-                float g = (float) (weight * (y == 1f ? -1.0 / (1.0 + Math.exp(zd)) : 1.0 / (1.0 + Math.exp(-zd)) * (1 - y) - 1.0 / (1.0 + Math.exp(zd)) * y));
+                float g = (float) (weight * (sPos * (1 - y) - sNeg * y));
                 dz[s] = g;
                 sumDz += g;
                 for (int j = 0; j < f; j++) accW[j] += g * mfUser.get(ub + j) * mfItem.get(ib + j);
@@ -240,7 +271,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                 for (int j = 0; j < lastWidth; j++) {
                     float x = xl.get(xb + j);
                     accW[f + j] += g * x;
-                    float d = x > 0f ? gk * fw[f + j] : 0f;
+                    float d = gk * fw[f + j] * positive(x);
                     dTop.put(xb + j, d);
                     accB[j] += d;
                 }
@@ -256,6 +287,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             addInto(gBias[layers - 1], accBias[w], lastWidth);
         }
         gFinalB.put(0, gFinalB.get(0) + (float) sumDz);
+        phaseNanos[2] += Sgemm.clock() - t0;
 
         // dense layers, top down; cur holds dZ_k
         FloatBuffer cur = deltaBufA, other = deltaBufB;
@@ -263,14 +295,38 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float keep = keepTop;
         for (int k = layers - 1; k >= 0; k--) {
             int in = width[k], out = width[k + 1];
-            Sgemm.gemm(true, false, in, out, n, 1f, actPtr[k], in, curP, out, 1f, gWeightPtr[k], out);
-            Sgemm.gemm(false, true, n, in, out, 1f, curP, out, weightPtr[k], out, 0f, otherP, in);
-            if (k > 0) reluBackward(other, act[k], in, n, keep, gBias[k - 1]);
+            gemm(true, false, in, out, n, 1f, actPtr[k], in, curP, out, 1f, gWeightPtr[k], out);
+            gemm(false, true, n, in, out, 1f, curP, out, weightPtr[k], out, 0f, otherP, in);
+            if (k > 0) {
+                long t1 = Sgemm.clock();
+                reluBackward(other, act[k], in, n, keep, gBias[k - 1]);
+                phaseNanos[3] += Sgemm.clock() - t1;
+            }
             FloatBuffer tb = cur; cur = other; other = tb;
             FloatPointer tp = curP; curP = otherP; otherP = tp;
         }
+        long t2 = Sgemm.clock();
         scatterEmbeddingGrads(users, items, off, n, cur);
+        phaseNanos[4] += Sgemm.clock() - t2;
         return loss;
+    }
+
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        if (splitGemm) Sgemm.gemm(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else Sgemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** Runs a whole call with OpenBLAS single-threaded when this engine splits the products itself. */
+    private int blasThreadsBefore() {
+        if (!splitGemm) return -1;
+        int before = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+        if (before != 1) org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+        return before;
+    }
+
+    private void restoreBlasThreads(int before) {
+        if (before > 1) org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(before);
     }
 
     private static void addInto(FloatBuffer dst, float[] src, int len) {
@@ -285,7 +341,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             for (int s = a; s < b; s++) {
                 int base = s * w;
                 for (int j = 0; j < w; j++) {
-                    float v = x.get(base + j) > 0f ? d.get(base + j) * keep : 0f;
+                    float v = d.get(base + j) * keep * positive(x.get(base + j));
                     d.put(base + j, v);
                     acc[j] += v;
                 }
@@ -336,16 +392,20 @@ public final class FusedCpuEngine implements TrainingEngine {
     private void forward(int[] users, int[] items, int off, int n, DropoutMask mask, long pos) {
         final FloatBuffer x0 = act[0];
         final int e2 = 2 * e;
+        long t0 = Sgemm.clock();
         workers.run(n, (w, a, b) -> {
             for (int s = a; s < b; s++) {
                 x0.put(s * e2, mlpUser, users[off + s] * e, e);
                 x0.put(s * e2 + e, mlpItem, items[off + s] * e, e);
             }
         });
+        phaseNanos[0] += Sgemm.clock() - t0;
         for (int k = 0; k < layers; k++) {
             int in = width[k], out = width[k + 1];
-            Sgemm.gemm(false, false, n, out, in, 1f, actPtr[k], in, weightPtr[k], out, 0f, actPtr[k + 1], out);
+            gemm(false, false, n, out, in, 1f, actPtr[k], in, weightPtr[k], out, 0f, actPtr[k + 1], out);
+            long t1 = Sgemm.clock();
             biasReluDropout(k, n, mask, pos);
+            phaseNanos[1] += Sgemm.clock() - t1;
         }
     }
 
@@ -355,18 +415,46 @@ public final class FusedCpuEngine implements TrainingEngine {
         for (int j = 0; j < w; j++) b[j] = bias[k].get(j);
         final FloatBuffer x = act[k + 1];
         final boolean none = mask.isNone();
+        final int threshold = mask.threshold();
+        final float kv = mask.keepValue();
         workers.run(n, (wk, from, to) -> {
-            float[] m = maskRow[wk];
             for (int s = from; s < to; s++) {
                 int base = s * w;
                 if (none) {
                     for (int j = 0; j < w; j++) x.put(base + j, Math.max(x.get(base + j) + b[j], 0f));
                 } else {
-                    mask.fillRow(k, pos + s, w, m, 0);
-                    for (int j = 0; j < w; j++) x.put(base + j, Math.max(x.get(base + j) + b[j], 0f) * m[j]);
+                    // DropoutMask's draws inline (no mask row written and re-read), branch-free: with rate 0.5 a
+                    // branch per unit would be mispredicted half the time
+                    long state = mask.rowState(k, pos + s);
+                    int j = 0;
+                    for (; j + 4 <= w; j += 4) {          // four 16-bit lanes per draw, unrolled
+                        state += DropoutMask.STATE_STEP;
+                        long r = DropoutMask.mix(state);
+                        int at = base + j;
+                        x.put(at, Math.max(x.get(at) + b[j], 0f) * kept(r, threshold, kv));
+                        x.put(at + 1, Math.max(x.get(at + 1) + b[j + 1], 0f) * kept(r >>> 16, threshold, kv));
+                        x.put(at + 2, Math.max(x.get(at + 2) + b[j + 2], 0f) * kept(r >>> 32, threshold, kv));
+                        x.put(at + 3, Math.max(x.get(at + 3) + b[j + 3], 0f) * kept(r >>> 48, threshold, kv));
+                    }
+                    if (j < w) {
+                        state += DropoutMask.STATE_STEP;
+                        long r = DropoutMask.mix(state);
+                        for (int q = 0; j + q < w; q++)
+                            x.put(base + j + q, Math.max(x.get(base + j + q) + b[j + q], 0f) * kept(r >>> (16 * q), threshold, kv));
+                    }
                 }
             }
         });
+    }
+
+    /** The mask value of the 16-bit lane in the low bits of {@code lane}: {@code kv} if kept, else 0, branch-free. */
+    private static float kept(long lane, int threshold, float kv) {
+        return kv * (((((int) lane & 0xFFFF) - threshold) >>> 31) ^ 1);
+    }
+
+    /** 1f where {@code x > 0}, else 0f, without a branch (x is a ReLU output: +0 or positive). */
+    private static float positive(float x) {
+        return (-Float.floatToRawIntBits(x)) >>> 31;
     }
 
     // ------------------------------------------------------------------------------------------------ inference
@@ -376,6 +464,15 @@ public final class FusedCpuEngine implements TrainingEngine {
     public void score(int[] users, int[] items, int count, float[] out) {
         checkRange(users, items, 0, count);
         if (out.length < count) throw new IllegalArgumentException("output has " + out.length + " entries, need " + count);
+        int blas = blasThreadsBefore();
+        try {
+            scoreChunks(users, items, count, out);
+        } finally {
+            restoreBlasThreads(blas);
+        }
+    }
+
+    private void scoreChunks(int[] users, int[] items, int count, float[] out) {
         for (int done = 0; done < count; done += microBatch) {
             int n = Math.min(microBatch, count - done);
             final int off = done;
@@ -384,6 +481,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
             final float fb = finalB.get(0);
             final FloatBuffer xl = act[layers];
+            long t0 = Sgemm.clock();
             workers.run(n, (w, a, b) -> {
                 float[] fw = finalWCopy;
                 for (int s = a; s < b; s++) {
@@ -395,6 +493,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                     out[off + s] = z;
                 }
             });
+            phaseNanos[5] += Sgemm.clock() - t0;
         }
     }
 

@@ -20,6 +20,8 @@ final class Sgemm {
 
     private static final AtomicLong NANOS = new AtomicLong();
     private static final AtomicLong FLOPS = new AtomicLong();
+    private static final AtomicLong TOTAL_CPU = new AtomicLong();
+    private static final AtomicLong TOTAL_FLOPS = new AtomicLong();
 
     private Sgemm() {}
 
@@ -37,19 +39,76 @@ final class Sgemm {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
         if (m == 0 || n == 0) return;
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), cpu0 = clock();
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         NANOS.addAndGet(System.nanoTime() - t0);
+        TOTAL_CPU.addAndGet(clock() - cpu0);
         FLOPS.addAndGet(2L * m * n * k);
+        TOTAL_FLOPS.addAndGet(2L * m * n * k);
     }
 
-    /** Total time spent in {@link #gemm} since the last {@link #resetCounters()} (all engines of the JVM). */
+    /**
+     * The same product split over the workers, each calling a single-threaded sgemm on its block: rows of C
+     * when A is not transposed, else columns of C (the weight-gradient shape, whose reduction runs over the
+     * samples). Call inside {@link #singleThreadedBlas} so OpenBLAS's own pool stays idle: its threads
+     * busy-wait ~0.1 s after every call and would steal the cores from the Java kernels between products.
+     */
+    static void gemm(Workers workers, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        if (m == 0 || n == 0) return;
+        long t0 = System.nanoTime(), cpu0 = clock();
+        if (!transA) {
+            workers.run(m, (w, r0, r1) -> {
+                if (r1 > r0) openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                        transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                        r1 - r0, n, k, alpha, at(a, (long) r0 * lda), lda, b, ldb, beta, at(c, (long) r0 * ldc), ldc);
+            });
+        } else {
+            workers.run(n, (w, c0, c1) -> {
+                if (c1 > c0) openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans,
+                        transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                        m, c1 - c0, k, alpha, a, lda, at(b, transB ? (long) c0 * ldb : c0), ldb, beta, at(c, c0), ldc);
+            });
+        }
+        NANOS.addAndGet(System.nanoTime() - t0);
+        TOTAL_CPU.addAndGet(clock() - cpu0);
+        FLOPS.addAndGet(2L * m * n * k);
+        TOTAL_FLOPS.addAndGet(2L * m * n * k);
+    }
+
+    /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */
+    private static FloatPointer at(FloatPointer p, long offset) {
+        return offset == 0 ? p : new FloatPointer(p).position(p.position() + offset);
+    }
+
+    /** Runs {@code body} with OpenBLAS limited to the calling thread, restoring its thread count after. */
+    static void singleThreadedBlas(Runnable body) {
+        int before = openblas_nolapack.blas_get_num_threads();
+        if (before != 1) openblas_nolapack.blas_set_num_threads(1);
+        try {
+            body.run();
+        } finally {
+            if (before != 1) openblas_nolapack.blas_set_num_threads(before);
+        }
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** CPU time of the calling thread in nanoseconds: the profile clock (robust to other jobs on the machine). */
+    static long clock() { return THREADS.getCurrentThreadCpuTime(); }
+
+    /** Total wall time spent in {@link #gemm} since the last {@link #resetCounters()} (all engines of the JVM). */
     static long nanos() { return NANOS.get(); }
 
     static long flops() { return FLOPS.get(); }
+
+    /** Calling-thread CPU nanoseconds in gemm since the JVM started (never reset). */
+    static long totalNanos() { return TOTAL_CPU.get(); }
+
+    static long totalFlops() { return TOTAL_FLOPS.get(); }
 
     static void resetCounters() { NANOS.set(0); FLOPS.set(0); }
 }

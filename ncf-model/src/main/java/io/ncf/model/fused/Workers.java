@@ -50,10 +50,15 @@ public final class Workers implements AutoCloseable {
     /** Runs {@code t} once per worker (ranges [w, w+1)), for kernels that partition work by ownership instead. */
     public void runPerWorker(RangeTask t) { run(threads, t); }
 
-    /** Runs {@code t} over [0, n) split into {@link #threads()} ranges and waits for all of them. */
+    /**
+     * Runs {@code t} over [0, n) split into {@link #threads()} ranges and waits for all of them. Every worker index
+     * is called exactly once per run, some with an empty range when n is small.
+     */
     public void run(int n, RangeTask t) {
         if (threads == 1 || n < threads) {
+            // still call every worker index (with empty ranges), so per-worker partial results are always fresh
             t.run(0, 0, n);
+            for (int w = 1; w < threads; w++) t.run(w, n, n);
             return;
         }
         failure = null;

@@ -16,7 +16,7 @@ import java.util.Random;
  * Times {@link SameDiffEngine#accumulateGradients} on ml-20m-shaped tables with random ids, plus a plain-Java
  * dense Adam step standing in for the optimizer, and reports peak RSS (VmHWM). Peak RSS is per process, so run
  * one micro-batch size per JVM:
- * <pre>java ... io.ncf.model.samediff.SameDiffEngineBench [microBatch=32768] [globalBatch=1048576] [steps=2]</pre>
+ * <pre>java ... io.ncf.model.samediff.SameDiffEngineBench [microBatch=65536] [globalBatch=1048576] [steps=2]</pre>
  */
 public final class SameDiffEngineBench {
 
@@ -38,24 +38,26 @@ public final class SameDiffEngineBench {
         }
         System.out.printf("config %s (%,d params), micro-batch %,d, global batch %,d, %d steps after a warm-up micro-batch%n",
                 cfg, cfg.parameterCount(), micro, global, steps);
-        System.out.printf("%-5s %12s %10s %12s %9s %14s %10s %10s%n",
-                "step", "loss/sample", "accum s", "accum smp/s", "adam s", "total smp/s", "RSS GB", "peak GB");
+        System.out.printf("%-5s %12s %10s %12s %9s %14s %12s %10s %10s%n",
+                "step", "loss/sample", "accum s", "accum smp/s", "adam s", "total smp/s", "CPU s/core", "RSS GB", "peak GB");
         try (SameDiffEngine engine = new SameDiffEngine(params, micro)) {
             engine.accumulateGradients(users, items, labels, 0, Math.min(micro, global), 1f / global,
                     DropoutMask.forStep(7, 0, cfg.dropout()), 0, grads);
             List<Double> rates = new ArrayList<>();
             for (int s = 1; s <= steps; s++) {
                 grads.clear();
+                double cpu0 = cpuSeconds();
                 long t0 = System.nanoTime();
                 double loss = engine.accumulateGradients(users, items, labels, 0, global, 1f / global,
                         DropoutMask.forStep(7, s, cfg.dropout()), (long) s * global, grads);
                 long t1 = System.nanoTime();
                 adam(params, grads, m, v, s);
                 long t2 = System.nanoTime();
+                double cpu = (cpuSeconds() - cpu0) / Runtime.getRuntime().availableProcessors();
                 double acc = (t1 - t0) / 1e9, ad = (t2 - t1) / 1e9;
                 rates.add(global / (acc + ad));
-                System.out.printf("%-5d %12.5f %10.2f %,12.0f %9.2f %,14.0f %10.2f %10.2f%n", s, loss / global, acc, global / acc, ad,
-                        global / (acc + ad), status("VmRSS"), status("VmHWM"));
+                System.out.printf("%-5d %12.5f %10.2f %,12.0f %9.2f %,14.0f %12.2f %10.2f %10.2f%n", s, loss / global, acc, global / acc, ad,
+                        global / (acc + ad), cpu, status("VmRSS"), status("VmHWM"));
             }
             System.out.printf("micro-batch %,d: mean %,.0f samples/s incl. Adam, peak RSS %.2f GB%n",
                     micro, rates.stream().mapToDouble(d -> d).average().orElse(0), status("VmHWM"));
@@ -79,6 +81,17 @@ public final class SameDiffEngineBench {
     }
 
     private static FloatBuffer buf(INDArray a) { return a.data().asNioFloat(); }
+
+    /**
+     * User+system CPU seconds of this process (/proc/self/stat, clock ticks of 1/100 s). On a shared machine,
+     * CPU seconds per core below the wall time means other processes took the cores: the step would have
+     * taken about that long on idle cores.
+     */
+    static double cpuSeconds() throws Exception {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
 
     /** A /proc/self/status memory field in GB (Linux). */
     static double status(String field) throws Exception {

@@ -109,6 +109,25 @@ class SameDiffEngineTest {
         assertEquals(ref.loss(USERS, ITEMS, LABELS, 0, USERS.length, MASK, POSITION + 17), other, 1e-5 * other);
     }
 
+    /** More samples than one mask-fill block (4096 rows), so blocks after the first must use the right rows. */
+    @Test
+    void lossMatchesTheDefinitionAcrossMaskBlocks() {
+        int n = 9000;
+        Random r = new Random(3);
+        int[] u = new int[n], i = new int[n];
+        float[] y = new float[n];
+        for (int k = 0; k < n; k++) {
+            u[k] = r.nextInt(CFG.numUsers());
+            i[k] = r.nextInt(CFG.numItems());
+            y[k] = r.nextInt(4) == 0 ? 1 : 0;
+        }
+        try (SameDiffEngine big = new SameDiffEngine(params, 8192)) {
+            double got = big.accumulateGradients(u, i, y, 0, n, 1f, MASK, POSITION, ParamSet.zeros(CFG));
+            double expected = new NeuMFReference(params).loss(u, i, y, 0, n, MASK, POSITION);
+            assertEquals(expected, got, 1e-5 * expected);
+        }
+    }
+
     @Test
     void microBatchesSumToTheWholeBatch() {
         ParamSet a = ParamSet.zeros(CFG), b = ParamSet.zeros(CFG), c = ParamSet.zeros(CFG);

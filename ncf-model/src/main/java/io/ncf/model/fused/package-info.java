@@ -1,0 +1,36 @@
+/**
+ * The fused CPU engine for NeuMF: the same function as the SameDiff graph ({@code io.ncf.model.samediff}), written
+ * by hand so the CPU spends its time in gemm.
+ *
+ * <ul>
+ *   <li>{@link io.ncf.model.fused.FusedCpuEngine}: forward/backward over preallocated row-major activation buffers;
+ *       OpenBLAS {@code cblas_sgemm} (ND4J's bundled 0.3.19, the entry point ND4J's own {@code CpuLevel3} uses) for
+ *       the nine products, fused Java kernels for gather, bias+ReLU+dropout, final layer+loss, ReLU backward with
+ *       bias-gradient sums and the embedding scatter-add.</li>
+ *   <li>{@link io.ncf.model.fused.AdamKernels}: one-pass dense Adam (optionally zeroing the gradient) and lazy
+ *       row-sparse Adam over {@link io.ncf.model.fused.TouchedRows}.</li>
+ *   <li>{@link io.ncf.model.fused.Workers}: the small spin-then-park pool all kernels share.</li>
+ *   <li>{@link io.ncf.model.fused.FusedEngineBench}: timings on ml-20m-shaped tables.</li>
+ * </ul>
+ *
+ * <p>Design decisions, and why:
+ * <ul>
+ *   <li>Activations are row-major {@code [samples, width]}: a gathered embedding row, a dropout row and the final
+ *       dot product are each one contiguous run. For OpenBLAS a row-major product is the column-major product of
+ *       the transposes, so nothing is transposed or copied.</li>
+ *   <li>By default the engine splits each product over its own workers, each calling a single-threaded sgemm
+ *       (rows of C; columns of C for the weight gradients), and sets OpenBLAS to one thread for the duration of
+ *       a call. OpenBLAS's pool threads busy-wait about 2^28 cycles (~0.1 s) after each call, i.e. through all the
+ *       Java kernels between products, which on two cores takes one core away from them. The setting is process
+ *       global: do not run another BLAS user concurrently with an engine call.</li>
+ *   <li>The dropout mask is never stored: for {@code X = relu(Z) m} with {@code m} in {0, keep}, the backward
+ *       factor {@code m [Z > 0]} is {@code keep [X > 0]}. Masks are drawn inline from
+ *       {@link io.ncf.model.DropoutMask#rowState} (identical values to {@code fillRow}), branch-free.</li>
+ *   <li>{@code sigmoid(z) - y} is computed as {@code s(z)(1-y) - s(-z)y} in double: rounding {@code sigmoid(z)}
+ *       to 1f zeroes tiny gradients of saturated samples, and Adam's normalisation turns "0 instead of 1e-11"
+ *       into full-size steps (found by the 50-step Adam comparison with the SameDiff graph).</li>
+ *   <li>Embedding gradients: worker w owns table rows {@code r % threads == w}; every worker scans the micro-batch
+ *       and adds only its rows, so duplicates accumulate without atomics and in a fixed order.</li>
+ * </ul>
+ */
+package io.ncf.model.fused;
