@@ -1,0 +1,91 @@
+package io.ncf.cuda;
+
+import io.ncf.model.NeuMFConfig;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Where each NeuMF tensor lives in the one contiguous FP32 buffer the CUDA engine keeps for parameters (and,
+ * with the same offsets, for gradients and Adam's moments). Names, order and shapes are
+ * {@code io.ncf.model.ParamSet}'s; this copy exists so the GPU path never loads ND4J classes.
+ */
+public final class ParamLayout {
+
+    /** One tensor: row-major {@code rows × cols} floats starting at {@code offset}. */
+    public record Tensor(String name, int rows, int cols, long offset) {
+        public long length() { return (long) rows * cols; }
+    }
+
+    private final NeuMFConfig config;
+    private final List<Tensor> tensors;
+    private final long total;
+
+    public ParamLayout(NeuMFConfig c) {
+        this.config = c;
+        List<Tensor> t = new ArrayList<>();
+        long off = 0;
+        int e = c.mlpEmbeddingDim();
+        off = add(t, "mf_user", c.numUsers(), c.factors(), off);
+        off = add(t, "mf_item", c.numItems(), c.factors(), off);
+        off = add(t, "mlp_user", c.numUsers(), e, off);
+        off = add(t, "mlp_item", c.numItems(), e, off);
+        for (int k = 0; k < c.denseLayerCount(); k++) {
+            off = add(t, "mlp_w" + k, c.layer(k), c.layer(k + 1), off);
+            off = add(t, "mlp_b" + k, 1, c.layer(k + 1), off);
+        }
+        off = add(t, "final_w", c.finalInputDim(), 1, off);
+        off = add(t, "final_b", 1, 1, off);
+        this.tensors = Collections.unmodifiableList(t);
+        this.total = off;
+    }
+
+    private static long add(List<Tensor> t, String name, int rows, int cols, long off) {
+        t.add(new Tensor(name, rows, cols, off));
+        return off + (long) rows * cols;
+    }
+
+    public NeuMFConfig config() { return config; }
+
+    public List<Tensor> tensors() { return tensors; }
+
+    public long totalLength() { return total; }
+
+    public Tensor get(String name) {
+        for (Tensor t : tensors) if (t.name().equals(name)) return t;
+        throw new IllegalArgumentException("no tensor named '" + name + "' in " + config);
+    }
+
+    public Tensor denseWeight(int k) { return get("mlp_w" + k); }
+
+    public Tensor denseBias(int k) { return get("mlp_b" + k); }
+
+    /** Offset of the first dense-layer tensor; everything from there to the end is the (small) dense part. */
+    public long denseOffset() { return get("mlp_w0").offset(); }
+
+    /** Splits a flat buffer into per-tensor arrays, in order. */
+    public float[][] split(float[] flat) {
+        if (flat.length != total) throw new IllegalArgumentException("flat buffer has " + flat.length + " floats, layout needs " + total);
+        float[][] out = new float[tensors.size()][];
+        for (int i = 0; i < out.length; i++) {
+            Tensor t = tensors.get(i);
+            out[i] = java.util.Arrays.copyOfRange(flat, (int) t.offset(), (int) (t.offset() + t.length()));
+        }
+        return out;
+    }
+
+    /** Joins per-tensor arrays (in order) into one flat buffer, checking each length. */
+    public float[] join(float[][] parts) {
+        if (parts.length != tensors.size()) throw new IllegalArgumentException("got " + parts.length + " tensors, layout has " + tensors.size());
+        if (total > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("model too large for one Java array: " + total + " floats");
+        float[] flat = new float[(int) total];
+        for (int i = 0; i < parts.length; i++) {
+            Tensor t = tensors.get(i);
+            if (parts[i].length != t.length())
+                throw new IllegalArgumentException("tensor '" + t.name() + "' has " + parts[i].length + " floats, expected " + t.rows() + "×" + t.cols());
+            System.arraycopy(parts[i], 0, flat, (int) t.offset(), parts[i].length);
+        }
+        return flat;
+    }
+}
