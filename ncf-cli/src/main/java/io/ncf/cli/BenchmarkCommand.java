@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
  * {@code ncf benchmark train|eval|prepare}: the speed harness. Each measurement runs in a child JVM so its
  * peak RSS is its own; the parent prints one table (and, with --json, one JSON object per measurement).
  */
-@Command(name = "benchmark", sortOptions = false, usageHelpWidth = 110,
+@Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Time training steps, evaluation scoring or preprocessing and print a table.",
                 "train/eval use random data shaped like ml-20m (138,493 users × 26,744 items) unless --users/--items say otherwise."})
 public final class BenchmarkCommand implements Callable<Integer> {

@@ -17,7 +17,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code ncf prepare}: raw ratings → a dataset directory (the seed's convert.py, plus candidates). */
-@Command(name = "prepare", sortOptions = false, usageHelpWidth = 110,
+@Command(name = "prepare", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Read a ratings file, preprocess it as the seed does (min-ratings filter, dense ids, time order,",
                 "dedupe, leave-latest-out), sample evaluation negatives and write a dataset directory."})
 public final class PrepareCommand implements Callable<Integer> {

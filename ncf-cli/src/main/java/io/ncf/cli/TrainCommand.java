@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code ncf train}: the seed's flags and defaults, its log lines and end-of-run statistics. */
-@Command(name = "train", sortOptions = false, usageHelpWidth = 110,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Train NeuMF (or, with --mode test, evaluate a checkpoint).",
                 "Without --data it runs on a built-in demo dataset generated in memory.",
                 "Defaults are the seed's, tuned for ml-20m (batch 1,048,576 samples)."})

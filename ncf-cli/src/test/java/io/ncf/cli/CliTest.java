@@ -44,6 +44,15 @@ class CliTest {
         assertTrue(r.err().contains("parquet"), r.err());
     }
 
+    @Test void everySubcommandHasHelp() {
+        for (String sub : new String[]{"train", "prepare", "benchmark"}) {
+            Result r = run(sub, "--help");
+            assertEquals(0, r.exitCode(), sub + ": " + r.err());
+            assertTrue(r.out().contains("Usage: ncf " + sub), r.out());
+        }
+        assertTrue(run("train", "--help").out().contains("--batch-size"));
+    }
+
     @Test void demoRunPrintsTheSeedsLines() {
         Result r = run("train", "-e", "2", "--eval-after", "0", "--seed", "3", "--verbose");
         assertEquals(0, r.exitCode(), r.err());
