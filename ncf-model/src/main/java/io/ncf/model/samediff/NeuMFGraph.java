@@ -101,9 +101,25 @@ public final class NeuMFGraph {
             sd.loss.sigmoidCrossEntropy(LOSS, labels, logits, weight, LossReduce.SUM, 0.0);
             sd.setLossVariables(LOSS);
             // Placeholders get gradients only when named here.
-            sd.createGradFunction(gradIn.toArray(new String[0]));
+            withoutStdout(() -> sd.createGradFunction(gradIn.toArray(new String[0])));
         }
         return new NeuMFGraph(sd, c, compute, training, Collections.unmodifiableList(gradIn), Collections.unmodifiableList(dense));
+    }
+
+    /**
+     * SameDiff M2.1 prints "Added differentiated op …" to System.out for every op while differentiating, which
+     * would bury the CLI's own output; the graph is built once per engine, so muting stdout around it is cheap.
+     */
+    private static void withoutStdout(Runnable r) {
+        java.io.PrintStream out = System.out;
+        synchronized (System.class) {
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                r.run();
+            } finally {
+                System.setOut(out);
+            }
+        }
     }
 
     private static SDVariable cast(SDVariable v, DataType t) {
