@@ -103,7 +103,7 @@ public final class TrainCommand implements Callable<Integer> {
         long tLoad = System.nanoTime();
         NcfDataset ds;
         if (demo) {
-            ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).run(DemoData.raw(seedUsed));
+            ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).requireEnoughUnseenItems().run(DemoData.raw(seedUsed));
             out.printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
                     ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
         } else {
