@@ -249,6 +249,7 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
     }
 
     private DataFormatException noData(boolean hadHeader) {
+        if (badRows.count() > 0) return new DataFormatException(String.join(", ", names()) + ": no valid data rows; " + badRows.summary());
         return new DataFormatException(String.join(", ", names()) + ": no data rows" + (hadHeader ? " (only a header)" : " (empty file)"));
     }
 
