@@ -2,6 +2,7 @@ package io.ncf.cli;
 
 import io.ncf.data.BadRows;
 import io.ncf.data.ColumnSpec;
+import io.ncf.data.DataFormatException;
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
@@ -53,10 +54,16 @@ public final class PrepareCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException(e.getMessage());
         }
+        if (minRatings < 0) throw new NcfCli.UsageException("--min-ratings must be >= 0, got " + minRatings);
+        if (validNegative < 0) throw new NcfCli.UsageException("--valid-negative must be >= 0, got " + validNegative);
         if (!idType.equals("string") && !idType.equals("int"))
             throw new NcfCli.UsageException("--id-type must be string or int, got '" + idType + "'");
         boolean intIds = idType.equals("int");
-        RatingsRecordReader.checkReadableFile(input);
+        try {
+            RatingsRecordReader.checkReadableFile(input);
+        } catch (DataFormatException e) { // a path the user typed that cannot be read is a usage error (exit 2)
+            throw new NcfCli.UsageException(e.getMessage());
+        }
         long t0 = System.nanoTime();
         BadRows bad = BadRows.of(onBadRow);
         RawInteractions raw = fmt == RatingsFormat.CSV ? RatingsRecordReader.read(input, csvSpec(), true, bad, intIds)

@@ -22,17 +22,15 @@ public record MemoryEstimate(long paramBytes, long engineBytes, long sampleBytes
 
     public static MemoryEstimate of(NcfDataset data, NeuMFConfig c, TrainingOptions o, int microBatch) {
         long params = c.parameterCount() * 4L;
-        // the fused engine keeps one [microBatch, width] activation per layer plus two deltas of the widest layer and
-        // the GMF/embedding rows; SameDiff's graph holds about the same per sample
-        int[] layers = c.layers();
+        // FusedCpuEngine.bufferBytes: one [microBatch, width] activation per MLP layer plus two deltas of the widest
+        // (SameDiff's graph holds about as much per sample)
         long widths = 0;
-        int max = c.factors();
-        for (int w : layers) {
+        int max = 0;
+        for (int w : c.layers()) {
             widths += w;
             max = Math.max(max, w);
         }
-        long engine = 4L * Math.min(microBatch, Math.max(1, Math.min(o.batchSize(), Trainer.samplesPerEpoch(data, o))))
-                * (widths + 2L * max + 2L * c.factors() + c.finalInputDim());
+        long engine = 4L * Math.min(microBatch, Math.max(1, Math.min(o.batchSize(), Trainer.samplesPerEpoch(data, o)))) * (widths + 2L * max);
         long samples = Trainer.samplesPerEpoch(data, o) * 12L; // users, items, labels
         long dataset = (long) data.trainSize() * 8L + 4L * data.numUsers() * (2L + data.candidates().width());
         long eval = 12L * Math.min(o.validUsersPerBatch(), data.numUsers()) * data.candidates().width();
