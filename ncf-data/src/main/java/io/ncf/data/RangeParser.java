@@ -55,6 +55,15 @@ final class RangeParser {
 
     /** Parses every line of {@code in}; stops at the first error (see {@link #errorLine}). */
     void parse(LineSource in) {
+        try {
+            parseLines(in);
+        } catch (LineSource.LineTooLong e) { // fatal even when skipping: the rest of the line cannot be found cheaply
+            errorLine = e.line;
+            errorMessage = e.detail;
+        }
+    }
+
+    private void parseLines(LineSource in) {
         while (in.next()) {
             if (in.blank()) continue;
             String err = parseLine(in.buffer(), in.start(), in.end());

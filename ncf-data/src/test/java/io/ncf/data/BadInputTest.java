@@ -54,6 +54,19 @@ class BadInputTest {
         assertTrue(m.startsWith(f + ":3: line is 1100006 bytes long, over the 1048576-byte limit"), m);
     }
 
+    @Test void aHugeLineIsRefusedWithoutReadingItAllIntoMemory() throws Exception {
+        byte[] huge = new byte[LineSource.MAX_BUFFER + 1000];
+        java.util.Arrays.fill(huge, (byte) '7');
+        Path f = bytes("ratings.csv", ascii("userId,movieId,rating,timestamp\n1,2,3,4\n1,2,3,4\n"), huge, ascii("\n5,6,7,8\n"));
+        String m = error(f, RatingsFormat.ML_20M, false);
+        assertEquals(f + ":4: line is over 16777216 bytes long, over the 1048576-byte limit (is this a ratings file?)", m);
+        String skip = assertThrows(DataFormatException.class, () -> read(f, RatingsFormat.ML_20M, BadRows.skip(), false, 1)).getMessage();
+        assertEquals(m, skip, "fatal even when skipping");
+        Path header = bytes("h.csv", huge);
+        String h = assertThrows(DataFormatException.class, () -> read(header, RatingsFormat.ML_20M, BadRows.fail(), false, 1)).getMessage();
+        assertTrue(h.startsWith(header + ":1: line is over"), h);
+    }
+
     @Test void integerIdsMustFitIn32Bits() throws Exception {
         Path f = TestFiles.write(dir, "ratings.csv", "userId,movieId,rating,timestamp\n1,2,3,4\n2147483648,2,3,4\n");
         assertEquals(f + ":3: field 1 (userId): user id '2147483648' is not an integer that fits in 32 bits", error(f, RatingsFormat.ML_20M, true));
