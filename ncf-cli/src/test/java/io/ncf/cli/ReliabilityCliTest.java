@@ -105,6 +105,11 @@ class ReliabilityCliTest {
         expect(2, run("prepare", "-i", "x", "-o", "y", "--valid-negative", "-1"), "--valid-negative must be >= 0");
     }
 
+    @Test void aDivergingRunStopsWithAClearMessage() {
+        expect(1, run("train", "-e", "2", "-l", "1e30", "--seed", "1", "--factors", "8", "--layers", "16", "8"),
+                "training loss became", "lower --learning-rate");
+    }
+
     @Test void aConfigurationThatCannotFitStopsWithAdvice() {
         Result r = expect(2, run("train", "-e", "1", "--factors", "200000000"), "this configuration needs about", "lower --factors");
         assertFalse(r.out().contains("Model:"), "refused before the model was built:\n" + r.out());
