@@ -1,6 +1,8 @@
 package io.ncf.cli;
 
+import io.ncf.data.BadRows;
 import io.ncf.data.ColumnSpec;
+import io.ncf.data.DataFormatException;
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
@@ -37,6 +39,12 @@ public final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--timestamp-column", paramLabel = "COL", description = "csv: timestamp column, index or name (default: none; input order is time order).") String timestampColumn;
     @Option(names = "--delimiter", defaultValue = ",", description = "csv: field delimiter (default: '${DEFAULT-VALUE}'; use '\\t' for TAB).") String delimiter;
     @Option(names = "--header", description = "csv: the first line is a header.") boolean header;
+    @Option(names = "--on-bad-row", defaultValue = "fail", paramLabel = "POLICY",
+            description = "fail: stop at the first malformed row; skip: leave such rows out, count them and report the first few (default: ${DEFAULT-VALUE}).")
+    BadRows.Policy onBadRow;
+    @Option(names = "--id-type", defaultValue = "string", paramLabel = "TYPE",
+            description = "string: ids are any UTF-8 text; int: every user and item id must be a 32-bit integer (default: ${DEFAULT-VALUE}).")
+    String idType;
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -46,13 +54,25 @@ public final class PrepareCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException(e.getMessage());
         }
-        RatingsRecordReader.checkReadableFile(input);
+        if (minRatings < 0) throw new NcfCli.UsageException("--min-ratings must be >= 0, got " + minRatings);
+        if (validNegative < 0) throw new NcfCli.UsageException("--valid-negative must be >= 0, got " + validNegative);
+        if (!idType.equals("string") && !idType.equals("int"))
+            throw new NcfCli.UsageException("--id-type must be string or int, got '" + idType + "'");
+        boolean intIds = idType.equals("int");
+        try {
+            RatingsRecordReader.checkReadableFile(input);
+        } catch (DataFormatException e) { // a path the user typed that cannot be read is a usage error (exit 2)
+            throw new NcfCli.UsageException(e.getMessage());
+        }
         long t0 = System.nanoTime();
-        RawInteractions raw = fmt == RatingsFormat.CSV ? RatingsRecordReader.read(input, csvSpec(), true) : RatingsRecordReader.read(input, fmt);
+        BadRows bad = BadRows.of(onBadRow);
+        RawInteractions raw = fmt == RatingsFormat.CSV ? RatingsRecordReader.read(input, csvSpec(), true, bad, intIds)
+                : RatingsRecordReader.read(input, fmt, bad, intIds);
         double readS = (System.nanoTime() - t0) / 1e9;
+        if (bad.count() > 0) out.println("WARNING: " + bad.summary());
         out.printf("Read %,d rows (%,d users, %,d items) from %s in %.2f s%n", raw.size(), raw.userIds().size(), raw.itemIds().size(), input, readS);
         long t1 = System.nanoTime();
-        NcfDataset ds = new Preprocessor(new Preprocessor.Options(minRatings, validNegative, seed)).run(raw);
+        NcfDataset ds = new Preprocessor(new Preprocessor.Options(minRatings, validNegative, seed)).requireEnoughUnseenItems().run(raw);
         double prepS = (System.nanoTime() - t1) / 1e9;
         var info = ds.info();
         out.printf("Kept %,d users (dropped %,d with < %d interactions), %,d items; removed %,d duplicate pairs; %,d training positives, %,d test items; %d negatives per user (%.2f s)%n",

@@ -12,6 +12,9 @@ import io.ncf.model.TrainingEngine;
 import io.ncf.train.Checkpoints;
 import io.ncf.train.EngineKind;
 import io.ncf.train.JsonLinesLog;
+import io.ncf.train.MemoryEstimate;
+import io.ncf.train.TrainingState;
+import io.ncf.train.TrainingStateFile;
 import io.ncf.train.Trainer;
 import io.ncf.train.TrainingOptions;
 import io.ncf.train.TrainingListener;
@@ -86,17 +89,21 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print a line for every epoch.") boolean verbose;
     @Option(names = "--log-path", paramLabel = "FILE", description = "Append JSON lines (parameters, one record per epoch, summary) here.")
     Path logPath;
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run whose --checkpoint-dir is DIR from its last completed epoch "
+            + "(its flags are reused; -e may raise the epoch count).")
+    Path resume;
 
     enum Mode { train, test }
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (resume != null) return new ResumeRun(this).call(out);
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
         boolean demo = data == null;
         long tLoad = System.nanoTime();
         NcfDataset ds;
         if (demo) {
-            ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).run(DemoData.raw(seedUsed));
+            ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).requireEnoughUnseenItems().run(DemoData.raw(seedUsed));
             out.printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
                     ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
         } else {
@@ -138,9 +145,15 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private int train(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts, boolean demo) throws Exception {
+        MemoryEstimate.of(ds, config, opts, opts.microBatch()).requireFits();
         ParamSet params = loadCheckpoint != null ? Checkpoints.loadParams(loadCheckpoint, config, explicitShapeFlags())
                 : ParamSet.initialize(config, opts.seed());
-        config = params.config();
+        return run(out, ds, params, opts, demo, null);
+    }
+
+    /** Trains from {@code params} (or from {@code state}, whose parameters they are); saves a state each epoch with --checkpoint-dir. */
+    int run(PrintWriter out, NcfDataset ds, ParamSet params, TrainingOptions opts, boolean demo, TrainingState state) throws Exception {
+        NeuMFConfig config = params.config();
         List<TrainingListener> listeners = new ArrayList<>();
         listeners.add(new SeedLogLines(out, opts.topK(), verbose));
         JsonLinesLog json = null;
@@ -150,7 +163,11 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo));
         out.printf("Model: %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
-        try (TrainingEngine e = engine.create(params, opts.microBatch()); Trainer trainer = new Trainer(ds, e, opts, listeners)) {
+        try (TrainingEngine e = engine.create(params, opts.microBatch()); Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
+            if (checkpointDir != null) {
+                Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
+                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, run));
+            }
             TrainingSummary s = trainer.train();
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());

@@ -23,6 +23,25 @@ final class LineSource implements AutoCloseable {
     private long lineNumber;
     private long consumedBefore; // stream bytes that preceded buf[0]
 
+    /** Longest line held in memory; RangeParser refuses lines over 1 MiB anyway, with their exact length. */
+    static final int MAX_BUFFER = 16 << 20;
+
+    /** A line longer than {@link #MAX_BUFFER}; {@code line} is 1-based within this source. */
+    static final class LineTooLong extends DataFormatException {
+        final long line;
+        final String detail;
+
+        LineTooLong(String file, long line, int bytes) {
+            this(file, line, "line is over " + bytes + " bytes long, over the " + RangeParser.MAX_LINE_BYTES + "-byte limit (is this a ratings file?)");
+        }
+
+        private LineTooLong(String file, long line, String detail) {
+            super(file + ":" + line + ": " + detail);
+            this.line = line;
+            this.detail = detail;
+        }
+    }
+
     LineSource(InputStream in, String fileName, int bufferSize) {
         this.in = in;
         this.fileName = fileName;
@@ -65,7 +84,9 @@ final class LineSource implements AutoCloseable {
             pos = 0;
             limit = pending;
         } else if (limit == buf.length) {
-            buf = Arrays.copyOf(buf, buf.length * 2);
+            // a file without newlines (binary, or one huge record) must not grow the buffer until memory runs out
+            if (buf.length >= MAX_BUFFER) throw new LineTooLong(fileName, lineNumber + 1, buf.length);
+            buf = Arrays.copyOf(buf, Math.min(MAX_BUFFER, buf.length * 2));
         }
         try {
             int n = in.read(buf, limit, buf.length - limit);

@@ -45,7 +45,19 @@ public final class Preprocessor {
 
     private final Options options;
 
+    private boolean requireEnoughUnseen;
+
     public Preprocessor(Options options) { this.options = options; }
+
+    /**
+     * Refuse a {@code validNegative} larger than the number of items some user has not seen. Sampling with
+     * replacement would still terminate, but such a user's candidates would be mostly repeats of a few items and
+     * HR@K meaningless; the CLI turns this on, the library default keeps the seed's plain behaviour.
+     */
+    public Preprocessor requireEnoughUnseenItems() {
+        this.requireEnoughUnseen = true;
+        return this;
+    }
 
     public Preprocessor() { this(Options.defaults()); }
 
@@ -137,6 +149,7 @@ public final class Preprocessor {
             }
         });
         UserItemIndex seen = new UserItemIndex(seenOffsets, seenItems);
+        if (requireEnoughUnseen) requireEnoughUnseen(seen, items, options.validNegative());
         EvalCandidates candidates = sampleCandidates(testItems, seen, items, options.validNegative(), options.seed());
 
         IdVocabulary userIds = raw.userIds().select(rawUserOfNew);
@@ -145,6 +158,20 @@ public final class Preprocessor {
         NcfDataset.DatasetInfo info = new NcfDataset.DatasetInfo(raw.source(), options.minRatings(), options.validNegative(),
                 options.seed(), n, rawUsers - users, duplicates);
         return new NcfDataset(users, items, trainUsers, trainItems, testItems, candidates, seen, userIds, itemIds, info);
+    }
+
+    private static void requireEnoughUnseen(UserItemIndex seen, int numItems, int negatives) {
+        int fewest = Integer.MAX_VALUE, who = -1;
+        for (int u = 0; u < seen.numUsers(); u++) {
+            int unseen = numItems - seen.count(u);
+            if (unseen < fewest) {
+                fewest = unseen;
+                who = u;
+            }
+        }
+        if (negatives > fewest)
+            throw new IllegalArgumentException("--valid-negative " + negatives + " is larger than the " + fewest + " items user " + who
+                    + " (0-based, after filtering) has not seen; use --valid-negative " + fewest + " or less");
     }
 
     /**

@@ -58,6 +58,24 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
         this(format.spec(), format.quoted(), format.fieldCount());
     }
 
+    private boolean integerIds;
+    private BadRows badRows = BadRows.fail();
+
+    /**
+     * Ids are opaque text by default; with this on (the CLI's {@code --id-type int}) the bulk path refuses an id
+     * that is not a 32-bit integer, naming file, line and field.
+     */
+    public RatingsRecordReader integerIds(boolean on) {
+        this.integerIds = on;
+        return this;
+    }
+
+    /** What the bulk path does with malformed rows (default: fail at the first); the collector receives the skipped ones. */
+    public RatingsRecordReader onBadRows(BadRows b) {
+        this.badRows = b;
+        return this;
+    }
+
     /**
      * @param quoted     whether fields may be wrapped in double quotes
      * @param fieldCount fields every row must have, or 0 to take the count of the header (or first row)
@@ -76,6 +94,28 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
     /** Reads a whole ratings file the fast way with explicit columns. */
     public static RawInteractions read(Path file, ColumnSpec spec, boolean quoted) {
         return read(file, new RatingsRecordReader(spec, quoted, 0));
+    }
+
+    /** {@link #read(Path, RatingsFormat)} skipping or failing on malformed rows as {@code bad} says. */
+    public static RawInteractions read(Path file, RatingsFormat format, BadRows bad, boolean integerIds) {
+        return read(file, new RatingsRecordReader(format).onBadRows(bad).integerIds(integerIds));
+    }
+
+    /** {@link #read(Path, ColumnSpec, boolean)} skipping or failing on malformed rows as {@code bad} says. */
+    public static RawInteractions read(Path file, ColumnSpec spec, boolean quoted, BadRows bad, boolean integerIds) {
+        return read(file, new RatingsRecordReader(spec, quoted, 0).onBadRows(bad).integerIds(integerIds));
+    }
+
+    private RangeParser configure(RangeParser rp) {
+        rp.skipBad = badRows.skipping();
+        rp.integerIds = integerIds;
+        return rp;
+    }
+
+    private void drainSkipped(RangeParser rp, String file, long lineOffset) {
+        badRows.add(rp.skipped, file, lineOffset, rp.skippedExamples);
+        rp.skipped = 0;
+        rp.skippedExamples.clear();
     }
 
     private static RawInteractions read(Path file, RatingsRecordReader reader) {
@@ -183,9 +223,10 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
                 if (h == null) continue;
                 if (head == null) {
                     head = h;
-                    parser = new RangeParser(h.spec(), h.header(), h.expected(), quoted, users, items, capacityGuess());
+                    parser = configure(new RangeParser(h.spec(), h.header(), h.expected(), quoted, users, items, capacityGuess()));
                 }
                 parser.parse(in);
+                drainSkipped(parser, file, 0);
                 if (parser.errorLine > 0) throw DataFormatException.at(file, parser.errorLine, parser.errorMessage);
             }
         }
@@ -208,6 +249,7 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
     }
 
     private DataFormatException noData(boolean hadHeader) {
+        if (badRows.count() > 0) return new DataFormatException(String.join(", ", names()) + ": no valid data rows; " + badRows.summary());
         return new DataFormatException(String.join(", ", names()) + ": no data rows" + (hadHeader ? " (only a header)" : " (empty file)"));
     }
 
@@ -241,7 +283,7 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
             final int exp = expected;
             int guess = (int) Math.min(Integer.MAX_VALUE - 8, (size - head.dataStart()) / parts / 20 + 1024);
             IntStream.range(0, parts).parallel().forEach(k -> {
-                RangeParser rp = new RangeParser(head.spec(), head.header(), exp, quoted, new IdVocabulary(), new IdVocabulary(), guess);
+                RangeParser rp = configure(new RangeParser(head.spec(), head.header(), exp, quoted, new IdVocabulary(), new IdVocabulary(), guess));
                 try (LineSource in = new LineSource(new RegionInputStream(ch, cuts[k], cuts[k + 1]), file, BUFFER)) {
                     rp.parse(in);
                 }
@@ -250,6 +292,7 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
             long lineOffset = head.linesBefore();
             for (RangeParser rp : parsers) {
                 if (rp.errorLine > 0) throw DataFormatException.at(file, lineOffset + rp.errorLine, rp.errorMessage);
+                drainSkipped(rp, file, lineOffset);
                 lineOffset += rp.lines;
             }
             return merge(sourceName, parsers, head.header() != null);

@@ -11,6 +11,7 @@ import io.ncf.model.TrainingEngine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The seed's training loop, written by hand (not {@code sd.fit}): every epoch a fresh, shuffled set of
@@ -25,8 +26,20 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> listeners;
     private final Adam adam;
     private final ParamSet grads;
+    private final TrainingState resumeFrom;
+    private Consumer<TrainingState> stateSink;
 
     public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
+        this(data, engine, options, listeners, null);
+    }
+
+    /**
+     * Continues a run from a saved state: the engine must compute with {@code resume.params()}; Adam starts from
+     * the saved moments and step count, and the epoch, step and best-so-far counters go on where they stopped.
+     * Negatives and dropout masks are functions of (seed, epoch) and (seed, global step), so nothing else is needed
+     * to continue exactly as an uninterrupted run would.
+     */
+    public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners, TrainingState resume) {
         if (engine.config().numUsers() != data.numUsers() || engine.config().numItems() != data.numItems())
             throw new IllegalArgumentException("model is for " + engine.config().numUsers() + " users × " + engine.config().numItems()
                     + " items but the dataset has " + data.numUsers() + " × " + data.numItems());
@@ -34,8 +47,18 @@ public final class Trainer implements AutoCloseable {
         this.engine = engine;
         this.options = options;
         this.listeners = List.copyOf(listeners);
-        this.adam = new Adam(options.learningRate(), options.beta1(), options.beta2(), options.eps(), engine.params());
+        if (resume != null && resume.params() != engine.params())
+            throw new IllegalArgumentException("the engine must compute with the resumed state's parameters");
+        this.resumeFrom = resume;
+        this.adam = resume == null ? new Adam(options.learningRate(), options.beta1(), options.beta2(), options.eps(), engine.params())
+                : new Adam(options.learningRate(), options.beta1(), options.beta2(), options.eps(), resume.adamM(), resume.adamV(), resume.adamStep());
         this.grads = engine.params().zerosLike();
+    }
+
+    /** Called after every completed epoch (after the listeners) with the state to continue from; the arrays are live. */
+    public Trainer onEpochState(Consumer<TrainingState> sink) {
+        this.stateSink = sink;
+        return this;
     }
 
     public Adam optimizer() { return adam; }
@@ -65,8 +88,21 @@ public final class Trainer implements AutoCloseable {
         int bestEpoch = -1, firstToHit = -1;
         long runStart = System.nanoTime();
         long globalStep = 0;
+        int firstEpoch = 0;
+        TrainingState r0 = resumeFrom;
+        if (r0 != null) {
+            bestHr = r0.bestEpoch() < 0 ? -1 : r0.bestHr();
+            bestNdcg = r0.bestNdcg();
+            bestEpoch = r0.bestEpoch();
+            firstToHit = r0.firstToHit();
+            timeToTrain = r0.timeToTrain();
+            timeToBest = r0.timeToBest();
+            globalStep = r0.globalStep();
+            firstEpoch = r0.nextEpoch();
+            runStart -= (long) (r0.elapsedSeconds() * 1e9); // times to train/best count the interrupted part too
+        }
         float dropout = engine.config().dropout();
-        for (int epoch = 0; epoch < options.epochs(); epoch++) {
+        for (int epoch = firstEpoch; epoch < options.epochs(); epoch++) {
             long t0 = System.nanoTime();
             sampler.sample(epoch, s);
             int n = s.size();
@@ -108,6 +144,9 @@ public final class Trainer implements AutoCloseable {
             }
             reports.add(r);
             for (TrainingListener li : listeners) li.onEpoch(r);
+            if (stateSink != null)
+                stateSink.accept(new TrainingState(epoch + 1, globalStep, adam.stepCount(), bestHr, bestNdcg, bestEpoch, firstToHit,
+                        timeToTrain, timeToBest, (System.nanoTime() - runStart) / 1e9, engine.params(), adam.firstMoment(), adam.secondMoment()));
         }
         TrainingSummary summary = new TrainingSummary(List.copyOf(reports), firstToHit, timeToTrain, timeToBest,
                 bestEpoch < 0 ? Double.NaN : bestHr, bestNdcg, bestEpoch, (System.nanoTime() - runStart) / 1e9);
