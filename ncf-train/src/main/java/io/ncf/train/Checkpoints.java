@@ -5,6 +5,7 @@ import io.ncf.model.ModelFileException;
 import io.ncf.model.ModelIO;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
+import io.ncf.model.serve.ModelArtifact;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,7 +53,11 @@ public final class Checkpoints {
         }
     }
 
-    /** Writes {@code dir/model.ncf} atomically at every new best HR. */
+    /**
+     * Writes {@code dir/model.ncf} (parameters, for {@code --load-checkpoint-path}) and {@code dir/model.zip} (the
+     * servable {@link ModelArtifact}: parameters plus id vocabularies, seen items and popularity, for
+     * {@code ncf recommend} / {@code ncf evaluate}) atomically at every new best HR.
+     */
     public static TrainingListener bestModelWriter(Path dir, NcfDataset data, TrainingOptions o, boolean demo) {
         Path file = dir.resolve(MODEL_FILE);
         return new TrainingListener() {
@@ -67,6 +72,7 @@ public final class Checkpoints {
                 try {
                     Files.createDirectories(dir);
                     ModelIO.write(file, params.config(), meta, Map.of(PARAMS, params));
+                    ModelArtifact.of(params, data, meta).write(dir.resolve(ModelArtifact.FILE_NAME));
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
                 }
