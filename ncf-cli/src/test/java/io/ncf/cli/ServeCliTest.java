@@ -154,6 +154,35 @@ class ServeCliTest {
         }
     }
 
+    @Test void prepareNcfPaperFilesEvaluatesOnTheGivenNegatives() throws IOException {
+        // 12 users, 15 items; user u trained on items u%15, (u+1)%15, (u+2)%15, held out (u+3)%15, 4 negatives
+        StringBuilder train = new StringBuilder(), test = new StringBuilder(), neg = new StringBuilder();
+        for (int u = 0; u < 12; u++) {
+            for (int j = 0; j < 3; j++) train.append(u).append('\t').append((u + j) % 15).append("\t5\t").append(100 + j).append('\n');
+            test.append(u).append('\t').append((u + 3) % 15).append("\t4\t200\n");
+            neg.append('(').append(u).append(',').append((u + 3) % 15).append(')');
+            for (int j = 4; j < 8; j++) neg.append('\t').append((u + j) % 15);
+            neg.append('\n');
+        }
+        Path prefix = tmp.resolve("paper");
+        Files.writeString(tmp.resolve("paper.train.rating"), train);
+        Files.writeString(tmp.resolve("paper.test.rating"), test);
+        Files.writeString(tmp.resolve("paper.test.negative"), neg);
+        Path out = tmp.resolve("paper-ds");
+        Result r = run("prepare", "--format", "ncf", "--input", prefix.toString(), "--output", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("4 given negatives per user"), r.out());
+        var ds = io.ncf.data.DatasetStore.load(out);
+        assertEquals(12, ds.numUsers());
+        assertEquals(4, ds.candidates().negativesPerUser());
+        assertArrayEquals(new int[]{3, 4, 5, 6, 7}, java.util.Arrays.copyOfRange(ds.candidates().items(), 0, 5));
+
+        Files.writeString(tmp.resolve("paper.test.negative"), neg.toString().replace("(5,8)", "(5,9)"));
+        Result bad = run("prepare", "--format", "ncf", "--input", prefix.toString(), "--output", tmp.resolve("bad").toString());
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("paper.test.negative:6:"), bad.err());
+    }
+
     private static String runJava(String mainClass, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), mainClass));
