@@ -11,15 +11,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.StringReader;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.nio.ByteBuffer;
@@ -144,20 +140,16 @@ public final class ModelArtifact {
                 entry(zip, USERS, digests, out -> writeIds(out, userIds));
                 entry(zip, ITEMS, digests, out -> writeIds(out, itemIds));
                 entry(zip, SEEN, digests, out -> {
-                    DataOutputStream d = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
-                    d.writeInt(seen.numUsers());
-                    d.writeInt((int) seen.size());
-                    for (int o : seen.offsetsArray()) d.writeInt(o);
-                    int[] items = seen.itemsArray();
-                    for (int k = 0; k < seen.size(); k++) d.writeInt(items[k]);
-                    d.flush();
+                    writeInts(out, new int[]{seen.numUsers(), (int) seen.size()}, 2);
+                    writeInts(out, seen.offsetsArray(), seen.numUsers() + 1);
+                    writeInts(out, seen.itemsArray(), (int) seen.size());
                 });
                 entry(zip, POPULARITY, digests, out -> {
-                    DataOutputStream d = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
-                    d.writeInt(popularity.length);
-                    for (int p : popularity) d.writeInt(p);
-                    d.flush();
+                    writeInts(out, new int[]{popularity.length}, 1);
+                    writeInts(out, popularity, popularity.length);
                 });
+                // float parameters barely compress: storing them saves most of the write time
+                zip.setLevel(Deflater.NO_COMPRESSION);
                 entry(zip, PARAMS, digests, out -> {
                     for (String name : ParamSet.shapes(config).keySet()) writeFloats(out, params.get(name));
                 });
@@ -214,6 +206,28 @@ public final class ModelArtifact {
             if (b.length() > 1 << 16) { out.write(b.toString().getBytes(StandardCharsets.UTF_8)); b.setLength(0); }
         }
         out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Big-endian ints, one bulk copy per 64 KB rather than a stream call per int. */
+    private static void writeInts(OutputStream out, int[] a, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        for (int off = 0; off < n; ) {
+            int m = Math.min(n - off, b.capacity() / 4);
+            b.clear();
+            b.asIntBuffer().put(a, off, m);
+            out.write(b.array(), 0, m * 4);
+            off += m;
+        }
+    }
+
+    private static void readInts(InputStream in, int[] dst, int n) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        for (int off = 0; off < n; ) {
+            int m = Math.min(n - off, buf.length / 4);
+            if (in.readNBytes(buf, 0, m * 4) < m * 4) throw new java.io.EOFException();
+            ByteBuffer.wrap(buf, 0, m * 4).asIntBuffer().get(dst, off, m);
+            off += m;
+        }
     }
 
     private static void writeFloats(OutputStream out, INDArray a) throws IOException {
@@ -374,17 +388,16 @@ public final class ModelArtifact {
 
         UserItemIndex seen(NeuMFConfig c) throws IOException {
             return entry(SEEN, in -> {
-                DataInputStream d = new DataInputStream(in);
-                int users = d.readInt(), count = d.readInt();
+                int[] head = new int[2];
+                readInts(in, head, 2);
+                int users = head[0], count = head[1];
                 if (users != c.numUsers() || count < 0) throw error("entry '" + SEEN + "' is for " + users + " users, the model has " + c.numUsers());
                 int[] offsets = new int[users + 1];
-                for (int i = 0; i <= users; i++) offsets[i] = d.readInt();
+                readInts(in, offsets, users + 1);
                 int[] items = new int[count];
-                for (int i = 0; i < count; i++) {
-                    int it = d.readInt();
+                readInts(in, items, count);
+                for (int it : items)
                     if (it < 0 || it >= c.numItems()) throw error("entry '" + SEEN + "' has item " + it + " outside [0, " + c.numItems() + ")");
-                    items[i] = it;
-                }
                 if (offsets[0] != 0 || offsets[users] != count) throw error("entry '" + SEEN + "' has inconsistent offsets");
                 for (int u = 0; u < users; u++) if (offsets[u + 1] < offsets[u]) throw error("entry '" + SEEN + "' has decreasing offsets at user " + u);
                 return new UserItemIndex(offsets, items);
@@ -393,11 +406,11 @@ public final class ModelArtifact {
 
         int[] popularity(NeuMFConfig c) throws IOException {
             return entry(POPULARITY, in -> {
-                DataInputStream d = new DataInputStream(in);
-                int n = d.readInt();
-                if (n != c.numItems()) throw error("entry '" + POPULARITY + "' has " + n + " items, the model has " + c.numItems());
-                int[] p = new int[n];
-                for (int i = 0; i < n; i++) p[i] = d.readInt();
+                int[] n = new int[1];
+                readInts(in, n, 1);
+                if (n[0] != c.numItems()) throw error("entry '" + POPULARITY + "' has " + n[0] + " items, the model has " + c.numItems());
+                int[] p = new int[n[0]];
+                readInts(in, p, n[0]);
                 return p;
             });
         }
