@@ -73,7 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout rate after each MLP layer (default: ${DEFAULT-VALUE}).") float dropout;
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write the best model (by HR) here as " + Checkpoints.MODEL_FILE + " and the servable artifact model.zip, atomically.")
     Path checkpointDir;
-    @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file.")
+    @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file (model.ncf or the model.zip artifact).")
     Path loadCheckpoint;
     @Option(names = "--mode", defaultValue = "train", description = "train or test (test evaluates --load-checkpoint-path) (default: ${DEFAULT-VALUE}).")
     Mode mode;

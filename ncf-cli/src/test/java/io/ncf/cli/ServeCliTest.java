@@ -127,6 +127,12 @@ class ServeCliTest {
         // full ranking competes against more items: never easier than the sampled list
         for (int k : new int[]{1, 5, 10}) assertTrue(rows.get("full@" + k)[0] <= rows.get("sampled@" + k)[0] + 1e-12, r.out());
 
+        Result testMode = run("train", "--data", data.toString(), "--mode", "test", "-k", "5", "--load-checkpoint-path", artifactFile.toString());
+        assertEquals(0, testMode.exitCode(), testMode.err());
+        Matcher hr = Pattern.compile("HR@5 = ([0-9.]+)").matcher(testMode.out());
+        assertTrue(hr.find(), testMode.out());
+        assertEquals(bestHr, Double.parseDouble(hr.group(1)), 1e-4);
+
         Result wrongData = run("evaluate", "--model", artifactFile.toString(), "--data", tmp.resolve("nowhere").toString());
         assertEquals(2, wrongData.exitCode());
     }

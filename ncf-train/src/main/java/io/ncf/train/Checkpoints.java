@@ -34,8 +34,11 @@ public final class Checkpoints {
     public static ParamSet loadParams(Path file, NeuMFConfig requested, List<String> explicitFlags) {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("checkpoint " + file + " does not exist or is not a file");
         try {
-            ModelIO.Loaded loaded = ModelIO.read(file);
-            NeuMFConfig inFile = loaded.config();
+            // a model artifact (model.zip) carries the same parameters, so either file can be resumed or tested
+            boolean isArtifact = file.getFileName().toString().endsWith(".zip");
+            ModelArtifact artifact = isArtifact ? ModelArtifact.read(file) : null;
+            ModelIO.Loaded loaded = isArtifact ? null : ModelIO.read(file);
+            NeuMFConfig inFile = isArtifact ? artifact.config() : loaded.config();
             NeuMFConfig expected = new NeuMFConfig(requested.numUsers(), requested.numItems(),
                     explicitFlags.contains("--factors") ? requested.factors() : inFile.factors(),
                     explicitFlags.contains("--layers") ? requested.layers() : inFile.layers(), requested.dropout());
@@ -44,7 +47,7 @@ public final class Checkpoints {
             } catch (ModelFileException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            ParamSet p = loaded.section(PARAMS);
+            ParamSet p = isArtifact ? artifact.params() : loaded.section(PARAMS);
             return ParamSet.of(expected, p.asMap());
         } catch (IllegalArgumentException e) {
             throw e;
