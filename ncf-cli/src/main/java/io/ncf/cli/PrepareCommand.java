@@ -5,6 +5,7 @@ import io.ncf.data.ColumnSpec;
 import io.ncf.data.DataFormatException;
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
+import io.ncf.data.NcfPaperFiles;
 import io.ncf.data.Preprocessor;
 import io.ncf.data.RatingsFormat;
 import io.ncf.data.RatingsRecordReader;
@@ -28,7 +29,7 @@ public final class PrepareCommand implements Callable<Integer> {
 
     @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE", description = "Ratings file.") Path input;
     @Option(names = "--format", defaultValue = "ml-20m", paramLabel = "FORMAT",
-            description = "ml-20m (also ml-25m, ml-latest: ratings.csv), ml-1m (also ml-10m: ratings.dat), ml-100k (u.data), csv (generic) (default: ${DEFAULT-VALUE}).")
+            description = "ml-20m (also ml-25m, ml-latest: ratings.csv), ml-1m (also ml-10m: ratings.dat), ml-100k (u.data), csv (generic), ncf (the NCF paper's <prefix>.train.rating/.test.rating/.test.negative; --input is the prefix) (default: ${DEFAULT-VALUE}).")
     String format;
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Dataset directory to write (replaced atomically if it exists).") Path output;
     @Option(names = "--min-ratings", defaultValue = "20", description = "Drop users with fewer interactions (default: ${DEFAULT-VALUE}).") int minRatings;
@@ -48,6 +49,7 @@ public final class PrepareCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (format.equalsIgnoreCase("ncf")) return prepareNcfPaperFiles(out);
         RatingsFormat fmt;
         try {
             fmt = RatingsFormat.fromName(format);
@@ -77,6 +79,18 @@ public final class PrepareCommand implements Callable<Integer> {
         var info = ds.info();
         out.printf("Kept %,d users (dropped %,d with < %d interactions), %,d items; removed %,d duplicate pairs; %,d training positives, %,d test items; %d negatives per user (%.2f s)%n",
                 ds.numUsers(), info.droppedUsers(), minRatings, ds.numItems(), info.duplicatePairs(), ds.trainSize(), ds.numUsers(), validNegative, prepS);
+        long t2 = System.nanoTime();
+        DatasetStore.save(ds, output);
+        out.printf("Wrote %s in %.2f s%n", output.toAbsolutePath(), (System.nanoTime() - t2) / 1e9);
+        return NcfCli.EXIT_OK;
+    }
+
+    /** The paper's split and negatives are used as they are: no filtering, no sampling. */
+    private int prepareNcfPaperFiles(PrintWriter out) {
+        long t0 = System.nanoTime();
+        NcfDataset ds = NcfPaperFiles.read(input);
+        out.printf("Read NCF paper files %s.{train.rating,test.rating,test.negative}: %,d users, %,d items, %,d training positives, %d given negatives per user (%.2f s)%n",
+                input, ds.numUsers(), ds.numItems(), ds.trainSize(), ds.candidates().negativesPerUser(), (System.nanoTime() - t0) / 1e9);
         long t2 = System.nanoTime();
         DatasetStore.save(ds, output);
         out.printf("Wrote %s in %.2f s%n", output.toAbsolutePath(), (System.nanoTime() - t2) / 1e9);

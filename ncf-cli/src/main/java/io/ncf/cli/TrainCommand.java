@@ -74,9 +74,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--beta2", defaultValue = "0.5", description = "Adam β2 (default: ${DEFAULT-VALUE}).") float beta2;
     @Option(names = "--eps", defaultValue = "1e-8", description = "Adam ε (default: ${DEFAULT-VALUE}).") float eps;
     @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout rate after each MLP layer (default: ${DEFAULT-VALUE}).") float dropout;
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write the best model (by HR) here as " + Checkpoints.MODEL_FILE + ", atomically.")
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write the best model (by HR) here as " + Checkpoints.MODEL_FILE + " and the servable artifact model.zip, atomically.")
     Path checkpointDir;
-    @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file.")
+    @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file (model.ncf or the model.zip artifact).")
     Path loadCheckpoint;
     @Option(names = "--mode", defaultValue = "train", description = "train or test (test evaluates --load-checkpoint-path) (default: ${DEFAULT-VALUE}).")
     Mode mode;
@@ -171,6 +171,8 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingSummary s = trainer.train();
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
+            if (checkpointDir != null && s.bestEpoch() >= 0)
+                out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): " + checkpointDir.resolve(io.ncf.model.serve.ModelArtifact.FILE_NAME).toAbsolutePath());
         } finally {
             if (json != null) json.close();
         }

@@ -5,6 +5,7 @@ import io.ncf.model.ModelFileException;
 import io.ncf.model.ModelIO;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
+import io.ncf.model.serve.ModelArtifact;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,8 +34,11 @@ public final class Checkpoints {
     public static ParamSet loadParams(Path file, NeuMFConfig requested, List<String> explicitFlags) {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("checkpoint " + file + " does not exist or is not a file");
         try {
-            ModelIO.Loaded loaded = ModelIO.read(file);
-            NeuMFConfig inFile = loaded.config();
+            // a model artifact (model.zip) carries the same parameters, so either file can be resumed or tested
+            boolean isArtifact = file.getFileName().toString().endsWith(".zip");
+            ModelArtifact artifact = isArtifact ? ModelArtifact.read(file) : null;
+            ModelIO.Loaded loaded = isArtifact ? null : ModelIO.read(file);
+            NeuMFConfig inFile = isArtifact ? artifact.config() : loaded.config();
             NeuMFConfig expected = new NeuMFConfig(requested.numUsers(), requested.numItems(),
                     explicitFlags.contains("--factors") ? requested.factors() : inFile.factors(),
                     explicitFlags.contains("--layers") ? requested.layers() : inFile.layers(), requested.dropout());
@@ -43,7 +47,7 @@ public final class Checkpoints {
             } catch (ModelFileException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            ParamSet p = loaded.section(PARAMS);
+            ParamSet p = isArtifact ? artifact.params() : loaded.section(PARAMS);
             return ParamSet.of(expected, p.asMap());
         } catch (IllegalArgumentException e) {
             throw e;
@@ -52,7 +56,11 @@ public final class Checkpoints {
         }
     }
 
-    /** Writes {@code dir/model.ncf} atomically at every new best HR. */
+    /**
+     * Writes {@code dir/model.ncf} (parameters, for {@code --load-checkpoint-path}) and {@code dir/model.zip} (the
+     * servable {@link ModelArtifact}: parameters plus id vocabularies, seen items and popularity, for
+     * {@code ncf recommend} / {@code ncf evaluate}) atomically at every new best HR.
+     */
     public static TrainingListener bestModelWriter(Path dir, NcfDataset data, TrainingOptions o, boolean demo) {
         Path file = dir.resolve(MODEL_FILE);
         return new TrainingListener() {
@@ -67,6 +75,7 @@ public final class Checkpoints {
                 try {
                     Files.createDirectories(dir);
                     ModelIO.write(file, params.config(), meta, Map.of(PARAMS, params));
+                    ModelArtifact.of(params, data, meta).write(dir.resolve(ModelArtifact.FILE_NAME));
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
                 }

@@ -1,0 +1,106 @@
+package io.ncf.model.serve;
+
+import io.ncf.data.UserItemIndex;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class RecommenderTest {
+
+    private ModelArtifact artifact;
+    private Recommender rec;
+
+    @BeforeEach void setUp() {
+        artifact = ArtifactFixtures.small(11);
+        rec = new Recommender(artifact, Recommender.UnknownUserPolicy.ERROR, 2);
+    }
+
+    @AfterEach void tearDown() { rec.close(); }
+
+    @Test void recommendIsTheBruteForceTopKOfUnseenItems() {
+        UserItemIndex seen = artifact.seen();
+        for (int u = 0; u < ArtifactFixtures.USERS; u++) {
+            String user = artifact.userIds().id(u);
+            List<String> all = artifact.itemIds().ids();
+            float[] s = rec.score(user, all);
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) if (!seen.contains(u, i)) order.add(i);
+            order.sort(Comparator.<Integer>comparingDouble(i -> -s[i]).thenComparingInt(i -> i));
+            List<Recommender.Item> top = rec.recommend(user, 5);
+            assertEquals(Math.min(5, order.size()), top.size());
+            for (int j = 0; j < top.size(); j++) {
+                Recommender.Item it = top.get(j);
+                assertFalse(seen.contains(u, it.item()), "recommended a seen item to " + user);
+                assertEquals(order.get(j), it.item(), "rank " + (j + 1) + " of " + user);
+                assertEquals(all.get(it.item()), it.itemId());
+                assertEquals(j + 1, it.rank());
+                assertEquals(Float.floatToRawIntBits(s[it.item()]), Float.floatToRawIntBits(it.score()));
+            }
+        }
+    }
+
+    @Test void candidatesAndExclusionsAndSeenSwitch() {
+        String user = artifact.userIds().id(5);
+        List<String> seenIds = rec.seenItems(user);
+        assertFalse(seenIds.isEmpty());
+        List<String> cands = new ArrayList<>(artifact.itemIds().ids().subList(0, 10));
+        List<Recommender.Item> r = rec.recommend(user, 100, cands, Set.of(cands.get(0), "no-such-item"), true);
+        for (Recommender.Item it : r) {
+            assertTrue(cands.contains(it.itemId()));
+            assertNotEquals(cands.get(0), it.itemId());
+            assertFalse(seenIds.contains(it.itemId()));
+        }
+        long expected = cands.stream().skip(1).filter(c -> !seenIds.contains(c)).count();
+        assertEquals(expected, r.size());
+        List<Recommender.Item> withSeen = rec.recommend(user, 100, null, null, false);
+        assertEquals(ArtifactFixtures.ITEMS, withSeen.size());
+        assertThrows(IllegalArgumentException.class, () -> rec.recommend(user, 3, List.of("bogus"), null, true));
+    }
+
+    @Test void unknownUserFollowsThePolicy() {
+        Recommender.UnknownUserException e = assertThrows(Recommender.UnknownUserException.class, () -> rec.recommend("stranger", 3));
+        assertTrue(e.getMessage().contains("stranger"));
+        try (Recommender pop = new Recommender(artifact, Recommender.UnknownUserPolicy.POPULARITY, 1)) {
+            List<Recommender.Item> top = pop.recommend("stranger", 4);
+            int[] p = artifact.popularity();
+            for (int j = 0; j + 1 < top.size(); j++) {
+                assertTrue(p[top.get(j).item()] >= p[top.get(j + 1).item()]);
+                assertEquals(p[top.get(j).item()], top.get(j).score());
+            }
+            int max = 0;
+            for (int c : p) max = Math.max(max, c);
+            assertEquals(max, p[top.get(0).item()]);
+            // a known user still gets model scores
+            assertEquals(rec.recommend(artifact.userIds().id(2), 3), pop.recommend(artifact.userIds().id(2), 3));
+        }
+    }
+
+    @Test void batchEqualsOneByOneInInputOrder() throws IOException {
+        List<String> users = new ArrayList<>(artifact.userIds().ids());
+        java.util.Collections.reverse(users);
+        List<String> got = new ArrayList<>();
+        List<List<Recommender.Item>> lists = new ArrayList<>();
+        rec.recommendBatch(users, 4, (u, items) -> { got.add(u); lists.add(items); });
+        assertEquals(users, got);
+        for (int j = 0; j < users.size(); j++) assertEquals(rec.recommend(users.get(j), 4), lists.get(j), users.get(j));
+    }
+
+    @Test void savedAndLoadedRecommenderGivesIdenticalScores(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path f = dir.resolve("m.zip");
+        artifact.write(f);
+        try (Recommender loaded = Recommender.load(f)) {
+            for (String u : artifact.userIds().ids()) {
+                float[] a = rec.score(u, artifact.itemIds().ids()), b = loaded.score(u, artifact.itemIds().ids());
+                for (int i = 0; i < a.length; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]));
+            }
+        }
+    }
+}
