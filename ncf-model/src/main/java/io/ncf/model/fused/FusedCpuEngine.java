@@ -70,6 +70,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final float[][] accBias;     // [worker][maxWidth]
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
+    private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
 
     /** Names of the timed phases, in the order of {@link #phaseNanos()}. */
     public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final", "zero dZ0 accumulators"};
@@ -183,6 +184,8 @@ public final class FusedCpuEngine implements TrainingEngine {
         accBias = new float[t][maxWidth];
         accLoss = new double[t];
         accFinalB = new double[t];
+        rowA = new float[t][maxWidth];
+        rowB = new float[t][maxWidth];
     }
 
     private static FloatBuffer floats(INDArray a, String name) {
@@ -498,24 +501,30 @@ public final class FusedCpuEngine implements TrainingEngine {
                                        int userAt, int itemAt, int len, FloatBuffer toUser, FloatBuffer toItem) {
         final int t = workers.threads();
         workers.runPerWorker((w, ignoredFrom, ignoredTo) -> {
-            float[] fw = finalWCopy;
+            float[] fw = finalWCopy, ra = rowA[w], rb = rowB[w];
             for (int s = 0; s < n; s++) {
                 int u = users[off + s], i = items[off + s];
                 float g = dz[s];
                 if (u % t == w) {
                     int ub = u * f, ib = i * f;
                     for (int j = 0; j < f; j++) gMfUser.put(ub + j, gMfUser.get(ub + j) + g * fw[j] * mfItem.get(ib + j));
-                    int gb = u * len, xb = s * stride + userAt;
-                    for (int j = 0; j < len; j++) toUser.put(gb + j, toUser.get(gb + j) + src.get(xb + j));
+                    addRow(toUser, u * len, src, s * stride + userAt, len, ra, rb);
                 }
                 if (i % t == w) {
                     int ub = u * f, ib = i * f;
                     for (int j = 0; j < f; j++) gMfItem.put(ib + j, gMfItem.get(ib + j) + g * fw[j] * mfUser.get(ub + j));
-                    int gb = i * len, xb = s * stride + itemAt;
-                    for (int j = 0; j < len; j++) toItem.put(gb + j, toItem.get(gb + j) + src.get(xb + j));
+                    addRow(toItem, i * len, src, s * stride + itemAt, len, ra, rb);
                 }
             }
         });
+    }
+
+    /** {@code dst[at..at+len) += src[from..from+len)} through on-heap copies (bulk copies, vectorised add). */
+    private static void addRow(FloatBuffer dst, int at, FloatBuffer src, int from, int len, float[] ra, float[] rb) {
+        dst.get(at, ra, 0, len);
+        src.get(from, rb, 0, len);
+        for (int j = 0; j < len; j++) ra[j] += rb[j];
+        dst.put(at, ra, 0, len);
     }
 
     // ------------------------------------------------------------------------------------------------ forward
@@ -563,10 +572,18 @@ public final class FusedCpuEngine implements TrainingEngine {
         final int threshold = mask.threshold();
         final float kv = mask.keepValue();
         workers.run(n, (wk, from, to) -> {
+            float[] ru = rowA[wk], ri = rowB[wk];
             for (int s = from; s < to; s++) {
-                int base = s * w, ub = users[off + s] * w, ib = items[off + s] * w;
-                for (int j = 0; j < w; j++) x.put(base + j, pu.get(ub + j) + pi.get(ib + j));
-                biasReluDropoutRow(x, base, w, b, none, none ? 0 : mask.rowState(0, pos + s), threshold, kv);
+                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise
+                pu.get(users[off + s] * w, ru, 0, w);
+                pi.get(items[off + s] * w, ri, 0, w);
+                if (none) {
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
+                } else {
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
+                    applyMask(ru, w, mask.rowState(0, pos + s), threshold, kv);
+                }
+                x.put(s * w, ru, 0, w);
             }
         });
         phaseNanos[0] += Sgemm.clock() - t0;
@@ -616,6 +633,24 @@ public final class FusedCpuEngine implements TrainingEngine {
             long r = DropoutMask.mix(state);
             for (int q = 0; j + q < w; q++)
                 x.put(base + j + q, Math.max(x.get(base + j + q) + b[j + q], 0f) * kept(r >>> (16 * q), threshold, kv));
+        }
+    }
+
+    /** {@code v[j] *= mask(j)} for one row, the mask drawn from {@code state} as in {@link #biasReluDropoutRow}. */
+    private static void applyMask(float[] v, int w, long state, int threshold, float kv) {
+        int j = 0;
+        for (; j + 4 <= w; j += 4) {
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            v[j] *= kept(r, threshold, kv);
+            v[j + 1] *= kept(r >>> 16, threshold, kv);
+            v[j + 2] *= kept(r >>> 32, threshold, kv);
+            v[j + 3] *= kept(r >>> 48, threshold, kv);
+        }
+        if (j < w) {
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            for (int q = 0; j + q < w; q++) v[j + q] *= kept(r >>> (16 * q), threshold, kv);
         }
     }
 
