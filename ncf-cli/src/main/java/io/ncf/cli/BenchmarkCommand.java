@@ -127,7 +127,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
                 e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
+                e.finishGradients(grads);
                 adam.step(params, grads);
+                e.parametersChanged();
                 if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
             }
         }
@@ -144,6 +146,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         for (int k = 0; k < cand.length; k++) cand[k] = rnd.nextInt(items);
         Evaluator ev = new Evaluator(new EvalCandidates(us, cand, 100), items, 10, 5000);
         try (TrainingEngine e = kind.create(params, microBatch != null ? microBatch : kind.defaultMicroBatch())) {
+            e.parametersChanged(); // as after loading a model: lets an engine cache functions of the parameters
             for (int s = 0; s < warmup; s++) ev.evaluate(e);
             double seconds = 0;
             long samples = 0;

@@ -8,6 +8,14 @@ package io.ncf.model;
  * <p>Gradients are <em>accumulated</em>: a global batch is processed as several micro-batches, each adding
  * {@code d(weight * sum_k loss_k)/d(theta)} into {@code grads}; with {@code weight = lossScale / globalBatch}
  * the sum over micro-batches is the (scaled) mean-loss gradient of the whole batch.
+ *
+ * <p>Step protocol. A training loop calls, per global step: {@link #accumulateGradients} once or more, then
+ * {@link #finishGradients} once, then the optimizer reads {@code grads} and updates the parameters, then
+ * {@link #parametersChanged}. It also calls {@link #parametersChanged} whenever it writes parameters some other
+ * way (loading a checkpoint). Engines may cache functions of the parameters (e.g. embedding tables projected
+ * through the first dense layer) until told the parameters changed, and may defer part of the gradient until
+ * {@link #finishGradients}; an engine must not do either for a caller that has never called these methods, so
+ * callers that ignore the protocol keep getting complete gradients and fresh parameters.
  */
 public interface TrainingEngine extends Scorer, AutoCloseable {
 
@@ -31,6 +39,19 @@ public interface TrainingEngine extends Scorer, AutoCloseable {
 
     /** Largest number of samples one call of {@link #accumulateGradients} handles at once (its buffers' size). */
     int microBatchSize();
+
+    /**
+     * Completes the gradients of the current global step in {@code grads} (the set given to every
+     * {@link #accumulateGradients} call of the step); call once per step, after the last micro-batch and before an
+     * optimizer reads {@code grads}. Also marks the start of the next step. The default does nothing.
+     */
+    default void finishGradients(ParamSet grads) {}
+
+    /**
+     * Tells the engine that the parameters of {@link #params()} were written (by an optimizer step, by loading),
+     * so anything it derived from them is stale. The default does nothing.
+     */
+    default void parametersChanged() {}
 
     @Override default void close() {}
 }

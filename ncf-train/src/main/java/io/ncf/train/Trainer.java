@@ -116,7 +116,9 @@ public final class Trainer implements AutoCloseable {
                 if (!Double.isFinite(l))
                     throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
                             + "; lower --learning-rate. The best checkpoint so far is kept.");
+                engine.finishGradients(grads);
                 adam.step(engine.params(), grads); // also zeroes grads for the next step
+                engine.parametersChanged();
                 lossSum += l;
                 for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
             }

@@ -70,10 +70,36 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final float[][] accBias;     // [worker][maxWidth]
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
+    private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
 
     /** Names of the timed phases, in the order of {@link #phaseNanos()}. */
-    public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final"};
+    public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final", "zero dZ0 accumulators"};
     private final long[] phaseNanos = new long[PHASES.length];
+
+    /**
+     * How the first dense layer is computed. PER_SAMPLE: a gemm over the gathered {@code [n, 2e]} embeddings, as for
+     * every other layer. FACTORED: {@code concat(u, i) W0 = u W0[0:e] + i W0[e:2e]}, so the engine projects the two
+     * MLP tables through W0 once per parameter change and gathers two projected rows per sample; backward
+     * scatter-adds each sample's {@code dZ0} row into per-user/per-item accumulators and turns them into the W0 and
+     * table gradients with four table-sized gemms in {@link #finishGradients}. Its cost scales with users + items,
+     * the per-sample one with the samples of a step. AUTO: FACTORED once the caller follows the
+     * {@link TrainingEngine} step protocol and its last global step had at least users + items samples; scoring
+     * factors when the projections are current or the call scores at least (users + items) / 2 samples.
+     */
+    public enum FirstLayer { AUTO, PER_SAMPLE, FACTORED }
+
+    private FirstLayer firstLayer = FirstLayer.AUTO;
+    private final int w1;                                   // width of the first dense layer
+    private INDArray projUserArr, projItemArr, accUserArr, accItemArr;
+    private FloatBuffer projUser, projItem, accUser, accItem;
+    private FloatPointer projUserPtr, projItemPtr, accUserPtr, accItemPtr;
+    private final FloatPointer mlpUserPtr, mlpItemPtr;
+    private boolean projectionsCurrent;
+    private boolean paramsProtocol, gradsProtocol;          // the caller has called parametersChanged / finishGradients
+    private long samplesThisStep, lastStepSamples;
+    private boolean deferring;                              // this step's W0 and MLP-table gradients wait for finishGradients
+    private ParamSet deferredGrads;
+    private FloatPointer gMlpUserPtr, gMlpItemPtr;
 
     // gradient views, cached for the last grads set seen
     private ParamSet gradsSeen;
@@ -116,6 +142,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         int mw = 0;
         for (int w : width) mw = Math.max(mw, w);
         this.maxWidth = mw;
+        this.w1 = width[1];
 
         mfUser = floats(params.get(ParamSet.MF_USER), ParamSet.MF_USER);
         mfItem = floats(params.get(ParamSet.MF_ITEM), ParamSet.MF_ITEM);
@@ -123,6 +150,8 @@ public final class FusedCpuEngine implements TrainingEngine {
         mlpItem = floats(params.get(ParamSet.MLP_ITEM), ParamSet.MLP_ITEM);
         finalW = floats(params.get(ParamSet.FINAL_W), ParamSet.FINAL_W);
         finalB = floats(params.get(ParamSet.FINAL_B), ParamSet.FINAL_B);
+        mlpUserPtr = Sgemm.pointer(params.get(ParamSet.MLP_USER), ParamSet.MLP_USER);
+        mlpItemPtr = Sgemm.pointer(params.get(ParamSet.MLP_ITEM), ParamSet.MLP_ITEM);
         bias = new FloatBuffer[layers];
         weightPtr = new FloatPointer[layers];
         for (int k = 0; k < layers; k++) {
@@ -155,6 +184,8 @@ public final class FusedCpuEngine implements TrainingEngine {
         accBias = new float[t][maxWidth];
         accLoss = new double[t];
         accFinalB = new double[t];
+        rowA = new float[t][maxWidth];
+        rowB = new float[t][maxWidth];
     }
 
     private static FloatBuffer floats(INDArray a, String name) {
@@ -180,11 +211,104 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     public void resetPhaseNanos() { java.util.Arrays.fill(phaseNanos, 0); }
 
-    /** Bytes of off-heap activation buffers this engine holds. */
+    /** Bytes of off-heap activation buffers this engine holds (with the factored first layer's tables, once made). */
     public long bufferBytes() {
         long floats = 2L * microBatch * maxWidth;
         for (int w : width) floats += (long) microBatch * w;
+        long rows = (long) config.numUsers() + config.numItems();
+        if (projUserArr != null) floats += rows * w1;
+        if (accUserArr != null) floats += rows * w1;
         return floats * 4;
+    }
+
+    public FirstLayer firstLayer() { return firstLayer; }
+
+    /** Chooses how the first dense layer is computed (see {@link FirstLayer}); only between global steps. */
+    public void setFirstLayer(FirstLayer mode) {
+        if (deferring) throw new IllegalStateException("cannot change the first-layer mode inside a global step; call finishGradients first");
+        firstLayer = java.util.Objects.requireNonNull(mode);
+    }
+
+    /** True if the current global step defers the first layer's gradients to {@link #finishGradients}. */
+    public boolean deferringFirstLayer() { return deferring; }
+
+    @Override public void parametersChanged() {
+        paramsProtocol = true;
+        projectionsCurrent = false;
+    }
+
+    @Override public void finishGradients(ParamSet grads) {
+        gradsProtocol = true;
+        lastStepSamples = samplesThisStep;
+        samplesThisStep = 0;
+        if (!deferring) return;
+        if (grads != deferredGrads)
+            throw new IllegalArgumentException("finishGradients got a different gradient set than this step's accumulateGradients calls");
+        deferring = false;
+        deferredGrads = null;
+        bindGrads(grads);
+        int blas = blasThreadsBefore();
+        try {
+            int nu = config.numUsers(), ni = config.numItems();
+            FloatPointer w0Item = Sgemm.at(weightPtr[0], (long) e * w1), gW0Item = Sgemm.at(gWeightPtr[0], (long) e * w1);
+            // dW0[0:e] += mlp_user^T A_user, dW0[e:2e] += mlp_item^T A_item
+            gemm(true, false, e, w1, nu, 1f, mlpUserPtr, e, accUserPtr, w1, 1f, gWeightPtr[0], w1);
+            gemm(true, false, e, w1, ni, 1f, mlpItemPtr, e, accItemPtr, w1, 1f, gW0Item, w1);
+            // d mlp_user += A_user W0[0:e]^T, d mlp_item += A_item W0[e:2e]^T
+            gemm(false, true, nu, e, w1, 1f, accUserPtr, w1, weightPtr[0], w1, 1f, gMlpUserPtr, e);
+            gemm(false, true, ni, e, w1, 1f, accItemPtr, w1, w0Item, w1, 1f, gMlpItemPtr, e);
+        } finally {
+            restoreBlasThreads(blas);
+        }
+        long t0 = Sgemm.clock();
+        accUserArr.assign(0);
+        accItemArr.assign(0);
+        phaseNanos[6] += Sgemm.clock() - t0;
+    }
+
+    private boolean factorTraining() {
+        return switch (firstLayer) {
+            case FACTORED -> true;
+            case PER_SAMPLE -> false;
+            case AUTO -> paramsProtocol && gradsProtocol
+                    && lastStepSamples >= (long) config.numUsers() + config.numItems();
+        };
+    }
+
+    private boolean factorScoring(int count) {
+        return switch (firstLayer) {
+            case FACTORED -> true;
+            case PER_SAMPLE -> false;
+            case AUTO -> paramsProtocol && (projectionsCurrent || 2L * count >= (long) config.numUsers() + config.numItems());
+        };
+    }
+
+    /** P_user = mlp_user W0[0:e], P_item = mlp_item W0[e:2e], recomputed only after {@link #parametersChanged}. */
+    private void ensureProjections() {
+        int nu = config.numUsers(), ni = config.numItems();
+        if (projUserArr == null) {
+            projUserArr = Nd4j.createUninitialized(DataType.FLOAT, nu, w1);
+            projItemArr = Nd4j.createUninitialized(DataType.FLOAT, ni, w1);
+            projUser = projUserArr.data().asNioFloat();
+            projItem = projItemArr.data().asNioFloat();
+            projUserPtr = Sgemm.pointer(projUserArr, "user projection");
+            projItemPtr = Sgemm.pointer(projItemArr, "item projection");
+        }
+        if (projectionsCurrent) return;
+        gemm(false, false, nu, w1, e, 1f, mlpUserPtr, e, weightPtr[0], w1, 0f, projUserPtr, w1);
+        gemm(false, false, ni, w1, e, 1f, mlpItemPtr, e, Sgemm.at(weightPtr[0], (long) e * w1), w1, 0f, projItemPtr, w1);
+        // with FACTORED forced, a caller may not follow the protocol for scoring; AUTO only gets here if it does
+        projectionsCurrent = paramsProtocol;
+    }
+
+    private void ensureAccumulators() {
+        if (accUserArr != null) return;
+        accUserArr = Nd4j.zeros(DataType.FLOAT, config.numUsers(), w1);
+        accItemArr = Nd4j.zeros(DataType.FLOAT, config.numItems(), w1);
+        accUser = accUserArr.data().asNioFloat();
+        accItem = accItemArr.data().asNioFloat();
+        accUserPtr = Sgemm.pointer(accUserArr, "user dZ0 accumulator");
+        accItemPtr = Sgemm.pointer(accItemArr, "item dZ0 accumulator");
     }
 
     // ------------------------------------------------------------------------------------------------ training
@@ -197,9 +321,20 @@ public final class FusedCpuEngine implements TrainingEngine {
             throw new IllegalArgumentException("labels has " + labels.length + " entries, need " + (from + count));
         if (!grads.config().equals(config)) throw new IllegalArgumentException("gradient set is for " + grads.config() + ", engine for " + config);
         bindGrads(grads);
+        if (samplesThisStep == 0 && !deferring) {
+            deferring = factorTraining();
+            if (deferring) deferredGrads = grads;
+        } else if (deferring && grads != deferredGrads) {
+            throw new IllegalArgumentException("a global step's accumulateGradients calls must share one gradient set until finishGradients");
+        }
+        samplesThisStep += count;
         double loss = 0;
         int blas = blasThreadsBefore();
         try {
+            if (deferring) {
+                ensureAccumulators();
+                ensureProjections();
+            }
             for (int done = 0; done < count; done += microBatch) {
                 int n = Math.min(microBatch, count - done);
                 loss += step(users, items, labels, from + done, n, weight, dropout, samplePosition + done);
@@ -230,12 +365,16 @@ public final class FusedCpuEngine implements TrainingEngine {
             gBias[k] = floats(g.get(ParamSet.denseBias(k)), "grad " + ParamSet.denseBias(k));
             gWeightPtr[k] = Sgemm.pointer(g.get(ParamSet.denseWeight(k)), "grad " + ParamSet.denseWeight(k));
         }
+        gMlpUserPtr = Sgemm.pointer(g.get(ParamSet.MLP_USER), "grad " + ParamSet.MLP_USER);
+        gMlpItemPtr = Sgemm.pointer(g.get(ParamSet.MLP_ITEM), "grad " + ParamSet.MLP_ITEM);
         gradsSeen = g;
     }
 
     private double step(int[] users, int[] items, float[] labels, int off, int n, float weight, DropoutMask mask, long pos) {
         checkIds(users, items, off, n);
-        forward(users, items, off, n, mask, pos);
+        final boolean factored = deferring;
+        if (factored) forwardFactored(users, items, off, n, mask, pos);
+        else forward(users, items, off, n, mask, pos);
 
         // GMF + final layer + loss + top of the backward pass, fused
         for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
@@ -293,7 +432,8 @@ public final class FusedCpuEngine implements TrainingEngine {
         FloatBuffer cur = deltaBufA, other = deltaBufB;
         FloatPointer curP = deltaPtrA, otherP = deltaPtrB;
         final float keep = keepTop;
-        for (int k = layers - 1; k >= 0; k--) {
+        // factored: layer 0's products move to finishGradients, and cur ends as dZ_0 instead of dX_0
+        for (int k = layers - 1; k >= (factored ? 1 : 0); k--) {
             int in = width[k], out = width[k + 1];
             gemm(true, false, in, out, n, 1f, actPtr[k], in, curP, out, 1f, gWeightPtr[k], out);
             gemm(false, true, n, in, out, 1f, curP, out, weightPtr[k], out, 0f, otherP, in);
@@ -306,7 +446,8 @@ public final class FusedCpuEngine implements TrainingEngine {
             FloatPointer tp = curP; curP = otherP; otherP = tp;
         }
         long t2 = Sgemm.clock();
-        scatterEmbeddingGrads(users, items, off, n, cur);
+        if (factored) scatterEmbeddingGrads(users, items, off, n, cur, w1, 0, 0, w1, accUser, accItem);
+        else scatterEmbeddingGrads(users, items, off, n, cur, 2 * e, 0, e, e, gMlpUser, gMlpItem);
         phaseNanos[4] += Sgemm.clock() - t2;
         return loss;
     }
@@ -351,31 +492,39 @@ public final class FusedCpuEngine implements TrainingEngine {
     }
 
     /**
-     * Adds the per-sample embedding-row gradients into the four tables. Worker w owns rows with
-     * {@code row % threads == w}, so it scans all samples and touches only its rows.
+     * Adds the per-sample embedding-row gradients into the GMF tables, and {@code len} floats of each sample's row of
+     * {@code src} (stride {@code stride}; the user part at {@code userAt}, the item part at {@code itemAt}) into row
+     * u of {@code toUser} and row i of {@code toItem}: the MLP tables' gradients, or the factored first layer's dZ0
+     * accumulators. Worker w owns rows with {@code row % threads == w}, so it scans all samples and touches only its rows.
      */
-    private void scatterEmbeddingGrads(int[] users, int[] items, int off, int n, FloatBuffer dx0) {
+    private void scatterEmbeddingGrads(int[] users, int[] items, int off, int n, FloatBuffer src, int stride,
+                                       int userAt, int itemAt, int len, FloatBuffer toUser, FloatBuffer toItem) {
         final int t = workers.threads();
-        final int e2 = 2 * e;
         workers.runPerWorker((w, ignoredFrom, ignoredTo) -> {
-            float[] fw = finalWCopy;
+            float[] fw = finalWCopy, ra = rowA[w], rb = rowB[w];
             for (int s = 0; s < n; s++) {
                 int u = users[off + s], i = items[off + s];
                 float g = dz[s];
                 if (u % t == w) {
                     int ub = u * f, ib = i * f;
                     for (int j = 0; j < f; j++) gMfUser.put(ub + j, gMfUser.get(ub + j) + g * fw[j] * mfItem.get(ib + j));
-                    int gb = u * e, xb = s * e2;
-                    for (int j = 0; j < e; j++) gMlpUser.put(gb + j, gMlpUser.get(gb + j) + dx0.get(xb + j));
+                    addRow(toUser, u * len, src, s * stride + userAt, len, ra, rb);
                 }
                 if (i % t == w) {
                     int ub = u * f, ib = i * f;
                     for (int j = 0; j < f; j++) gMfItem.put(ib + j, gMfItem.get(ib + j) + g * fw[j] * mfUser.get(ub + j));
-                    int gb = i * e, xb = s * e2 + e;
-                    for (int j = 0; j < e; j++) gMlpItem.put(gb + j, gMlpItem.get(gb + j) + dx0.get(xb + j));
+                    addRow(toItem, i * len, src, s * stride + itemAt, len, ra, rb);
                 }
             }
         });
+    }
+
+    /** {@code dst[at..at+len) += src[from..from+len)} through on-heap copies (bulk copies, vectorised add). */
+    private static void addRow(FloatBuffer dst, int at, FloatBuffer src, int from, int len, float[] ra, float[] rb) {
+        dst.get(at, ra, 0, len);
+        src.get(from, rb, 0, len);
+        for (int j = 0; j < len; j++) ra[j] += rb[j];
+        dst.put(at, ra, 0, len);
     }
 
     // ------------------------------------------------------------------------------------------------ forward
@@ -409,6 +558,44 @@ public final class FusedCpuEngine implements TrainingEngine {
         }
     }
 
+    /**
+     * The factored first layer: {@code X_1[s] = relu(P_user[u] + P_item[i] + b0) * mask}, one pass that writes each
+     * row and applies bias, ReLU and dropout while it is in L1; then the remaining layers as in {@link #forward}.
+     */
+    private void forwardFactored(int[] users, int[] items, int off, int n, DropoutMask mask, long pos) {
+        final FloatBuffer x = act[1], pu = projUser, pi = projItem;
+        final int w = w1;
+        long t0 = Sgemm.clock();
+        final float[] b = biasCopy[0];
+        for (int j = 0; j < w; j++) b[j] = bias[0].get(j);
+        final boolean none = mask.isNone();
+        final int threshold = mask.threshold();
+        final float kv = mask.keepValue();
+        workers.run(n, (wk, from, to) -> {
+            float[] ru = rowA[wk], ri = rowB[wk];
+            for (int s = from; s < to; s++) {
+                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise
+                pu.get(users[off + s] * w, ru, 0, w);
+                pi.get(items[off + s] * w, ri, 0, w);
+                if (none) {
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
+                } else {
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
+                    applyMask(ru, w, mask.rowState(0, pos + s), threshold, kv);
+                }
+                x.put(s * w, ru, 0, w);
+            }
+        });
+        phaseNanos[0] += Sgemm.clock() - t0;
+        for (int k = 1; k < layers; k++) {
+            int in = width[k], out = width[k + 1];
+            gemm(false, false, n, out, in, 1f, actPtr[k], in, weightPtr[k], out, 0f, actPtr[k + 1], out);
+            long t1 = Sgemm.clock();
+            biasReluDropout(k, n, mask, pos);
+            phaseNanos[1] += Sgemm.clock() - t1;
+        }
+    }
+
     private void biasReluDropout(int k, int n, DropoutMask mask, long pos) {
         final int w = width[k + 1];
         final float[] b = biasCopy[k];
@@ -418,33 +605,53 @@ public final class FusedCpuEngine implements TrainingEngine {
         final int threshold = mask.threshold();
         final float kv = mask.keepValue();
         workers.run(n, (wk, from, to) -> {
-            for (int s = from; s < to; s++) {
-                int base = s * w;
-                if (none) {
-                    for (int j = 0; j < w; j++) x.put(base + j, Math.max(x.get(base + j) + b[j], 0f));
-                } else {
-                    // DropoutMask's draws inline (no mask row written and re-read), branch-free: with rate 0.5 a
-                    // branch per unit would be mispredicted half the time
-                    long state = mask.rowState(k, pos + s);
-                    int j = 0;
-                    for (; j + 4 <= w; j += 4) {          // four 16-bit lanes per draw, unrolled
-                        state += DropoutMask.STATE_STEP;
-                        long r = DropoutMask.mix(state);
-                        int at = base + j;
-                        x.put(at, Math.max(x.get(at) + b[j], 0f) * kept(r, threshold, kv));
-                        x.put(at + 1, Math.max(x.get(at + 1) + b[j + 1], 0f) * kept(r >>> 16, threshold, kv));
-                        x.put(at + 2, Math.max(x.get(at + 2) + b[j + 2], 0f) * kept(r >>> 32, threshold, kv));
-                        x.put(at + 3, Math.max(x.get(at + 3) + b[j + 3], 0f) * kept(r >>> 48, threshold, kv));
-                    }
-                    if (j < w) {
-                        state += DropoutMask.STATE_STEP;
-                        long r = DropoutMask.mix(state);
-                        for (int q = 0; j + q < w; q++)
-                            x.put(base + j + q, Math.max(x.get(base + j + q) + b[j + q], 0f) * kept(r >>> (16 * q), threshold, kv));
-                    }
-                }
-            }
+            for (int s = from; s < to; s++)
+                biasReluDropoutRow(x, s * w, w, b, none, none ? 0 : mask.rowState(k, pos + s), threshold, kv);
         });
+    }
+
+    /** One row in place: {@code x = relu(x + b) * mask}, the mask drawn from {@code state} (its layer's row state). */
+    private static void biasReluDropoutRow(FloatBuffer x, int base, int w, float[] b, boolean none, long state, int threshold, float kv) {
+        if (none) {
+            for (int j = 0; j < w; j++) x.put(base + j, Math.max(x.get(base + j) + b[j], 0f));
+            return;
+        }
+        // DropoutMask's draws inline (no mask row written and re-read), branch-free: with rate 0.5 a
+        // branch per unit would be mispredicted half the time
+        int j = 0;
+        for (; j + 4 <= w; j += 4) {          // four 16-bit lanes per draw, unrolled
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            int at = base + j;
+            x.put(at, Math.max(x.get(at) + b[j], 0f) * kept(r, threshold, kv));
+            x.put(at + 1, Math.max(x.get(at + 1) + b[j + 1], 0f) * kept(r >>> 16, threshold, kv));
+            x.put(at + 2, Math.max(x.get(at + 2) + b[j + 2], 0f) * kept(r >>> 32, threshold, kv));
+            x.put(at + 3, Math.max(x.get(at + 3) + b[j + 3], 0f) * kept(r >>> 48, threshold, kv));
+        }
+        if (j < w) {
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            for (int q = 0; j + q < w; q++)
+                x.put(base + j + q, Math.max(x.get(base + j + q) + b[j + q], 0f) * kept(r >>> (16 * q), threshold, kv));
+        }
+    }
+
+    /** {@code v[j] *= mask(j)} for one row, the mask drawn from {@code state} as in {@link #biasReluDropoutRow}. */
+    private static void applyMask(float[] v, int w, long state, int threshold, float kv) {
+        int j = 0;
+        for (; j + 4 <= w; j += 4) {
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            v[j] *= kept(r, threshold, kv);
+            v[j + 1] *= kept(r >>> 16, threshold, kv);
+            v[j + 2] *= kept(r >>> 32, threshold, kv);
+            v[j + 3] *= kept(r >>> 48, threshold, kv);
+        }
+        if (j < w) {
+            state += DropoutMask.STATE_STEP;
+            long r = DropoutMask.mix(state);
+            for (int q = 0; j + q < w; q++) v[j + q] *= kept(r >>> (16 * q), threshold, kv);
+        }
     }
 
     /** The mask value of the 16-bit lane in the low bits of {@code lane}: {@code kv} if kept, else 0, branch-free. */
@@ -466,18 +673,21 @@ public final class FusedCpuEngine implements TrainingEngine {
         if (out.length < count) throw new IllegalArgumentException("output has " + out.length + " entries, need " + count);
         int blas = blasThreadsBefore();
         try {
-            scoreChunks(users, items, count, out);
+            boolean factored = factorScoring(count);
+            if (factored) ensureProjections();
+            scoreChunks(users, items, count, out, factored);
         } finally {
             restoreBlasThreads(blas);
         }
     }
 
-    private void scoreChunks(int[] users, int[] items, int count, float[] out) {
+    private void scoreChunks(int[] users, int[] items, int count, float[] out, boolean factored) {
         for (int done = 0; done < count; done += microBatch) {
             int n = Math.min(microBatch, count - done);
             final int off = done;
             checkIds(users, items, off, n);
-            forward(users, items, off, n, DropoutMask.NONE, 0);
+            if (factored) forwardFactored(users, items, off, n, DropoutMask.NONE, 0);
+            else forward(users, items, off, n, DropoutMask.NONE, 0);
             for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
             final float fb = finalB.get(0);
             final FloatBuffer xl = act[layers];

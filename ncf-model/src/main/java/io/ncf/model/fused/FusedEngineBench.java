@@ -18,17 +18,17 @@ import java.util.Random;
  * Prints one table; {@link #run} returns the rows for other harnesses (the CLI's {@code ncf benchmark train}).
  *
  * <p>Usage: {@code FusedEngineBench [--batches 65536,1048576] [--micro 65536] [--steps 3] [--threads 2]
- * [--users 138493] [--items 26744] [--adam dense|lazy|both]}
+ * [--users 138493] [--items 26744] [--adam dense|lazy|both] [--first-layer auto|per-sample|factored]}
  */
 public final class FusedEngineBench {
 
     public enum AdamMode { DENSE, LAZY }
 
     public record Options(int users, int items, int[] globalBatches, int microBatch, int steps, int threads,
-                          List<AdamMode> adamModes, int scoreSamples, boolean splitGemm) {
+                          List<AdamMode> adamModes, int scoreSamples, boolean splitGemm, FusedCpuEngine.FirstLayer firstLayer) {
         public static Options defaults() {
             return new Options(138_493, 26_744, new int[]{65_536, 1_048_576}, 65_536, 3, 2,
-                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true);
+                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO);
         }
     }
 
@@ -75,6 +75,7 @@ public final class FusedEngineBench {
         List<Result> out = new ArrayList<>();
         try (Workers workers = new Workers(o.threads());
              FusedCpuEngine engine = new FusedCpuEngine(params, o.microBatch(), workers, o.splitGemm())) {
+            engine.setFirstLayer(o.firstLayer());
             Tables t = new Tables(params, grads, m, v);
             TouchedRows touchedUsers = new TouchedRows(c.numUsers()), touchedItems = new TouchedRows(c.numItems());
             for (int batch : o.globalBatches()) {
@@ -89,6 +90,7 @@ public final class FusedEngineBench {
                         long t0 = System.nanoTime();
                         engine.accumulateGradients(users, items, labels, 0, batch, 1f / batch,
                                 DropoutMask.forStep(3, s, c.dropout()), 0, grads);
+                        engine.finishGradients(grads);
                         long t1 = System.nanoTime();
                         gemm[s] = Sgemm.nanos() / 1e9;
                         flops = Sgemm.flops();
@@ -102,6 +104,7 @@ public final class FusedEngineBench {
                             touchedUsers.clear();
                             touchedItems.clear();
                         }
+                        engine.parametersChanged();
                         long t2 = System.nanoTime();
                         cpu[s] = processCpuSeconds() - c0;
                         total[s] = (t2 - t0) / 1e9;
@@ -121,6 +124,7 @@ public final class FusedEngineBench {
                 Sgemm.resetCounters();
                 double c0 = processCpuSeconds();
                 long t0 = System.nanoTime();
+                engine.parametersChanged();   // conservative: the factored path re-projects its tables in every timed call
                 engine.score(users, items, o.scoreSamples(), scores);
                 times[s] = (System.nanoTime() - t0) / 1e9;
                 cpu[s] = processCpuSeconds() - c0;
@@ -210,6 +214,7 @@ public final class FusedEngineBench {
         int[] batches = d.globalBatches();
         List<AdamMode> modes = d.adamModes();
         boolean split = d.splitGemm();
+        FusedCpuEngine.FirstLayer first = d.firstLayer();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
@@ -227,6 +232,7 @@ public final class FusedEngineBench {
                     default -> throw new IllegalArgumentException("--gemm must be split or openblas, got " + val);
                 };
                 case "--score" -> score = Integer.parseInt(val);
+                case "--first-layer" -> first = FusedCpuEngine.FirstLayer.valueOf(val.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
                 case "--adam" -> modes = switch (val) {
                     case "dense" -> List.of(AdamMode.DENSE);
                     case "lazy" -> List.of(AdamMode.LAZY);
@@ -236,7 +242,7 @@ public final class FusedEngineBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split));
+        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first));
         System.out.print(table(rows));
         System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");
         for (int k = 0; k < FusedCpuEngine.PHASES.length; k++)

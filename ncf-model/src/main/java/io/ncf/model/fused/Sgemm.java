@@ -80,7 +80,7 @@ final class Sgemm {
     }
 
     /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */
-    private static FloatPointer at(FloatPointer p, long offset) {
+    static FloatPointer at(FloatPointer p, long offset) {
         return offset == 0 ? p : new FloatPointer(p).position(p.position() + offset);
     }
 
