@@ -25,6 +25,7 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> listeners;
     private final Adam adam;
     private final ParamSet grads;
+    private GradientPolicy policy = GradientPolicy.PLAIN;
 
     public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
         if (engine.config().numUsers() != data.numUsers() || engine.config().numItems() != data.numItems())
@@ -39,6 +40,12 @@ public final class Trainer implements AutoCloseable {
     }
 
     public Adam optimizer() { return adam; }
+
+    /** Loss scaling (mixed precision) or another step policy; {@link GradientPolicy#PLAIN} by default. */
+    public Trainer gradientPolicy(GradientPolicy p) {
+        this.policy = java.util.Objects.requireNonNull(p);
+        return this;
+    }
 
     /** Samples per epoch for this dataset and these options. */
     public static long samplesPerEpoch(NcfDataset data, TrainingOptions o) { return (long) data.trainSize() * (1 + o.negatives()); }
@@ -72,15 +79,16 @@ public final class Trainer implements AutoCloseable {
             int n = s.size();
             int steps = (int) ((n + (long) options.batchSize() - 1) / options.batchSize());
             double lossSum = 0;
+            policy.onEpochStart(epoch);
             for (int step = 0; step < steps; step++) {
                 int from = step * options.batchSize();
                 int count = Math.min(options.batchSize(), n - from);
                 DropoutMask mask = DropoutMask.forStep(options.seed(), globalStep++, dropout);
-                double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, 1f / count, mask, from, grads);
+                double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, policy.lossScale() / count, mask, from, grads);
                 if (!Double.isFinite(l))
                     throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
                             + "; lower --learning-rate. The best checkpoint so far is kept.");
-                adam.step(engine.params(), grads); // also zeroes grads for the next step
+                if (policy.beforeUpdate(grads)) adam.step(engine.params(), grads); // also zeroes grads for the next step
                 lossSum += l;
                 for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
             }
