@@ -57,8 +57,8 @@ class DataParallelTest {
     }
 
     @Test void twoSameDiffWorkersMatchOne() {
-        ParamSet one = train(C, p -> new SameDiffEngine(p, 512).gcAfterChunk(false));
-        ParamSet two = train(C, p -> new DataParallelEngine(p, 2, Replication.COPIES, (q, i) -> new SameDiffEngine(q, 512).gcAfterChunk(false)));
+        ParamSet one = train(C, p -> new SameDiffEngine(p, 1024).gcAfterChunk(false));
+        ParamSet two = train(C, p -> new DataParallelEngine(p, 2, Replication.COPIES, (q, i) -> new SameDiffEngine(q, 1024).gcAfterChunk(false)));
         assertClose(one, two, 1e-5);
     }
 
