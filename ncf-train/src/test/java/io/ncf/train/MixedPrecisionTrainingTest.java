@@ -131,7 +131,7 @@ class MixedPrecisionTrainingTest {
     }
 
     private static double trainHr(DataType type, LossScaler scaler) {
-        TrainingOptions o = new TrainingOptions(3, 8192, 4, 0.01f, 0.25f, 0.5f, 1e-8f, 10, 100_000, 2, 1.0, false, 5, 8192);
+        TrainingOptions o = TrainingOptions.defaults().withEpochs(3).withBatch(8192).withEvalAfter(2).withSeed(5);
         try (TrainingEngine e = new SameDiffEngine(ParamSet.initialize(SMALL, 5), 8192, type).gcAfterChunk(false);
              Trainer t = new Trainer(DEMO, e, o, List.of())) {
             if (scaler != null) t.gradientPolicy(scaler);
