@@ -43,6 +43,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--engine", split = ",", description = "Engines to compare (default: fused,samediff).") List<EngineKind> engines;
     @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "N", description = "Global batch sizes (train; default: 65536,1048576).") List<Integer> batches;
     @Option(names = "--micro-batch", paramLabel = "N", description = "Micro-batch (default: the engine's).") Integer microBatch;
+    @Option(names = "--workers", split = ",", paramLabel = "N", description = "Data-parallel worker counts to compare (train; default: 1). On the CPU backend workers share the cores.") List<Integer> workers;
     @Option(names = "--steps", defaultValue = "3", description = "Timed steps per measurement after the warm-up (default: ${DEFAULT-VALUE}).") int steps;
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--users", defaultValue = "138493") int users;
@@ -61,20 +62,25 @@ public final class BenchmarkCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (engines == null) engines = List.of(EngineKind.FUSED, EngineKind.SAMEDIFF);
         if (batches == null) batches = List.of(65_536, 1_048_576);
+        if (workers == null) workers = List.of(1);
+        for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
         if (inProcess) {
             Map<String, Object> r = switch (what) {
-                case train -> trainOnce(engines.get(0), batches.get(0));
+                case train -> trainOnce(engines.get(0), batches.get(0), workers.get(0));
                 case eval -> evalOnce(engines.get(0));
                 case prepare -> prepareOnce();
             };
             out.println(io.ncf.train.Json.object(r));
             return NcfCli.EXIT_OK;
         }
+        out.println(io.ncf.train.BackendInfo.current(false).line());
         List<Map<String, Object>> rows = new ArrayList<>();
         switch (what) {
             case train -> {
                 for (int b : batches) {
-                    for (EngineKind e : engines) rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b))));
+                    for (EngineKind e : engines)
+                        for (int w : workers)
+                            rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w))));
                     if (peer) rows.add(runPeer(b));
                 }
             }
@@ -112,7 +118,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return parseFlatJson(last);
     }
 
-    private Map<String, Object> trainOnce(EngineKind kind, int batch) {
+    private Map<String, Object> trainOnce(EngineKind kind, int batch, int workerCount) {
         NeuMFConfig c = NeuMFConfig.defaults(users, items);
         ParamSet params = ParamSet.initialize(c, 1);
         int mb = microBatch != null ? microBatch : kind.defaultMicroBatch();
@@ -123,7 +129,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         ParamSet grads = params.zerosLike();
         Adam adam = new Adam(0.0045f, 0.25f, 0.5f, 1e-8f, params);
         double seconds = 0;
-        try (TrainingEngine e = kind.create(params, mb); adam) {
+        try (TrainingEngine e = io.ncf.train.Engines.create(kind, params, mb, false, workerCount); adam) {
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
                 e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
@@ -133,7 +139,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
             }
         }
-        return result("train", kind.toString(), batch, (double) batch * steps / seconds, seconds / steps);
+        Map<String, Object> r = result("train", workerCount == 1 ? kind.toString() : kind + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
+        r.put("workers", workerCount);
+        return r;
     }
 
     private Map<String, Object> evalOnce(EngineKind kind) {

@@ -10,7 +10,11 @@ import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.TrainingEngine;
 import io.ncf.train.Checkpoints;
+import io.ncf.train.BackendInfo;
 import io.ncf.train.EngineKind;
+import io.ncf.train.Engines;
+import io.ncf.train.LossScaleLogLine;
+import io.ncf.train.LossScaler;
 import io.ncf.train.JsonLinesLog;
 import io.ncf.train.MemoryEstimate;
 import io.ncf.train.TrainingState;
@@ -86,6 +90,19 @@ public final class TrainCommand implements Callable<Integer> {
     boolean noNegTrick;
     @Option(names = "--engine", defaultValue = "fused", description = "Compute engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     EngineKind engine;
+    @Option(names = "--fp16", description = {"Mixed precision: HALF forward/backward, FLOAT master weights, loss and Adam, with loss scaling.",
+            "Needs --engine samediff (chosen when --engine is not given). A GPU feature: on the CPU backend HALF is ~10x slower than FLOAT."})
+    boolean fp16;
+    @Option(names = "--loss-scale", paramLabel = "S", description = "Fixed loss scale (default with --fp16: dynamic, see below).")
+    Float lossScale;
+    @Option(names = "--loss-scale-init", paramLabel = "S", defaultValue = "32768", description = "Dynamic loss scale: initial value (default: ${DEFAULT-VALUE} = 2^15).")
+    float lossScaleInit;
+    @Option(names = "--loss-scale-window", paramLabel = "N", defaultValue = "2000", description = "Dynamic loss scale: double it after N consecutive steps without inf/NaN gradients; halve it and skip the step on one (default: ${DEFAULT-VALUE}).")
+    int lossScaleWindow;
+    @Option(names = "--loss-scale-floor", paramLabel = "S", defaultValue = "1", description = "Dynamic loss scale: stop with an error if it falls below this (default: ${DEFAULT-VALUE}).")
+    float lossScaleFloor;
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "Data-parallel replicas, one per device (CPU backend: threads); the global batch is split between them (default: ${DEFAULT-VALUE}).")
+    int workers;
     @Option(names = "--verbose", description = "Print a line for every epoch.") boolean verbose;
     @Option(names = "--log-path", paramLabel = "FILE", description = "Append JSON lines (parameters, one record per epoch, summary) here.")
     Path logPath;
@@ -97,6 +114,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
+        BackendInfo backend = BackendInfo.current(fp16);
+        out.println(backend.line());
+        engine = resolveEngine(out, backend);
         if (resume != null) return new ResumeRun(this).call(out);
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
         boolean demo = data == null;
@@ -127,7 +148,8 @@ public final class TrainCommand implements Callable<Integer> {
         Path file = loadCheckpoint != null ? loadCheckpoint : checkpointDir != null ? checkpointDir.resolve(Checkpoints.MODEL_FILE) : null;
         if (file == null) throw new NcfCli.UsageException("--mode test needs --load-checkpoint-path FILE (or --checkpoint-dir DIR holding " + Checkpoints.MODEL_FILE + ")");
         ParamSet params = Checkpoints.loadParams(file, config, explicitShapeFlags());
-        try (TrainingEngine e = engine.create(params, opts.microBatch())) {
+        try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers)) {
+            e.parametersChanged(); // freshly loaded: lets the engine cache per-parameter work (fused: first-layer projections)
             Evaluator ev = new Evaluator(ds.candidates(), ds.numItems(), opts.topK(), opts.validUsersPerBatch());
             EvalResult r = ev.evaluate(e);
             out.printf("Eval Time = %.4f, HR@%d = %.4f, NDCG@%d = %.4f%n", r.seconds(), opts.topK(), r.hitRate(), opts.topK(), r.ndcg());
@@ -158,12 +180,25 @@ public final class TrainCommand implements Callable<Integer> {
         listeners.add(new SeedLogLines(out, opts.topK(), verbose));
         JsonLinesLog json = null;
         if (logPath != null) {
-            json = new JsonLinesLog(logPath, parameters(ds, config, opts, demo));
+            Map<String, Object> p = parameters(ds, config, opts, demo);
+            p.put("fp16", fp16);
+            p.put("workers", workers);
+            p.putAll(BackendInfo.current(fp16).asParameters());
+            json = new JsonLinesLog(logPath, p);
             listeners.add(json);
+        }
+        LossScaler scaler = lossScaler();
+        if (scaler != null) {
+            if (verbose) listeners.add(new LossScaleLogLine(out, scaler));
+            if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
         }
         if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo));
         out.printf("Model: %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
-        try (TrainingEngine e = engine.create(params, opts.microBatch()); Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
+        if (workers > 1 || scaler != null)
+            out.printf("Workers: %d; %s%n", workers, scaler != null ? scaler : "no loss scaling");
+        try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers);
+             Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
+            if (scaler != null) trainer.gradientPolicy(scaler);
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
                 trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, run));
@@ -177,6 +212,34 @@ public final class TrainCommand implements Callable<Integer> {
             if (json != null) json.close();
         }
         return NcfCli.EXIT_OK;
+    }
+
+    /** --fp16 defaults to the SameDiff engine; the fused engine is FLOAT-only and needs the CPU backend. */
+    private EngineKind resolveEngine(PrintWriter out, BackendInfo backend) {
+        boolean explicit = spec.commandLine().getParseResult().hasMatchedOption("--engine");
+        if (fp16) {
+            if (explicit && engine == EngineKind.FUSED)
+                throw new NcfCli.UsageException("--fp16 needs --engine samediff: the fused engine computes in FLOAT only");
+            return EngineKind.SAMEDIFF;
+        }
+        if (engine == EngineKind.FUSED && backend.isCuda()) {
+            if (explicit)
+                throw new NcfCli.UsageException("--engine fused calls OpenBLAS on host memory and cannot run on the CUDA backend (" + backend.backend() + "); use --engine samediff");
+            out.println("CUDA backend: using --engine samediff (the fused engine is CPU-only).");
+            return EngineKind.SAMEDIFF;
+        }
+        return engine;
+    }
+
+    /** The loss scaler for --fp16 or an explicit --loss-scale; null for plain FLOAT training. */
+    private LossScaler lossScaler() {
+        try {
+            if (lossScale != null) return LossScaler.fixed(lossScale);
+            if (fp16) return LossScaler.dynamic(lossScaleInit, lossScaleWindow, lossScaleFloor);
+            return null;
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException(e.getMessage());
+        }
     }
 
     private Map<String, Object> parameters(NcfDataset ds, NeuMFConfig c, TrainingOptions o, boolean demo) {

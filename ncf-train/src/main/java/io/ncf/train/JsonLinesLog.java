@@ -18,6 +18,7 @@ public final class JsonLinesLog implements TrainingListener, AutoCloseable {
 
     private final Path path;
     private final Writer out;
+    private final java.util.List<java.util.function.Supplier<Map<String, ?>>> epochFields = new java.util.ArrayList<>();
 
     public JsonLinesLog(Path path, Map<String, ?> parameters) {
         this.path = path;
@@ -32,6 +33,12 @@ public final class JsonLinesLog implements TrainingListener, AutoCloseable {
         rec.put("type", "parameters");
         rec.putAll(parameters);
         write(rec);
+    }
+
+    /** Extra fields for every epoch record (e.g. the loss scale), read when the epoch ends. */
+    public JsonLinesLog addEpochFields(java.util.function.Supplier<Map<String, ?>> fields) {
+        epochFields.add(fields);
+        return this;
     }
 
     @Override public void onWarning(String message) { write(Map.of("type", "warning", "message", message)); }
@@ -53,6 +60,7 @@ public final class JsonLinesLog implements TrainingListener, AutoCloseable {
             rec.put("ndcg", r.ndcg());
             rec.put("new_best", r.newBest());
         }
+        for (var f : epochFields) rec.putAll(f.get());
         write(rec);
     }
 

@@ -28,6 +28,7 @@ public final class Trainer implements AutoCloseable {
     private final ParamSet grads;
     private final TrainingState resumeFrom;
     private Consumer<TrainingState> stateSink;
+    private GradientPolicy policy = GradientPolicy.PLAIN;
 
     public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
         this(data, engine, options, listeners, null);
@@ -63,6 +64,12 @@ public final class Trainer implements AutoCloseable {
 
     public Adam optimizer() { return adam; }
 
+    /** Loss scaling (mixed precision) or another step policy; {@link GradientPolicy#PLAIN} by default. */
+    public Trainer gradientPolicy(GradientPolicy p) {
+        this.policy = java.util.Objects.requireNonNull(p);
+        return this;
+    }
+
     /** Samples per epoch for this dataset and these options. */
     public static long samplesPerEpoch(NcfDataset data, TrainingOptions o) { return (long) data.trainSize() * (1 + o.negatives()); }
 
@@ -87,6 +94,7 @@ public final class Trainer implements AutoCloseable {
         double bestHr = -1, bestNdcg = Double.NaN, timeToTrain = Double.NaN, timeToBest = Double.NaN;
         int bestEpoch = -1, firstToHit = -1;
         long runStart = System.nanoTime();
+        engine.parametersChanged(); // initial or loaded parameters
         long globalStep = 0;
         int firstEpoch = 0;
         TrainingState r0 = resumeFrom;
@@ -108,17 +116,20 @@ public final class Trainer implements AutoCloseable {
             int n = s.size();
             int steps = (int) ((n + (long) options.batchSize() - 1) / options.batchSize());
             double lossSum = 0;
+            policy.onEpochStart(epoch);
             for (int step = 0; step < steps; step++) {
                 int from = step * options.batchSize();
                 int count = Math.min(options.batchSize(), n - from);
                 DropoutMask mask = DropoutMask.forStep(options.seed(), globalStep++, dropout);
-                double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, 1f / count, mask, from, grads);
+                double l = engine.accumulateGradients(s.users(), s.items(), s.labels(), from, count, policy.lossScale() / count, mask, from, grads);
                 if (!Double.isFinite(l))
                     throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
                             + "; lower --learning-rate. The best checkpoint so far is kept.");
                 engine.finishGradients(grads);
-                adam.step(engine.params(), grads); // also zeroes grads for the next step
-                engine.parametersChanged();
+                if (policy.beforeUpdate(grads)) { // a skipped step leaves grads zeroed and params untouched
+                    adam.step(engine.params(), grads); // also zeroes grads for the next step
+                    engine.parametersChanged();
+                }
                 lossSum += l;
                 for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
             }

@@ -1,0 +1,81 @@
+package io.ncf.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static io.ncf.cli.CliTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The start-up backend report, --fp16 / --loss-scale / --workers flags and their JSON-log fields. */
+class BackendAndPrecisionCliTest {
+
+    @TempDir Path tmp;
+
+    private static final String[] TINY = {"-f", "4", "--layers", "8", "4", "-e", "1", "--eval-after", "0", "--seed", "2", "-n", "1"};
+
+    private static String[] args(String... extra) {
+        String[] a = new String[1 + TINY.length + extra.length];
+        a[0] = "train";
+        System.arraycopy(TINY, 0, a, 1, TINY.length);
+        System.arraycopy(extra, 0, a, 1 + TINY.length, extra.length);
+        return a;
+    }
+
+    @Test void trainReportsTheLoadedBackendAtStartUp() throws Exception {
+        Path log = tmp.resolve("log.jsonl");
+        Result r = run(args("--workers", "2", "--log-path", log.toString()));
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        String first = r.out().lines().findFirst().orElse("");
+        assertTrue(Pattern.compile("^Backend: CpuBackend, 1 device, BLAS \\S+ \\(\\S+ threads\\); compute FLOAT, master weights FLOAT$").matcher(first).find(),
+                "first line reports the backend: " + first);
+        assertTrue(r.out().contains("Workers: 2"), r.out());
+        String params = Files.readAllLines(log).get(0);
+        for (String f : List.of("\"backend\":\"CpuBackend\"", "\"devices\":1", "\"compute_type\":\"FLOAT\"", "\"workers\":2", "\"fp16\":false", "\"blas_vendor\""))
+            assertTrue(params.contains(f), f + " in " + params);
+    }
+
+    @Test void fp16PicksSameDiffLogsTheScaleAndSkippedSteps() throws Exception {
+        Path log = tmp.resolve("fp16.jsonl");
+        Result r = run(args("--fp16", "-b", "16384", "--micro-batch", "16384", "--verbose", "--log-path", log.toString()));
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        assertTrue(r.out().contains("compute HALF, master weights FLOAT"), r.out());
+        assertTrue(r.out().contains("engine samediff"), r.out());
+        assertTrue(Pattern.compile("Epoch: 00, Loss Scale: 32768, Skipped Steps: 0 of \\d+").matcher(r.out()).find(), r.out());
+        String epoch = Files.readAllLines(log).stream().filter(l -> l.contains("\"type\":\"epoch\"")).findFirst().orElseThrow();
+        assertTrue(epoch.contains("\"loss_scale\":32768.0") && epoch.contains("\"skipped_steps\":0"), epoch);
+    }
+
+    @Test void fp16WithTheFusedEngineIsAUsageError() {
+        Result r = run(args("--fp16", "--engine", "fused"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--fp16 needs --engine samediff"), r.err());
+
+        r = run(args("--fp16", "--loss-scale-window", "0"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--loss-scale-window must be positive"), r.err());
+
+        r = run(args("--workers", "0"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--workers must be positive"), r.err());
+    }
+
+    @Test void helpSaysHalfIsSlowOnCpu() {
+        Result r = run("help", "train");
+        String help = r.out().replaceAll("\\s+", " "); // picocli wraps long descriptions
+        assertTrue(help.contains("--fp16") && help.contains("HALF is ~10x slower than FLOAT"), r.out());
+        assertTrue(help.contains("--workers") && help.contains("--loss-scale-window"), r.out());
+    }
+
+    @Test void benchmarkComparesWorkerCounts() {
+        Result r = run("benchmark", "train", "--engine", "fused", "-b", "2048", "--workers", "1,2", "--steps", "1", "--warmup", "0",
+                "--users", "300", "--items", "200");
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        assertTrue(r.out().startsWith("Backend: "), r.out());
+        assertTrue(r.out().contains("fused x2"), r.out());
+    }
+}

@@ -1,0 +1,42 @@
+package io.ncf.train;
+
+import io.ncf.model.ParamSet;
+import io.ncf.model.TrainingEngine;
+import io.ncf.model.fused.FusedCpuEngine;
+import io.ncf.model.parallel.DataParallelEngine;
+import io.ncf.model.samediff.SameDiffEngine;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Builds the engine a run asks for: engine kind, precision, and number of data-parallel workers. */
+public final class Engines {
+
+    private Engines() {}
+
+    /**
+     * @param fp16    HALF compute with FLOAT master weights; only the SameDiff engine has it
+     * @param workers data-parallel replicas (1: the plain engine)
+     */
+    public static TrainingEngine create(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int workers) {
+        if (fp16 && kind != EngineKind.SAMEDIFF)
+            throw new IllegalArgumentException("--fp16 needs --engine samediff: the " + kind + " engine computes in FLOAT only");
+        if (workers <= 0) throw new IllegalArgumentException("--workers must be positive, got " + workers);
+        if (kind == EngineKind.FUSED && BackendInfo.isCudaBackend(Nd4j.getBackend().getClass().getSimpleName()))
+            throw new IllegalArgumentException("--engine fused calls OpenBLAS on host memory and cannot run on the CUDA backend ("
+                    + Nd4j.getBackend().getClass().getSimpleName() + "); use --engine samediff");
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (workers == 1) return single(kind, params, microBatch, fp16, cores);
+        // several devices: each replica keeps its own copy on its device; one device (CPU): all read the master in place
+        DataParallelEngine.Replication rep = Nd4j.getAffinityManager().getNumberOfDevices() > 1
+                ? DataParallelEngine.Replication.COPIES : DataParallelEngine.Replication.SHARED;
+        int threadsEach = Math.max(1, cores / workers);
+        return new DataParallelEngine(params, workers, rep, (p, i) -> single(kind, p, microBatch, fp16, threadsEach));
+    }
+
+    private static TrainingEngine single(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int threads) {
+        return switch (kind) {
+            case FUSED -> new FusedCpuEngine(params, microBatch, threads);
+            case SAMEDIFF -> new SameDiffEngine(params, microBatch, fp16 ? DataType.HALF : DataType.FLOAT);
+        };
+    }
+}
