@@ -34,6 +34,11 @@ final class ResumeRun {
         m.put("data", demo ? "demo" : c.data.toAbsolutePath().toString());
         m.put("valid_negative", Integer.toString(ds.candidates().negativesPerUser()));
         m.put("engine", c.engine.toString());
+        m.put("fp16", Boolean.toString(c.fp16));
+        if (c.lossScale != null) m.put("loss_scale_fixed", Integer.toString(Float.floatToRawIntBits(c.lossScale)));
+        m.put("loss_scale_init", Integer.toString(Float.floatToRawIntBits(c.lossScaleInit)));
+        m.put("loss_scale_window", Integer.toString(c.lossScaleWindow));
+        m.put("loss_scale_floor", Integer.toString(Float.floatToRawIntBits(c.lossScaleFloor)));
         m.put("dropout", Integer.toString(Float.floatToRawIntBits(config.dropout())));
         m.put("users", Integer.toString(ds.numUsers()));
         m.put("items", Integer.toString(ds.numItems()));
@@ -43,7 +48,8 @@ final class ResumeRun {
 
     int call(PrintWriter out) throws Exception {
         var given = cmd.spec.commandLine().getParseResult();
-        for (String f : new String[]{"--factors", "--layers", "--load-checkpoint-path", "-b", "--learning-rate", "--seed", "--negative-samples", "--dropout"})
+        for (String f : new String[]{"--factors", "--layers", "--load-checkpoint-path", "-b", "--learning-rate", "--seed", "--negative-samples", "--dropout",
+                "--fp16", "--loss-scale", "--loss-scale-init", "--loss-scale-window", "--loss-scale-floor"})
             if (given.hasMatchedOption(f))
                 throw new NcfCli.UsageException("--resume continues a run with its own settings; " + f + " cannot be changed (only -e, --data, --log-path, --verbose)");
         if (cmd.mode != TrainCommand.Mode.train) throw new NcfCli.UsageException("--resume works with --mode train only");
@@ -72,6 +78,7 @@ final class ResumeRun {
             throw new NcfCli.UsageException("the dataset (" + fingerprint + ") is not the one the run in " + cmd.resume + " trained on (" + recorded + ")");
         if (!given.hasMatchedOption("--engine")) cmd.engine = EngineKind.parse(require(run, "engine"));
         cmd.checkpointDir = cmd.resume;
+        restoreLossScaling(run);
         TrainingState s = l.state();
         NeuMFConfig config = s.params().config().withDropout(Float.intBitsToFloat(Integer.parseInt(require(run, "dropout"))));
         ParamSet params = ParamSet.of(config, s.params().asMap());
@@ -86,6 +93,21 @@ final class ResumeRun {
         out.printf("Resuming %s at epoch %d of %d (Adam step %d%s).%n", cmd.resume, s.nextEpoch(), opts.epochs(), s.adamStep(),
                 s.bestEpoch() < 0 ? "" : String.format(", best HR %.4f at epoch %d", s.bestHr(), s.bestEpoch()));
         return cmd.run(out, ds, params, opts, demo, s);
+    }
+
+    /** Mixed-precision settings and the loss scale reached, so a resumed FP16 run scales as the original would. */
+    private void restoreLossScaling(Map<String, String> run) {
+        cmd.fp16 = Boolean.parseBoolean(run.getOrDefault("fp16", "false"));
+        if (run.containsKey("loss_scale_fixed")) cmd.lossScale = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_fixed")));
+        if (run.containsKey("loss_scale_init")) {
+            cmd.lossScaleInit = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_init")));
+            cmd.lossScaleWindow = Integer.parseInt(require(run, "loss_scale_window"));
+            cmd.lossScaleFloor = Float.intBitsToFloat(Integer.parseInt(require(run, "loss_scale_floor")));
+        }
+        if (run.containsKey("loss_scale_state")) {
+            cmd.resumedLossScale = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_state")));
+            cmd.resumedGoodSteps = Integer.parseInt(require(run, "loss_scale_good_steps"));
+        }
     }
 
     private String require(Map<String, String> run, String key) {

@@ -201,7 +201,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (scaler != null) trainer.gradientPolicy(scaler);
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
-                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, run));
+                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, withLossScale(run, scaler)));
             }
             TrainingSummary s = trainer.train();
             if (checkpointDir != null && s.bestEpoch() >= 0)
@@ -231,11 +231,27 @@ public final class TrainCommand implements Callable<Integer> {
         return engine;
     }
 
+    /** Set by --resume: the dynamic loss scale and good-step count the run had reached. */
+    Float resumedLossScale;
+    int resumedGoodSteps;
+
+    /** The run metadata of a state file plus the loss scaler's current state (it changes every step). */
+    private static Map<String, String> withLossScale(Map<String, String> run, LossScaler scaler) {
+        if (scaler == null) return run;
+        Map<String, String> m = new LinkedHashMap<>(run);
+        m.put("loss_scale_state", Integer.toString(Float.floatToRawIntBits(scaler.lossScale())));
+        m.put("loss_scale_good_steps", Integer.toString(scaler.goodSteps()));
+        return m;
+    }
+
     /** The loss scaler for --fp16 or an explicit --loss-scale; null for plain FLOAT training. */
     private LossScaler lossScaler() {
         try {
             if (lossScale != null) return LossScaler.fixed(lossScale);
-            if (fp16) return LossScaler.dynamic(lossScaleInit, lossScaleWindow, lossScaleFloor);
+            if (fp16) {
+                LossScaler s = LossScaler.dynamic(lossScaleInit, lossScaleWindow, lossScaleFloor);
+                return resumedLossScale == null ? s : s.restore(resumedLossScale, resumedGoodSteps);
+            }
             return null;
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException(e.getMessage());

@@ -57,6 +57,18 @@ public final class LossScaler implements GradientPolicy {
 
     public long steps() { return steps; }
 
+    /** Good steps since the last change of scale (part of the state a resumed run continues from). */
+    public int goodSteps() { return goodSteps; }
+
+    /** Continues from a saved scale and good-step count (--resume). */
+    public LossScaler restore(float savedScale, int savedGoodSteps) {
+        if (!(savedScale > 0) || !Float.isFinite(savedScale) || savedGoodSteps < 0)
+            throw new IllegalArgumentException("saved loss-scale state is invalid: scale " + savedScale + ", good steps " + savedGoodSteps);
+        this.scale = savedScale;
+        this.goodSteps = savedGoodSteps;
+        return this;
+    }
+
     @Override public void onEpochStart(int epoch) { skippedEpoch = 0; }
 
     @Override public boolean beforeUpdate(ParamSet grads) {
