@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code ncf evaluate}: HR, Recall, NDCG and MRR at several K under the sampled and the full-ranking protocols. */
-@Command(name = "evaluate", sortOptions = false, usageHelpWidth = 110,
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Evaluate a model artifact on a prepared dataset's held-out items.",
                 "sampled: rank the held-out item among the dataset's candidates (duplicates masked, ties pessimistic).",
                 "full: rank it against every item the user has not interacted with in training.",

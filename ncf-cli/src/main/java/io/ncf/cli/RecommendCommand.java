@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code ncf recommend}: top-K unseen items per user from a model artifact, as CSV or JSON lines. */
-@Command(name = "recommend", sortOptions = false, usageHelpWidth = 110,
+@Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Recommend the top K items each user has not interacted with, from a model artifact (model.zip",
                 "written by 'ncf train --checkpoint-dir'). Users are scored in blocks, so '--users all' runs in bounded memory.",
                 "CSV columns: user,item,score,rank (original ids; score is the model's logit). Users/s is reported on stderr."})

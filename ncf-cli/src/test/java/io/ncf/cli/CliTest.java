@@ -45,7 +45,7 @@ class CliTest {
     }
 
     @Test void everySubcommandHasHelp() {
-        for (String sub : new String[]{"train", "prepare", "benchmark"}) {
+        for (String sub : new String[]{"train", "prepare", "benchmark", "recommend", "evaluate"}) {
             Result r = run(sub, "--help");
             assertEquals(0, r.exitCode(), sub + ": " + r.err());
             assertTrue(r.out().contains("Usage: ncf " + sub), r.out());

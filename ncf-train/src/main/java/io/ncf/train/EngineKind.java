@@ -2,21 +2,14 @@ package io.ncf.train;
 
 import io.ncf.model.ParamSet;
 import io.ncf.model.TrainingEngine;
-import io.ncf.model.fused.FusedCpuEngine;
 import io.ncf.model.samediff.SameDiffEngine;
 
-/** The compute engines selectable with {@code --engine}. */
+/** The compute engines selectable with {@code --engine}; {@link Engines} builds them. */
 public enum EngineKind {
-    /** Hand-written forward/backward over ND4J's gemm with fused Java kernels: the CPU hot path. */
-    FUSED("fused", 16_384) {
-        @Override public TrainingEngine create(ParamSet params, int microBatch) {
-            return new FusedCpuEngine(params, microBatch, Runtime.getRuntime().availableProcessors());
-        }
-    },
-    /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend. */
-    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH) {
-        @Override public TrainingEngine create(ParamSet params, int microBatch) { return new SameDiffEngine(params, microBatch); }
-    };
+    /** Hand-written forward/backward over OpenBLAS sgemm with fused Java kernels: the CPU hot path. */
+    FUSED("fused", 16_384),
+    /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend and in HALF. */
+    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH);
 
     private final String cliName;
     private final int defaultMicroBatch;
@@ -26,7 +19,8 @@ public enum EngineKind {
         this.defaultMicroBatch = defaultMicroBatch;
     }
 
-    public abstract TrainingEngine create(ParamSet params, int microBatch);
+    /** A single FLOAT engine of this kind on all cores (see {@link Engines#create} for fp16 and workers). */
+    public TrainingEngine create(ParamSet params, int microBatch) { return Engines.create(this, params, microBatch, false, 1); }
 
     public int defaultMicroBatch() { return defaultMicroBatch; }
 
