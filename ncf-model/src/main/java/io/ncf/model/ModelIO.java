@@ -119,13 +119,8 @@ public final class ModelIO {
                 w.finish();
                 ch.force(true);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            moveIntoPlace(tmp, file);
             done = true;
-            syncDirectory(dir);
         } finally {
             if (!done) Files.deleteIfExists(tmp);
         }
@@ -244,8 +239,18 @@ public final class ModelIO {
         }
     }
 
-    private static void syncDirectory(Path dir) {
-        // Makes the rename itself durable on Linux; not every platform lets a directory be opened.
+    /**
+     * Renames a fully written, fsynced temporary file over {@code file} (atomically where the file system can),
+     * then fsyncs the directory so the rename itself survives a crash. Shared by every model-file writer.
+     */
+    public static void moveIntoPlace(Path tmp, Path file) throws IOException {
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        // Not every platform lets a directory be opened; the rename itself already happened.
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException | UnsupportedOperationException ignored) {
