@@ -14,7 +14,7 @@ rm -rf "$out" && mkdir -p "$out/lib"
 jar cf "$out/lib/ncf-cuda.jar" -C ncf-cuda/target/classes .
 jar cf "$out/lib/ncf-model.jar" -C ncf-model/target/classes .
 m2="${M2_REPO:-$HOME/.m2/repository}/org/bytedeco"
-v_cuda="$(sed -n 's:.*<cuda.presets.version>\(.*\)</cuda.presets.version>.*:\1:p' pom.xml)"
+X
 v_cpp="$(sed -n 's:.*<cuda.javacpp.version>\(.*\)</cuda.javacpp.version>.*:\1:p' pom.xml)"
 cp "$m2/cuda/$v_cuda/cuda-$v_cuda.jar" "$m2/cuda/$v_cuda/cuda-$v_cuda-linux-x86_64.jar" \
    "$m2/javacpp/$v_cpp/javacpp-$v_cpp.jar" "$m2/javacpp/$v_cpp/javacpp-$v_cpp-linux-x86_64.jar" "$out/lib/"

@@ -53,6 +53,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "ml-20m", description = "Format of --input (default: ${DEFAULT-VALUE}).") String format;
     @Option(names = "--peer", description = "Also run the PyTorch CPU peer (../shared/bench/torch_cpu_neumf.py) when python3 has torch.") boolean peer;
     @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py") Path peerScript;
+    @Option(names = "--fp16", description = "--engine cuda: FP16 activations and GEMM inputs, FP32 accumulation and master weights, dynamic loss scaling.") boolean fp16;
     @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
     @Option(names = "--in-process", hidden = true, description = "Run one measurement here (used by the child JVMs).") boolean inProcess;
 
@@ -64,16 +65,24 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (batches == null) batches = List.of(65_536, 1_048_576);
         if (workers == null) workers = List.of(1);
         for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
+        boolean cudaOnly = engines.stream().allMatch(e -> e == EngineKind.CUDA);
+        if (fp16 && !cudaOnly) throw new NcfCli.UsageException("benchmark --fp16 is for --engine cuda only (the CPU engines compute in FLOAT)");
         if (inProcess) {
             Map<String, Object> r = switch (what) {
-                case train -> trainOnce(engines.get(0), batches.get(0), workers.get(0));
-                case eval -> evalOnce(engines.get(0));
+                case train -> engines.get(0) == EngineKind.CUDA ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(engines.get(0), batches.get(0), workers.get(0));
+                case eval -> engines.get(0) == EngineKind.CUDA ? cudaEvalOnce() : evalOnce(engines.get(0));
                 case prepare -> prepareOnce();
             };
             out.println(io.ncf.train.Json.object(r));
             return NcfCli.EXIT_OK;
         }
-        out.println(io.ncf.train.BackendInfo.current(false).line());
+        if (cudaOnly) { // no ND4J on this path: the GPU runtime may have no ND4J natives
+            io.ncf.cuda.CudaProbe.Result probe = io.ncf.cuda.CudaProbe.probe();
+            if (!probe.available()) throw new IllegalStateException(probe.message());
+            out.println("Backend: CUDA (ncf-cuda); " + probe.message());
+        } else {
+            out.println(io.ncf.train.BackendInfo.current(false).line());
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         switch (what) {
             case train -> {
@@ -108,6 +117,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         cmd.addAll(List.of("--in-process", "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup),
                 "--users", Integer.toString(users), "--items", Integer.toString(items), "--eval-users", Integer.toString(evalUsers)));
         if (microBatch != null) cmd.addAll(List.of("--micro-batch", microBatch.toString()));
+        if (fp16) cmd.add("--fp16");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String last = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -141,6 +151,24 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
         Map<String, Object> r = result("train", workerCount == 1 ? kind.toString() : kind + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
         r.put("workers", workerCount);
+        return r;
+    }
+
+    private Map<String, Object> cudaTrainOnce(int batch, int workerCount) {
+        var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
+        var g = io.ncf.cuda.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT);
+        Map<String, Object> r = result("train", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT) + (workerCount == 1 ? "" : " x" + workerCount),
+                batch, g.samplesPerSecond(), g.seconds());
+        r.put("workers", workerCount);
+        r.put("note", g.note());
+        return r;
+    }
+
+    private Map<String, Object> cudaEvalOnce() {
+        var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
+        var g = io.ncf.cuda.GpuBenchmark.eval(users, items, evalUsers, Math.max(1, warmup), steps, p);
+        Map<String, Object> r = result("eval", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT), evalUsers * 101, g.samplesPerSecond(), g.seconds());
+        r.put("note", g.note());
         return r;
     }
 

@@ -91,7 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--engine", defaultValue = "fused", description = "Compute engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     EngineKind engine;
     @Option(names = "--fp16", description = {"Mixed precision: HALF forward/backward, FLOAT master weights, loss and Adam, with loss scaling.",
-            "Needs --engine samediff (chosen when --engine is not given). A GPU feature: on the CPU backend HALF is ~10x slower than FLOAT."})
+            "Needs --engine samediff (chosen when --engine is not given) or --engine cuda (FP16 GEMMs, FP32 accumulation). A GPU feature: on the CPU backend HALF is ~10x slower than FLOAT."})
     boolean fp16;
     @Option(names = "--loss-scale", paramLabel = "S", description = "Fixed loss scale (default with --fp16: dynamic, see below).")
     Float lossScale;
@@ -101,7 +101,7 @@ public final class TrainCommand implements Callable<Integer> {
     int lossScaleWindow;
     @Option(names = "--loss-scale-floor", paramLabel = "S", defaultValue = "1", description = "Dynamic loss scale: stop with an error if it falls below this (default: ${DEFAULT-VALUE}).")
     float lossScaleFloor;
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "Data-parallel replicas, one per device (CPU backend: threads); the global batch is split between them (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "Data-parallel replicas, one per device (CPU backend: threads; --engine cuda: GPUs, NCCL); the global batch is split between them (default: ${DEFAULT-VALUE}).")
     int workers;
     @Option(names = "--verbose", description = "Print a line for every epoch.") boolean verbose;
     @Option(names = "--log-path", paramLabel = "FILE", description = "Append JSON lines (parameters, one record per epoch, summary) here.")
@@ -115,6 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
+        if (engine == EngineKind.CUDA) return new CudaTrain(this).call(out); // ncf-cuda's own loop; loads no ND4J
         BackendInfo backend = BackendInfo.current(fp16);
         out.println(backend.line());
         engine = resolveEngine(out, backend);
@@ -258,7 +259,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private Map<String, Object> parameters(NcfDataset ds, NeuMFConfig c, TrainingOptions o, boolean demo) {
+    Map<String, Object> parameters(NcfDataset ds, NeuMFConfig c, TrainingOptions o, boolean demo) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("data", demo ? "demo" : data.toString());
         p.put("users", ds.numUsers());

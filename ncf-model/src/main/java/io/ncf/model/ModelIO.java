@@ -88,6 +88,32 @@ public final class ModelIO {
         for (var s : sections.entrySet())
             if (!s.getValue().config().equals(config) && !sameShape(s.getValue().config(), config))
                 throw new IllegalArgumentException("section '" + s.getKey() + "' is for " + s.getValue().config() + ", not " + config);
+        writeFile(file, config, meta, List.copyOf(sections.keySet()), (w, section, tensor) -> w.floats(sections.get(section).get(tensor)));
+    }
+
+    /**
+     * The same file as {@link #write(Path, NeuMFConfig, Map, Map)} with one section whose tensors are given flat, in
+     * {@link ParamShapes} order (each row-major): byte for byte what the ParamSet writer produces for those values.
+     * Loads no ND4J class, so the GPU path can write checkpoints without ND4J's native libraries.
+     */
+    public static void writeFlat(Path file, NeuMFConfig config, Map<String, String> meta, String section, float[] flat) throws IOException {
+        if (flat.length != ParamShapes.totalLength(config))
+            throw new IllegalArgumentException("flat parameters have " + flat.length + " values but " + config + " has " + ParamShapes.totalLength(config));
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        long off = 0;
+        for (var t : ParamShapes.of(config).entrySet()) {
+            offsets.put(t.getKey(), off);
+            off += ParamShapes.length(t.getValue());
+        }
+        Map<String, long[]> shapes = ParamShapes.of(config);
+        writeFile(file, config, meta, List.of(section),
+                (w, s, tensor) -> w.floats(flat, Math.toIntExact(offsets.get(tensor)), Math.toIntExact(ParamShapes.length(shapes.get(tensor)))));
+    }
+
+    /** Writes one tensor's data of a section. */
+    private interface TensorData { void write(CrcWriter w, String section, String tensor) throws IOException; }
+
+    private static void writeFile(Path file, NeuMFConfig config, Map<String, String> meta, List<String> sections, TensorData data) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
@@ -104,16 +130,15 @@ public final class ModelIO {
                     w.string(e.getValue());
                 }
                 w.i32(sections.size());
-                for (var s : sections.entrySet()) {
-                    w.string(s.getKey());
-                    ParamSet p = s.getValue();
-                    w.i32(p.names().size());
-                    for (String n : p.names()) {
-                        INDArray a = p.get(n);
-                        w.string(n);
-                        w.i32(a.rank());
-                        for (long d : a.shape()) w.i64(d);
-                        w.floats(a);
+                Map<String, long[]> shapes = ParamShapes.of(config);
+                for (String section : sections) {
+                    w.string(section);
+                    w.i32(shapes.size());
+                    for (var t : shapes.entrySet()) {
+                        w.string(t.getKey());
+                        w.i32(t.getValue().length);
+                        for (long d : t.getValue()) w.i64(d);
+                        data.write(w, section, t.getKey());
                     }
                 }
                 w.finish();
@@ -295,6 +320,18 @@ public final class ModelIO {
             if (b.length > MAX_STRING_BYTES) throw new IllegalArgumentException("string too long for a model file: " + b.length + " bytes");
             i32(b.length);
             bytes(b);
+        }
+
+        /** Little-endian floats {@code v[off, off+n)}. */
+        void floats(float[] v, int off, int n) throws IOException {
+            flush();
+            for (int k = 0; k < n; ) {
+                int m = Math.min(n - k, buf.capacity() / 4);
+                buf.asFloatBuffer().put(v, off + k, m); // buf is little-endian
+                buf.position(m * 4);
+                flush();
+                k += m;
+            }
         }
 
         void floats(INDArray a) throws IOException {

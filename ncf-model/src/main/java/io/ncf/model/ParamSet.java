@@ -22,7 +22,7 @@ public final class ParamSet {
     public static final String MF_USER = "mf_user", MF_ITEM = "mf_item", MLP_USER = "mlp_user", MLP_ITEM = "mlp_item";
     public static final String FINAL_W = "final_w", FINAL_B = "final_b";
 
-    public static String denseWeight(int k) { return "mlp_w" + k; }
+    public static String denseWeight(int k) { return "mlp_w" + k; } // ParamShapes spells these too
     public static String denseBias(int k) { return "mlp_b" + k; }
 
     private final NeuMFConfig config;
@@ -35,19 +35,7 @@ public final class ParamSet {
 
     /** Names and shapes of a config's tensors, in order. */
     public static LinkedHashMap<String, long[]> shapes(NeuMFConfig c) {
-        LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
-        int e = c.mlpEmbeddingDim();
-        s.put(MF_USER, new long[]{c.numUsers(), c.factors()});
-        s.put(MF_ITEM, new long[]{c.numItems(), c.factors()});
-        s.put(MLP_USER, new long[]{c.numUsers(), e});
-        s.put(MLP_ITEM, new long[]{c.numItems(), e});
-        for (int k = 0; k < c.denseLayerCount(); k++) {
-            s.put(denseWeight(k), new long[]{c.layer(k), c.layer(k + 1)});
-            s.put(denseBias(k), new long[]{c.layer(k + 1)});
-        }
-        s.put(FINAL_W, new long[]{c.finalInputDim(), 1});
-        s.put(FINAL_B, new long[]{1});
-        return s;
+        return ParamShapes.of(c);
     }
 
     public static ParamSet zeros(NeuMFConfig c) {

@@ -65,13 +65,7 @@ public final class Checkpoints {
         Path file = dir.resolve(MODEL_FILE);
         return new TrainingListener() {
             @Override public void onNewBest(EpochReport r, ParamSet params) {
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("epoch", Integer.toString(r.epoch()));
-                meta.put("hr", Double.toString(r.hitRate()));
-                meta.put("ndcg", Double.toString(r.ndcg()));
-                meta.put("topk", Integer.toString(o.topK()));
-                meta.put("seed", Long.toString(o.seed()));
-                meta.put("data", demo ? "demo" : data.info().source());
+                Map<String, String> meta = bestMeta(r, data, o, demo);
                 try {
                     Files.createDirectories(dir);
                     ModelIO.write(file, params.config(), meta, Map.of(PARAMS, params));
@@ -81,5 +75,32 @@ public final class Checkpoints {
                 }
             }
         };
+    }
+
+    /**
+     * What {@link #bestModelWriter} writes, for parameters held as one flat array in {@link io.ncf.model.ParamShapes}
+     * order (the GPU engine's layout): the same two files, byte for byte, without loading ND4J.
+     */
+    public static void writeBestFlat(Path dir, NcfDataset data, TrainingOptions o, boolean demo, EpochReport r, NeuMFConfig config, float[] flat) {
+        Path file = dir.resolve(MODEL_FILE);
+        Map<String, String> meta = bestMeta(r, data, o, demo);
+        try {
+            Files.createDirectories(dir);
+            ModelIO.writeFlat(file, config, meta, PARAMS, flat);
+            ModelArtifact.writeFlat(dir.resolve(ModelArtifact.FILE_NAME), config, flat, data, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, String> bestMeta(EpochReport r, NcfDataset data, TrainingOptions o, boolean demo) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("epoch", Integer.toString(r.epoch()));
+        meta.put("hr", Double.toString(r.hitRate()));
+        meta.put("ndcg", Double.toString(r.ndcg()));
+        meta.put("topk", Integer.toString(o.topK()));
+        meta.put("seed", Long.toString(o.seed()));
+        meta.put("data", demo ? "demo" : data.info().source());
+        return meta;
     }
 }

@@ -9,7 +9,13 @@ public enum EngineKind {
     /** Hand-written forward/backward over OpenBLAS sgemm with fused Java kernels: the CPU hot path. */
     FUSED("fused", 16_384),
     /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend and in HALF. */
-    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH);
+    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH),
+    /**
+     * NVIDIA GPUs through ncf-cuda (JavaCPP's CUDA 13 presets): not a {@link TrainingEngine}, the command line runs
+     * ncf-cuda's own training loop (parameters, Adam state and sampling stay on the device), so {@link Engines}
+     * refuses it. Whole global batches go through the GPU at once: there are no micro-batches.
+     */
+    CUDA("cuda", 1 << 20);
 
     private final String cliName;
     private final int defaultMicroBatch;
@@ -29,6 +35,6 @@ public enum EngineKind {
     /** Accepts the CLI spelling (picocli also calls valueOf with it). */
     public static EngineKind parse(String s) {
         for (EngineKind k : values()) if (k.cliName.equalsIgnoreCase(s) || k.name().equalsIgnoreCase(s)) return k;
-        throw new IllegalArgumentException("unknown engine '" + s + "' (expected fused or samediff)");
+        throw new IllegalArgumentException("unknown engine '" + s + "' (expected fused, samediff or cuda)");
     }
 }

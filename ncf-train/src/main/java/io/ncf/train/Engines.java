@@ -21,6 +21,9 @@ public final class Engines {
         if (fp16 && kind != EngineKind.SAMEDIFF)
             throw new IllegalArgumentException("--fp16 needs --engine samediff: the " + kind + " engine computes in FLOAT only");
         if (workers <= 0) throw new IllegalArgumentException("--workers must be positive, got " + workers);
+        if (kind == EngineKind.CUDA)
+            throw new IllegalArgumentException("--engine cuda is not available here: it trains through 'ncf train' / 'ncf benchmark' only"
+                    + " (ncf-cuda's GPU loop), not as a CPU-side engine");
         if (kind == EngineKind.FUSED && BackendInfo.isCudaBackend(Nd4j.getBackend().getClass().getSimpleName()))
             throw new IllegalArgumentException("--engine fused calls OpenBLAS on host memory and cannot run on the CUDA backend ("
                     + Nd4j.getBackend().getClass().getSimpleName() + "); use --engine samediff");
@@ -37,6 +40,7 @@ public final class Engines {
         return switch (kind) {
             case FUSED -> new FusedCpuEngine(params, microBatch, threads);
             case SAMEDIFF -> new SameDiffEngine(params, microBatch, fp16 ? DataType.HALF : DataType.FLOAT);
+            case CUDA -> throw new IllegalArgumentException("--engine cuda has no CPU-side engine");
         };
     }
 }

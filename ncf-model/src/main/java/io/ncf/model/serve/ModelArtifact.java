@@ -6,6 +6,7 @@ import io.ncf.data.UserItemIndex;
 import io.ncf.model.ModelFileException;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
+import io.ncf.model.ParamShapes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -124,6 +125,36 @@ public final class ModelArtifact {
     // ---------------------------------------------------------------------------------------------- writing
 
     public void write(Path file) throws IOException {
+        write(file, config, metadata, userIds, itemIds, seen, popularity, out -> {
+            for (String name : ParamSet.shapes(config).keySet()) writeFloats(out, params.get(name));
+        });
+    }
+
+    /**
+     * The artifact of a model trained on {@code data} whose parameters are given flat, in {@link ParamShapes} order
+     * (each tensor row-major): byte for byte the file {@code of(params, data, metadata).write(file)} writes for those
+     * values. Loads no ND4J class, so the GPU path can write it without ND4J's native libraries.
+     */
+    public static void writeFlat(Path file, NeuMFConfig config, float[] flat, NcfDataset data, Map<String, String> metadata) throws IOException {
+        if (flat.length != ParamShapes.totalLength(config))
+            throw new IllegalArgumentException("flat parameters have " + flat.length + " values but " + config + " has " + ParamShapes.totalLength(config));
+        writeFlat(file, config, flat, data.userIds(), data.itemIds(), data.seen(), popularity(data.seen(), data.numItems()), metadata);
+    }
+
+    /** {@link #writeFlat(Path, NeuMFConfig, float[], NcfDataset, Map)} from the artifact's parts. */
+    public static void writeFlat(Path file, NeuMFConfig config, float[] flat, IdVocabulary userIds, IdVocabulary itemIds, UserItemIndex seen,
+                                 int[] popularity, Map<String, String> metadata) throws IOException {
+        if (flat.length != ParamShapes.totalLength(config))
+            throw new IllegalArgumentException("flat parameters have " + flat.length + " values but " + config + " has " + ParamShapes.totalLength(config));
+        if (userIds.size() != config.numUsers() || itemIds.size() != config.numItems() || seen.numUsers() != config.numUsers()
+                || popularity.length != config.numItems())
+            throw new IllegalArgumentException("vocabularies have " + userIds.size() + " users × " + itemIds.size() + " items but the model has "
+                    + config.numUsers() + " × " + config.numItems());
+        write(file, config, Map.copyOf(metadata), userIds, itemIds, seen, popularity, out -> writeFloats(out, flat, 0, flat.length));
+    }
+
+    private static void write(Path file, NeuMFConfig config, Map<String, String> metadata, IdVocabulary userIds, IdVocabulary itemIds,
+                              UserItemIndex seen, int[] popularity, EntryWriter params) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
@@ -148,9 +179,7 @@ public final class ModelArtifact {
                 });
                 // float parameters barely compress: storing them saves most of the write time
                 zip.setLevel(Deflater.NO_COMPRESSION);
-                entry(zip, PARAMS, digests, out -> {
-                    for (String name : ParamSet.shapes(config).keySet()) writeFloats(out, params.get(name));
-                });
+                entry(zip, PARAMS, digests, params);
                 Map<String, String> manifest = new LinkedHashMap<>();
                 manifest.put("format", FORMAT);
                 manifest.put("version", Integer.toString(VERSION));
@@ -221,12 +250,19 @@ public final class ModelArtifact {
 
     private static void writeFloats(OutputStream out, INDArray a) throws IOException {
         float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        writeFloats(out, v, 0, v.length);
+    }
+
+    /** Little-endian floats {@code v[off, off+n)}, one bulk copy per 64 KB. */
+    private static void writeFloats(OutputStream out, float[] v, int off, int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            if (!b.hasRemaining()) { out.write(b.array(), 0, b.position()); b.clear(); }
-            b.putFloat(x);
+        for (int k = 0; k < n; ) {
+            int m = Math.min(n - k, b.capacity() / 4);
+            b.clear();
+            b.asFloatBuffer().put(v, off + k, m);
+            out.write(b.array(), 0, m * 4);
+            k += m;
         }
-        out.write(b.array(), 0, b.position());
     }
 
     private static Map<String, String> configProperties(NeuMFConfig c) {
