@@ -1,41 +1,71 @@
 #!/usr/bin/env bash
-# Builds what a GPU machine without a JVM needs to run ncf-cuda, into ncf-cuda/target/device-bundle/:
-#   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging; ~16 MB)
-#   lib/*.jar    ncf-cuda, ncf-model (config + dropout classes only are loaded), javacpp and the CUDA presets
-#   run.sh       unpacks the runtime under /tmp and runs io.ncf.cuda.CudaMain with the given arguments
-#   reference-cases.bin, *.gpuds  if present in ncf-cuda/target (make-reference-cases.sh, DatasetExporter)
-# No ND4J jar is included: the GPU path never loads ND4J. Usage: build-device-bundle.sh [dest-dir]
+# Builds what a GPU machine without a JVM needs to run the ncf command line with --engine cuda (and ncf-cuda's own
+# harness), into ncf-cuda/target/device-bundle/ or the given directory:
+#   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging, java.management, java.xml; ~17 MB)
+#   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-cuda, picocli,
+#                datavec-api, javacpp and the CUDA 13 presets. No ND4J jar at all: --engine cuda loads no ND4J class.
+#   ncf          the launcher: ./ncf train --engine cuda ... (the real CLI)
+#   run.sh       io.ncf.cuda.CudaMain (probe | check | bench-train | bench-eval | train | multi)
+#   junit.sh     runs ncf-cuda's GPU test classes (tests/*.jar + junit-platform-console-standalone)
+#   reference-cases.bin, *.gpuds   if present in ncf-cuda/target (make-reference-cases.sh, DatasetExporter)
+#   data/NAME/   each prepared dataset directory in ncf-cuda/target/datasets/ ('ncf prepare -o' there; never commit data)
+# Usage: build-device-bundle.sh [dest-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$root/ncf-cuda/target/device-bundle}"
 cd "$root"
-mvn -o -q -B -pl ncf-cuda -am compile
-rm -rf "$out" && mkdir -p "$out/lib"
-jar cf "$out/lib/ncf-cuda.jar" -C ncf-cuda/target/classes .
-jar cf "$out/lib/ncf-model.jar" -C ncf-model/target/classes .
-m2="${M2_REPO:-$HOME/.m2/repository}/org/bytedeco"
-X
-v_cpp="$(sed -n 's:.*<cuda.javacpp.version>\(.*\)</cuda.javacpp.version>.*:\1:p' pom.xml)"
-cp "$m2/cuda/$v_cuda/cuda-$v_cuda.jar" "$m2/cuda/$v_cuda/cuda-$v_cuda-linux-x86_64.jar" \
-   "$m2/javacpp/$v_cpp/javacpp-$v_cpp.jar" "$m2/javacpp/$v_cpp/javacpp-$v_cpp-linux-x86_64.jar" "$out/lib/"
-if [ ! -f "$root/ncf-cuda/target/jre.tar.xz" ]; then
+mvn -o -q -B -Dstyle.color=never -pl ncf-cli -am test-compile
+rm -rf "$out" && mkdir -p "$out/lib" "$out/tests"
+for m in ncf-cli ncf-train ncf-eval ncf-model ncf-data ncf-cuda; do jar cf "$out/lib/$m.jar" -C "$m/target/classes" .; done
+jar cf "$out/tests/ncf-cuda-tests.jar" -C ncf-cuda/target/test-classes .
+m2="${M2_REPO:-$HOME/.m2/repository}"
+prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }
+v_cuda="$(prop cuda13.presets.version)"; v_cpp="$(prop cuda.javacpp.version)"; v_dl4j="$(prop dl4j.version)"
+v_pico="$(prop picocli.version)"; v_junit="$(prop junit.version)"; v_plat="1.${v_junit#5.}"
+cp "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda.jar" "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda-linux-x86_64.jar" \
+   "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp.jar" "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp-linux-x86_64.jar" \
+   "$m2/info/picocli/picocli/$v_pico/picocli-$v_pico.jar" "$m2/org/datavec/datavec-api/$v_dl4j/datavec-api-$v_dl4j.jar" "$out/lib/"
+# JUnit's console launcher (fetch once: mvn dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:VERSION)
+junit="$m2/org/junit/platform/junit-platform-console-standalone/$v_plat/junit-platform-console-standalone-$v_plat.jar"
+if [ -f "$junit" ]; then cp "$junit" "$out/tests/"; else echo "note: $junit missing: junit.sh will not work" >&2; fi
+jre="$root/ncf-cuda/target/jre.tar.xz"
+mods=java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.xml   # java.xml: JUnit's console launcher
+if [ ! -f "$jre" ] || ! tar -xOJf "$jre" jre/release | grep -q "jdk.management"; then
   tmp="$(mktemp -d)"
-  jlink --add-modules java.base,jdk.unsupported,java.logging --compress=2 --strip-debug --no-header-files \
-        --no-man-pages --output "$tmp/jre"
-  tar -C "$tmp" -cJf "$root/ncf-cuda/target/jre.tar.xz" jre
+  jlink --add-modules "$mods" --compress=2 --strip-debug \
+        --no-header-files --no-man-pages --output "$tmp/jre"
+  tar -C "$tmp" -cJf "$jre" jre
   rm -rf "$tmp"
 fi
-cp "$root/ncf-cuda/target/jre.tar.xz" "$out/"
+cp "$jre" "$out/"
 for f in "$root"/ncf-cuda/target/reference-cases.bin "$root"/ncf-cuda/target/*.gpuds; do [ -f "$f" ] && cp "$f" "$out/"; done
-cat > "$out/run.sh" <<'RUN'
+if [ -d "$root/ncf-cuda/target/datasets" ]; then mkdir -p "$out/data" && cp -r "$root"/ncf-cuda/target/datasets/* "$out/data/"; fi
+java_line='[ -x /tmp/ncf-jre/jre/bin/java ] || { mkdir -p /tmp/ncf-jre && tar -C /tmp/ncf-jre -xJf "$here/jre.tar.xz"; }
+export NCCL_NVLS_ENABLE=0   # NVLink multicast stays off on shared machines'
+cat > "$out/ncf" <<RUN
 #!/usr/bin/env bash
-# Runs io.ncf.cuda.CudaMain from this bundle: run.sh probe | check reference-cases.bin | bench-train ... | bench-eval | multi
+# The ncf command line from this bundle's thin class path (no ND4J: use --engine cuda): ./ncf train --engine cuda ...
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-[ -x /tmp/ncf-jre/jre/bin/java ] || { mkdir -p /tmp/ncf-jre && tar -C /tmp/ncf-jre -xJf "$here/jre.tar.xz"; }
-export NCCL_NVLS_ENABLE=0
-exec /tmp/ncf-jre/jre/bin/java -Xmx24g -XX:+UseParallelGC \
-  -cp "$here/lib/*" io.ncf.cuda.CudaMain "$@"
+here="\$(cd "\$(dirname "\$0")" && pwd)"
+$java_line
+exec /tmp/ncf-jre/jre/bin/java \${NCF_JAVA_OPTS:--Xmx24g -XX:+UseParallelGC} -cp "\$here/lib/*" io.ncf.cli.NcfCli "\$@"
 RUN
-chmod +x "$out/run.sh"
-du -sh "$out" "$out"/* "$out"/lib/*
+cat > "$out/run.sh" <<RUN
+#!/usr/bin/env bash
+# io.ncf.cuda.CudaMain from this bundle: run.sh probe | check reference-cases.bin | bench-train ... | bench-eval | train | multi
+set -euo pipefail
+here="\$(cd "\$(dirname "\$0")" && pwd)"
+$java_line
+exec /tmp/ncf-jre/jre/bin/java -Xmx24g -XX:+UseParallelGC -cp "\$here/lib/*" io.ncf.cuda.CudaMain "\$@"
+RUN
+cat > "$out/junit.sh" <<RUN
+#!/usr/bin/env bash
+# JUnit console launcher over ncf-cuda's test classes: junit.sh --select-class io.ncf.cuda.CudaGpuTest ...
+set -euo pipefail
+here="\$(cd "\$(dirname "\$0")" && pwd)"
+$java_line
+exec /tmp/ncf-jre/jre/bin/java -Xmx24g -jar "\$here"/tests/junit-platform-console-standalone-*.jar execute \\
+  --class-path "\$(ls "\$here"/lib/*.jar "\$here"/tests/ncf-cuda-tests.jar | paste -sd:)" --details=tree --disable-banner --disable-ansi-colors "\$@"
+RUN
+chmod +x "$out/ncf" "$out/run.sh" "$out/junit.sh"
+du -sh "$out" "$out"/* "$out"/lib/* "$out"/tests/*

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# On a GPU machine, from the repository root with the bundle carried in .devcarry (build-device-bundle.sh .devcarry):
+# the real ncf command line with --engine cuda, ncf-cuda's GPU tests, benchmarks. Logs and checkpoints go to $OUT.
+# Usage: device-cli-run.sh one|two   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU machine)
+set -uo pipefail
+out="${OUT:-/tmp/out}"; mkdir -p "$out"
+b="$(cd "$(dirname "$0")/../.." && pwd)/.devcarry"
+log="$out/device-$1.log"
+step() { echo; echo "=== $* ($(date -u +%T))"; }
+{
+nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+step probe; "$b/run.sh" probe
+if [ "$1" = one ]; then
+  step "JUnit: ncf-cuda GPU tests (the nd4j bridge test needs ND4J natives, which the bundle does not carry)"
+  "$b/junit.sh" --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.cuda.GpuTrainingGpuTest \
+      --select-class io.ncf.cuda.nd4j.CudaTrainingEngineTest 2>&1 | grep -v '^\s*at ' | head -60
+  step "check: GPU vs fused CPU engine reference cases"; "$b/run.sh" check "$b/reference-cases.bin" | tail -12
+  for p in fp32 fp16; do
+    f=""; [ $p = fp16 ] && f=--fp16
+    step "ncf train --engine cuda ml-100k $p"
+    "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 20 --seed 1 $f --verbose \
+        --checkpoint-dir "$out/ckpt-$p" --log-path "$out/ckpt-$p/train.jsonl"
+  done
+  step "ncf benchmark train --engine cuda (ml-20m shape)"
+  "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 30 --warmup 3
+  "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 60 --warmup 3 --fp16
+  step "ncf benchmark eval --engine cuda"
+  "$b/ncf" benchmark eval --engine cuda --steps 5
+  "$b/ncf" benchmark eval --engine cuda --steps 5 --fp16
+  step "30 epochs end to end, ml-20m-shaped synthetic data (CudaMain)"
+  "$b/run.sh" bench-train --precision fp16 --epochs 30 | tail -4
+  "$b/run.sh" bench-train --precision fp32 --epochs 30 | tail -4
+else
+  step "JUnit: GpuTrainingGpuTest on 2 GPUs"
+  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | head -30
+  step "ncf train --engine cuda --workers 2 ml-100k fp32"
+  "$b/ncf" train --engine cuda --workers 2 --data "$b/data/ml-100k" -b 4096 -e 20 --seed 1
+  step "ncf benchmark train --engine cuda --workers 1,2"
+  "$b/ncf" benchmark train --engine cuda --workers 1,2 -b 1048576 --steps 30 --warmup 3
+  "$b/ncf" benchmark train --engine cuda --workers 1,2 -b 1048576 --steps 60 --warmup 3 --fp16
+  step "multi: parameters after 20 steps (dropout off), 1 vs 2 GPUs, ml-20m shape"
+  "$b/run.sh" multi --gpus 1,1,2 --precision fp32 --check-steps 20 --steps 30 | grep RESULT
+  "$b/run.sh" multi --gpus 1,1,2 --precision fp16 --check-steps 20 --steps 60 | grep RESULT
+fi
+step done
+} 2>&1 | tee "$log"
