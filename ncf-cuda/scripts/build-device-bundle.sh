@@ -7,6 +7,9 @@
 #   ncf          the launcher: ./ncf train --engine cuda ... (the real CLI)
 #   run.sh       io.ncf.cuda.CudaMain (probe | check | bench-train | bench-eval | train | multi)
 #   junit.sh     runs ncf-cuda's GPU test classes (tests/*.jar + junit-platform-console-standalone)
+#   device-cli-run.sh   the checks and measurements of ncf-cuda/results/cli-*.log
+# The device tool sends the tree of the session's own checkout, not a helper's clone: build the bundle into a
+# git-ignored folder of that checkout (e.g. .devcarry/NAME) and carry exactly that folder.
 #   reference-cases.bin, *.gpuds   if present in ncf-cuda/target (make-reference-cases.sh, DatasetExporter)
 #   data/NAME/   each prepared dataset directory in ncf-cuda/target/datasets/ ('ncf prepare -o' there; never commit data)
 # Usage: build-device-bundle.sh [dest-dir]
@@ -67,5 +70,6 @@ $java_line
 exec /tmp/ncf-jre/jre/bin/java -Xmx24g -jar "\$here"/tests/junit-platform-console-standalone-*.jar execute \\
   --class-path "\$(ls "\$here"/lib/*.jar "\$here"/tests/ncf-cuda-tests.jar | paste -sd:)" --details=tree --disable-banner --disable-ansi-colors "\$@"
 RUN
-chmod +x "$out/ncf" "$out/run.sh" "$out/junit.sh"
+cp "$root/ncf-cuda/scripts/device-cli-run.sh" "$out/"
+chmod +x "$out/ncf" "$out/run.sh" "$out/junit.sh" "$out/device-cli-run.sh"
 du -sh "$out" "$out"/* "$out"/lib/* "$out"/tests/*

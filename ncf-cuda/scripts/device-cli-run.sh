@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# On a GPU machine, from the repository root with the bundle carried in .devcarry (build-device-bundle.sh .devcarry):
-# the real ncf command line with --engine cuda, ncf-cuda's GPU tests, benchmarks. Logs and checkpoints go to $OUT.
-# Usage: device-cli-run.sh one|two   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU machine)
+# On a GPU machine, with the bundle of build-device-bundle.sh (which copies this script into it): the real ncf command
+# line with --engine cuda, ncf-cuda's GPU tests, benchmarks. Logs and checkpoints go to $OUT.
+# Usage: BUNDLE/device-cli-run.sh one|two   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU machine)
 set -uo pipefail
 out="${OUT:-/tmp/out}"; mkdir -p "$out"
-b="$(cd "$(dirname "$0")/../.." && pwd)/.devcarry"
+b="$(cd "$(dirname "$0")" && pwd)"
 log="$out/device-$1.log"
 step() { echo; echo "=== $* ($(date -u +%T))"; }
 {
