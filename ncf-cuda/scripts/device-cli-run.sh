@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a GPU machine, with the bundle of build-device-bundle.sh (which copies this script into it): the real ncf command
 # line with --engine cuda, ncf-cuda's GPU tests, benchmarks. Logs and checkpoints go to $OUT.
-# Usage: BUNDLE/device-cli-run.sh one|two   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU machine)
+# Usage: BUNDLE/device-cli-run.sh one|two|ml20m   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU
+# machine; ml20m: generate an ml-20m-shaped ratings.csv there, 'ncf prepare' it, 30 epochs of 'ncf train --engine cuda')
 set -uo pipefail
 out="${OUT:-/tmp/out}"; mkdir -p "$out"
 b="$(cd "$(dirname "$0")" && pwd)"
@@ -10,7 +11,19 @@ step() { echo; echo "=== $* ($(date -u +%T))"; }
 {
 nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
 step probe; "$b/run.sh" probe
-if [ "$1" = one ]; then
+if [ "$1" = ml20m ]; then
+  step "gen-ratings + ncf prepare (ml-20m shape, generated here: nothing carried)"
+  "$b/run.sh" gen-ratings /tmp/ml20m.csv
+  "$b/ncf" prepare -i /tmp/ml20m.csv --format ml-20m -o /tmp/ml20m --seed 1
+  for p in fp16 fp32; do
+    f=""; [ $p = fp16 ] && f=--fp16
+    step "ncf train --engine cuda ml-20m-shaped, 30 epochs, $p, checkpoints"
+    t0=$(date +%s.%N)
+    "$b/ncf" train --engine cuda --data /tmp/ml20m -e 30 --seed 1 $f --verbose --checkpoint-dir /tmp/ck-$p
+    echo "END TO END (JVM start, data load, GPU set-up, 30 epochs, evaluations, checkpoints): $(awk "BEGIN{print $(date +%s.%N) - $t0}") s"
+    ls -la /tmp/ck-$p
+  done
+elif [ "$1" = one ]; then
   step "JUnit: ncf-cuda GPU tests (the nd4j bridge test needs ND4J natives, which the bundle does not carry)"
   "$b/junit.sh" --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.cuda.GpuTrainingGpuTest \
       --select-class io.ncf.cuda.nd4j.CudaTrainingEngineTest 2>&1 | grep -v '^\s*at ' | head -60

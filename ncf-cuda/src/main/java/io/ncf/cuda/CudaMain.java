@@ -17,6 +17,7 @@ import java.util.Random;
  *   bench-train [--precision P] [--steps N] [--batch B] [--epochs E] [--dropout D]   ml-20m-shaped random data
  *   bench-eval  [--precision P]             evaluation of 138,493 users × 101 candidates
  *   multi [--gpus 1,2,4] [--precision P] [--steps N]   NCCL data-parallel: equivalence after N steps, scaling
+ *   gen-ratings OUT.csv [--rows N]          an ml-20m-shaped ratings.csv for 'ncf prepare' (see SyntheticRatings)
  * </pre>
  * Exit codes: 0 success, 1 failure (check out of tolerance, no GPU), 2 usage.
  */
@@ -27,9 +28,11 @@ public final class CudaMain {
     public static void main(String[] args) {
         Locale.setDefault(Locale.ROOT);
         if (args.length == 0) usage("missing command");
-        CudaProbe.Result probe = CudaProbe.probe();
-        System.out.println(probe.message());
-        if (!probe.available()) System.exit(1);
+        if (!args[0].equals("gen-ratings")) { // the one command that needs no GPU
+            CudaProbe.Result probe = CudaProbe.probe();
+            System.out.println(probe.message());
+            if (!probe.available()) System.exit(1);
+        }
         Options o = new Options(args);
         int rc;
         try {
@@ -40,6 +43,7 @@ public final class CudaMain {
                 case "bench-eval" -> Bench.eval(o);
                 case "multi" -> MultiGpu.run(o);
                 case "train" -> TrainFile.run(o);
+                case "gen-ratings" -> SyntheticRatings.run(o);
                 default -> { usage("unknown command '" + args[0] + "'"); yield 2; }
             };
         } catch (IllegalArgumentException e) {
