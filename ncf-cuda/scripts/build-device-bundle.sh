@@ -3,7 +3,8 @@
 # harness), into ncf-cuda/target/device-bundle/ or the given directory:
 #   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging, java.management, java.xml; ~17 MB)
 #   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-cuda, picocli,
-#                datavec-api, javacpp and the CUDA 13 presets. No ND4J jar at all: --engine cuda loads no ND4J class.
+#                datavec-api (+ nd4j-common, commons-io, commons-lang3, slf4j for 'ncf prepare'), javacpp and the CUDA
+#                13 presets: 9.2 MB. No nd4j-api or native jar: --engine cuda loads no ND4J class.
 #   ncf          the launcher: ./ncf train --engine cuda ... (the real CLI)
 #   run.sh       io.ncf.cuda.CudaMain (probe | check | bench-train | bench-eval | train | multi)
 #   junit.sh     runs ncf-cuda's GPU test classes (tests/*.jar + junit-platform-console-standalone)
@@ -28,6 +29,10 @@ v_pico="$(prop picocli.version)"; v_junit="$(prop junit.version)"; v_plat="1.${v
 cp "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda.jar" "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda-linux-x86_64.jar" \
    "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp.jar" "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp-linux-x86_64.jar" \
    "$m2/info/picocli/picocli/$v_pico/picocli-$v_pico.jar" "$m2/org/datavec/datavec-api/$v_dl4j/datavec-api-$v_dl4j.jar" "$out/lib/"
+# what 'ncf prepare' (DataVec's readers) loads besides datavec-api; nd4j-common is utilities, no native code
+cp "$m2/org/nd4j/nd4j-common/$v_dl4j/nd4j-common-$v_dl4j.jar" "$m2/commons-io/commons-io/2.7/commons-io-2.7.jar" \
+   "$m2/org/apache/commons/commons-lang3/3.11/commons-lang3-3.11.jar" "$m2/org/slf4j/slf4j-api/1.7.21/slf4j-api-1.7.21.jar" \
+   "$m2/org/slf4j/slf4j-nop/1.7.21/slf4j-nop-1.7.21.jar" "$out/lib/"
 # JUnit's console launcher (fetch once: mvn dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:VERSION)
 junit="$m2/org/junit/platform/junit-platform-console-standalone/$v_plat/junit-platform-console-standalone-$v_plat.jar"
 if [ -f "$junit" ]; then cp "$junit" "$out/tests/"; else echo "note: $junit missing: junit.sh will not work" >&2; fi
