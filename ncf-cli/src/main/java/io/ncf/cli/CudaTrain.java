@@ -164,6 +164,9 @@ final class CudaTrain {
         if (cmd.resume != null || cmd.loadCheckpoint != null)
             throw new NcfCli.UsageException((cmd.resume != null ? "--resume" : "--load-checkpoint-path")
                     + " is not available with --engine cuda (a GPU run starts from the seed's initialisation); use a CPU engine");
+        if (!"neumf".equalsIgnoreCase(cmd.model) || cmd.pretrainGmf != null || cmd.pretrainMlp != null)
+            throw new NcfCli.UsageException("--engine cuda trains --model neumf from the seed's initialisation only (no variants, no"
+                    + " --pretrain-gmf/--pretrain-mlp); use a CPU engine for those");
         if (cmd.microBatch != null)
             throw new NcfCli.UsageException("--micro-batch is not available with --engine cuda: the GPU processes each global batch at once");
     }

@@ -2,10 +2,9 @@ package io.ncf.cli;
 
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
-import io.ncf.data.UserItemIndex;
-import io.ncf.eval.FullRankingEvaluator;
+import io.ncf.eval.RankingProtocols;
 import io.ncf.eval.RankingReport;
-import io.ncf.eval.SampledRankingEvaluator;
+import io.ncf.model.ModelKind;
 import io.ncf.model.serve.ModelArtifact;
 import io.ncf.model.serve.Recommender;
 import picocli.CommandLine.Command;
@@ -54,18 +53,11 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<RankingReport> reports = new ArrayList<>();
         try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             for (Protocol p : protocols) {
-                RankingReport r;
-                if (p == Protocol.sampled) {
-                    int width = ds.candidates().width();
-                    r = new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(rec.scorer());
-                } else {
-                    UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
-                    r = new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBatch).evaluate(rec.scorer());
-                }
-                reports.add(r);
+                reports.add(p == Protocol.sampled ? RankingProtocols.sampled(ds, rec.scorer(), ks)
+                        : RankingProtocols.full(ds, rec.scorer(), ks, usersPerBatch));
             }
         }
-        out.printf("Model %s on %s: %,d users, %,d items%n", model, data, ds.numUsers(), ds.numItems());
+        out.printf("Model %s (%s) on %s: %,d users, %,d items%n", model, ModelKind.fromMetadata(a.metadata()), data, ds.numUsers(), ds.numItems());
         out.printf("%-8s %5s  %-6s  %-6s  %-6s  %-6s%n", "protocol", "K", "HR", "Recall", "NDCG", "MRR");
         for (RankingReport r : reports) out.print(r.table());
         for (RankingReport r : reports)

@@ -4,6 +4,7 @@ import io.ncf.data.DatasetStore;
 import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
+import io.ncf.model.ModelKind;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.train.EngineKind;
@@ -34,6 +35,7 @@ final class ResumeRun {
         m.put("data", demo ? "demo" : c.data.toAbsolutePath().toString());
         m.put("valid_negative", Integer.toString(ds.candidates().negativesPerUser()));
         m.put("engine", c.engine.toString());
+        m.put(ModelKind.METADATA_KEY, c.kind.id());
         m.put("fp16", Boolean.toString(c.fp16));
         if (c.lossScale != null) m.put("loss_scale_fixed", Integer.toString(Float.floatToRawIntBits(c.lossScale)));
         m.put("loss_scale_init", Integer.toString(Float.floatToRawIntBits(c.lossScaleInit)));
@@ -48,7 +50,7 @@ final class ResumeRun {
 
     int call(PrintWriter out) throws Exception {
         var given = cmd.spec.commandLine().getParseResult();
-        for (String f : new String[]{"--factors", "--layers", "--load-checkpoint-path", "-b", "--learning-rate", "--seed", "--negative-samples", "--dropout",
+        for (String f : new String[]{"--model", "--pretrain-gmf", "--pretrain-mlp", "--factors", "--layers", "--load-checkpoint-path", "-b", "--learning-rate", "--seed", "--negative-samples", "--dropout",
                 "--fp16", "--loss-scale", "--loss-scale-init", "--loss-scale-window", "--loss-scale-floor"})
             if (given.hasMatchedOption(f))
                 throw new NcfCli.UsageException("--resume continues a run with its own settings; " + f + " cannot be changed (only -e, --data, --log-path, --verbose)");
@@ -76,6 +78,7 @@ final class ResumeRun {
                 + run.get("valid_negative") + " evaluation negatives";
         if (!fingerprint.equals(recorded))
             throw new NcfCli.UsageException("the dataset (" + fingerprint + ") is not the one the run in " + cmd.resume + " trained on (" + recorded + ")");
+        cmd.kind = ModelKind.fromMetadata(run); // states written before variants existed are NeuMF
         if (!given.hasMatchedOption("--engine")) cmd.engine = EngineKind.parse(require(run, "engine"));
         cmd.checkpointDir = cmd.resume;
         restoreLossScaling(run);

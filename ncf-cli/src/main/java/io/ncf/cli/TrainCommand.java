@@ -6,6 +6,9 @@ import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
 import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
+import io.ncf.eval.RankingProtocols;
+import io.ncf.eval.RankingReport;
+import io.ncf.model.ModelKind;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.TrainingEngine;
@@ -48,6 +51,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    @Option(names = "--model", defaultValue = "neumf", paramLabel = "MODEL", description = "neumf, gmf, mlp (the paper's variants), mf (dot product + bias) "
+            + "or pop (item popularity: nothing to train, evaluated under both protocols) (default: ${DEFAULT-VALUE}).")
+    String model;
+    @Option(names = "--pretrain-gmf", paramLabel = "FILE", description = "NeuMF pre-training (the paper's §3.4.1): GMF part from this checkpoint of a --model gmf run ...")
+    Path pretrainGmf;
+    @Option(names = "--pretrain-mlp", paramLabel = "FILE", description = "... and MLP part from this checkpoint of a --model mlp run; final layer = [0.5 h_gmf ; 0.5 h_mlp].")
+    Path pretrainMlp;
     @Option(names = "--data", paramLabel = "DIR", description = "Dataset directory written by 'ncf prepare' (default: the built-in demo data).")
     Path data;
     @Option(names = {"-e", "--epochs"}, paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "30")
@@ -120,6 +130,7 @@ public final class TrainCommand implements Callable<Integer> {
         out.println(backend.line());
         engine = resolveEngine(out, backend);
         if (resume != null) return new ResumeRun(this).call(out);
+        kind = parseModel();
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
         boolean demo = data == null;
         long tLoad = System.nanoTime();
@@ -137,6 +148,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new NcfCli.UsageException("--valid-negative " + validNegative + " differs from the " + ds.candidates().negativesPerUser()
                         + " negatives the dataset " + data + " was prepared with; re-run 'ncf prepare --valid-negative " + validNegative + "'");
         }
+        if (kind == null) return popularity(out, ds);
         int batch = batchSize != null ? batchSize : demo ? DEMO_BATCH : TrainingOptions.DEFAULT_BATCH;
         if (demo && batchSize == null) out.printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
         TrainingOptions opts = new TrainingOptions(epochs, batch, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch,
@@ -148,7 +160,9 @@ public final class TrainCommand implements Callable<Integer> {
     private int test(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts) {
         Path file = loadCheckpoint != null ? loadCheckpoint : checkpointDir != null ? checkpointDir.resolve(Checkpoints.MODEL_FILE) : null;
         if (file == null) throw new NcfCli.UsageException("--mode test needs --load-checkpoint-path FILE (or --checkpoint-dir DIR holding " + Checkpoints.MODEL_FILE + ")");
-        ParamSet params = Checkpoints.loadParams(file, config, explicitShapeFlags());
+        Checkpoints.Loaded loaded = Checkpoints.load(file, config, explicitShapeFlags());
+        ParamSet params = loaded.params();
+        out.printf("Model: %s (from %s)%n", loaded.kind(), file);
         try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers)) {
             e.parametersChanged(); // freshly loaded: lets the engine cache per-parameter work (fused: first-layer projections)
             Evaluator ev = new Evaluator(ds.candidates(), ds.numItems(), opts.topK(), opts.validUsersPerBatch());
@@ -169,8 +183,18 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts, boolean demo) throws Exception {
         MemoryEstimate.of(ds, config, opts, opts.microBatch()).requireFits();
-        ParamSet params = loadCheckpoint != null ? Checkpoints.loadParams(loadCheckpoint, config, explicitShapeFlags())
-                : ParamSet.initialize(config, opts.seed());
+        ParamSet params;
+        if (pretrainGmf != null) {
+            params = Checkpoints.loadPretrained(pretrainGmf, pretrainMlp, config, explicitShapeFlags());
+        } else if (loadCheckpoint != null) {
+            Checkpoints.Loaded l = Checkpoints.load(loadCheckpoint, config, explicitShapeFlags());
+            if (l.kind() != kind && spec.commandLine().getParseResult().hasMatchedOption("--model"))
+                throw new NcfCli.UsageException("--load-checkpoint-path " + loadCheckpoint + " holds a " + l.kind() + " model, not --model " + kind);
+            kind = l.kind();
+            params = l.params();
+        } else {
+            params = kind.shape(ParamSet.initialize(config, opts.seed()));
+        }
         return run(out, ds, params, opts, demo, null);
     }
 
@@ -193,13 +217,14 @@ public final class TrainCommand implements Callable<Integer> {
             if (verbose) listeners.add(new LossScaleLogLine(out, scaler));
             if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
         }
-        if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo));
-        out.printf("Model: %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
+        if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind));
+        out.printf("Model: %s%s %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
         if (workers > 1 || scaler != null)
             out.printf("Workers: %d; %s%n", workers, scaler != null ? scaler : "no loss scaling");
         try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers);
              Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
             if (scaler != null) trainer.gradientPolicy(scaler);
+            trainer.modelKind(kind);
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
                 trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, withLossScale(run, scaler)));
@@ -232,6 +257,42 @@ public final class TrainCommand implements Callable<Integer> {
         return engine;
     }
 
+    /** The variant to train (null: pop); --resume restores it from the state. */
+    ModelKind kind = ModelKind.NEUMF;
+
+    /** --model and the flags that go with it; null for pop. */
+    private ModelKind parseModel() {
+        boolean pre = pretrainGmf != null || pretrainMlp != null;
+        if (pre && (pretrainGmf == null || pretrainMlp == null))
+            throw new NcfCli.UsageException("pre-training needs both --pretrain-gmf FILE and --pretrain-mlp FILE");
+        if (model.equalsIgnoreCase("pop")) {
+            for (String f : List.of("--pretrain-gmf", "--load-checkpoint-path", "--checkpoint-dir", "--fp16", "--workers"))
+                if (spec.commandLine().getParseResult().hasMatchedOption(f))
+                    throw new NcfCli.UsageException("--model pop has no parameters: " + f + " does not apply (the artifact's popularity fallback serves it)");
+            return null;
+        }
+        ModelKind k;
+        try {
+            k = ModelKind.parse(model);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--model: " + e.getMessage().replace("or mf)", "mf or pop)"));
+        }
+        if (pre && k != ModelKind.NEUMF) throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp initialise --model neumf, not " + k);
+        if (pre && (loadCheckpoint != null || mode == Mode.test))
+            throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp start a new training run; drop --load-checkpoint-path / --mode test");
+        return k;
+    }
+
+    /** --model pop: training-set item counts, evaluated under both protocols. */
+    private int popularity(PrintWriter out, NcfDataset ds) {
+        int[] ks = {topK};
+        out.println("Model: pop (training interactions per item, the same for every user; nothing to train)");
+        for (RankingReport r : List.of(RankingProtocols.sampled(ds, RankingProtocols.popularity(ds), ks),
+                RankingProtocols.full(ds, RankingProtocols.popularity(ds), ks, RankingProtocols.DEFAULT_FULL_USERS_PER_BLOCK)))
+            out.printf("%s: HR@%d = %.4f, NDCG@%d = %.4f (%,d users, %.2f s)%n", r.protocol(), topK, r.hitRate(topK), topK, r.ndcg(topK), r.users(), r.seconds());
+        return NcfCli.EXIT_OK;
+    }
+
     /** Set by --resume: the dynamic loss scale and good-step count the run had reached. */
     Float resumedLossScale;
     int resumedGoodSteps;
@@ -261,6 +322,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     Map<String, Object> parameters(NcfDataset ds, NeuMFConfig c, TrainingOptions o, boolean demo) {
         Map<String, Object> p = new LinkedHashMap<>();
+        p.put("model", kind.id());
+        p.put("pretrained", pretrainGmf != null);
         p.put("data", demo ? "demo" : data.toString());
         p.put("users", ds.numUsers());
         p.put("items", ds.numItems());

@@ -3,8 +3,10 @@ package io.ncf.train;
 import io.ncf.data.NcfDataset;
 import io.ncf.model.ModelFileException;
 import io.ncf.model.ModelIO;
+import io.ncf.model.ModelKind;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
+import io.ncf.model.Pretraining;
 import io.ncf.model.serve.ModelArtifact;
 
 import java.io.IOException;
@@ -23,21 +25,34 @@ public final class Checkpoints {
 
     private Checkpoints() {}
 
+    /** A checkpoint's parameters and the model variant that trained them. */
+    public record Loaded(ParamSet params, ModelKind kind) {}
+
+    /** {@link #load}'s parameters only. */
+    public static ParamSet loadParams(Path file, NeuMFConfig requested, List<String> explicitFlags) {
+        return load(file, requested, explicitFlags).params();
+    }
+
     /**
      * Reads a checkpoint's parameters for a dataset. The model shape comes from the file; a shape flag the user
      * typed explicitly ({@code --factors}, {@code --layers}) must agree with it, and the user/item counts must
-     * match the dataset. Dropout is a training setting and is taken from {@code requested}.
+     * match the dataset. Dropout is a training setting and is taken from {@code requested}. Files written before
+     * model variants existed are {@link ModelKind#NEUMF}.
      *
      * @throws IllegalArgumentException for a checkpoint that does not fit (a usage error)
      * @throws UncheckedIOException     when the file cannot be read or is corrupt
      */
-    public static ParamSet loadParams(Path file, NeuMFConfig requested, List<String> explicitFlags) {
+    public static Loaded load(Path file, NeuMFConfig requested, List<String> explicitFlags) {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("checkpoint " + file + " does not exist or is not a file");
         try {
             // a model artifact (model.zip) carries the same parameters, so either file can be resumed or tested
             boolean isArtifact = file.getFileName().toString().endsWith(".zip");
             ModelArtifact artifact = isArtifact ? ModelArtifact.read(file) : null;
             ModelIO.Loaded loaded = isArtifact ? null : ModelIO.read(file);
+            Map<String, String> meta = isArtifact ? artifact.metadata() : loaded.meta();
+            if (TrainingStateFile.KIND.equals(meta.get("kind")))
+                throw new IllegalArgumentException(file + " is a training state (for --resume), not a model checkpoint; give model.ncf or model.zip");
+            ModelKind kind = ModelKind.fromMetadata(meta);
             NeuMFConfig inFile = isArtifact ? artifact.config() : loaded.config();
             NeuMFConfig expected = new NeuMFConfig(requested.numUsers(), requested.numItems(),
                     explicitFlags.contains("--factors") ? requested.factors() : inFile.factors(),
@@ -48,7 +63,7 @@ public final class Checkpoints {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
             ParamSet p = isArtifact ? artifact.params() : loaded.section(PARAMS);
-            return ParamSet.of(expected, p.asMap());
+            return new Loaded(ParamSet.of(expected, p.asMap()), kind);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (IOException e) {
@@ -57,15 +72,52 @@ public final class Checkpoints {
     }
 
     /**
+     * NeuMF initialised from a trained GMF and a trained MLP checkpoint ({@link Pretraining}, α = 0.5). The GMF
+     * file gives --factors and the MLP file --layers unless the user typed them (then they must agree).
+     *
+     * @throws IllegalArgumentException when a file is not of the expected kind or the shapes do not fit (a usage error)
+     */
+    public static ParamSet loadPretrained(Path gmfFile, Path mlpFile, NeuMFConfig requested, List<String> explicitFlags) {
+        // only the branch taken from a file must agree with the flags: a GMF model's MLP part is never read
+        Loaded gmf = loadAs(gmfFile, "--pretrain-gmf", ModelKind.GMF, requested, without(explicitFlags, "--layers"));
+        Loaded mlp = loadAs(mlpFile, "--pretrain-mlp", ModelKind.MLP, requested, without(explicitFlags, "--factors"));
+        NeuMFConfig c = new NeuMFConfig(requested.numUsers(), requested.numItems(), gmf.params().config().factors(),
+                mlp.params().config().layers(), requested.dropout());
+        return Pretraining.combine(gmf.params(), mlp.params(), c, Pretraining.DEFAULT_ALPHA);
+    }
+
+    private static List<String> without(List<String> flags, String flag) {
+        return flags.stream().filter(f -> !f.equals(flag)).toList();
+    }
+
+    private static Loaded loadAs(Path file, String flag, ModelKind want, NeuMFConfig requested, List<String> explicitFlags) {
+        Loaded l;
+        try {
+            l = load(file, requested, explicitFlags);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+        }
+        if (l.kind() != want)
+            throw new IllegalArgumentException(flag + " " + file + " holds a " + l.kind() + " model, not a " + want
+                    + " model (train one with 'ncf train --model " + want + " --checkpoint-dir DIR' and give DIR/" + MODEL_FILE + ")");
+        return l;
+    }
+
+    /**
      * Writes {@code dir/model.ncf} (parameters, for {@code --load-checkpoint-path}) and {@code dir/model.zip} (the
      * servable {@link ModelArtifact}: parameters plus id vocabularies, seen items and popularity, for
      * {@code ncf recommend} / {@code ncf evaluate}) atomically at every new best HR.
      */
     public static TrainingListener bestModelWriter(Path dir, NcfDataset data, TrainingOptions o, boolean demo) {
+        return bestModelWriter(dir, data, o, demo, ModelKind.NEUMF);
+    }
+
+    /** As above, recording the model variant in both files' metadata. */
+    public static TrainingListener bestModelWriter(Path dir, NcfDataset data, TrainingOptions o, boolean demo, ModelKind kind) {
         Path file = dir.resolve(MODEL_FILE);
         return new TrainingListener() {
             @Override public void onNewBest(EpochReport r, ParamSet params) {
-                Map<String, String> meta = bestMeta(r, data, o, demo);
+                Map<String, String> meta = bestMeta(r, data, o, demo, kind);
                 try {
                     Files.createDirectories(dir);
                     ModelIO.write(file, params.config(), meta, Map.of(PARAMS, params));
@@ -83,7 +135,7 @@ public final class Checkpoints {
      */
     public static void writeBestFlat(Path dir, NcfDataset data, TrainingOptions o, boolean demo, EpochReport r, NeuMFConfig config, float[] flat) {
         Path file = dir.resolve(MODEL_FILE);
-        Map<String, String> meta = bestMeta(r, data, o, demo);
+        Map<String, String> meta = bestMeta(r, data, o, demo, ModelKind.NEUMF);
         try {
             Files.createDirectories(dir);
             ModelIO.writeFlat(file, config, meta, PARAMS, flat);
@@ -93,8 +145,9 @@ public final class Checkpoints {
         }
     }
 
-    private static Map<String, String> bestMeta(EpochReport r, NcfDataset data, TrainingOptions o, boolean demo) {
+    private static Map<String, String> bestMeta(EpochReport r, NcfDataset data, TrainingOptions o, boolean demo, ModelKind kind) {
         Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(ModelKind.METADATA_KEY, kind.id());
         meta.put("epoch", Integer.toString(r.epoch()));
         meta.put("hr", Double.toString(r.hitRate()));
         meta.put("ndcg", Double.toString(r.ndcg()));

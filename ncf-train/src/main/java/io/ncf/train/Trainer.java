@@ -6,6 +6,7 @@ import io.ncf.data.TrainingSamples;
 import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
 import io.ncf.model.DropoutMask;
+import io.ncf.model.ModelKind;
 import io.ncf.model.ParamSet;
 import io.ncf.model.TrainingEngine;
 
@@ -29,6 +30,7 @@ public final class Trainer implements AutoCloseable {
     private final TrainingState resumeFrom;
     private Consumer<TrainingState> stateSink;
     private GradientPolicy policy = GradientPolicy.PLAIN;
+    private ModelKind kind = ModelKind.NEUMF;
 
     public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
         this(data, engine, options, listeners, null);
@@ -67,6 +69,15 @@ public final class Trainer implements AutoCloseable {
     /** Loss scaling (mixed precision) or another step policy; {@link GradientPolicy#PLAIN} by default. */
     public Trainer gradientPolicy(GradientPolicy p) {
         this.policy = java.util.Objects.requireNonNull(p);
+        return this;
+    }
+
+    /**
+     * The model variant: what it must not train is frozen by zeroing those gradient entries before every step (the
+     * parameters must already be shaped by {@link ModelKind#shape}). NeuMF by default.
+     */
+    public Trainer modelKind(ModelKind k) {
+        this.kind = java.util.Objects.requireNonNull(k);
         return this;
     }
 
@@ -126,6 +137,7 @@ public final class Trainer implements AutoCloseable {
                     throw new TrainingDivergedException("training loss became " + l + " in epoch " + epoch + ", step " + step
                             + "; lower --learning-rate. The best checkpoint so far is kept.");
                 engine.finishGradients(grads);
+                kind.zeroFrozen(grads); // a zero gradient leaves Adam's moments at 0 and the entry exactly unchanged
                 if (policy.beforeUpdate(grads)) { // a skipped step leaves grads zeroed and params untouched
                     adam.step(engine.params(), grads); // also zeroes grads for the next step
                     engine.parametersChanged();

@@ -1,0 +1,34 @@
+package io.ncf.eval;
+
+import io.ncf.data.NcfDataset;
+import io.ncf.data.UserItemIndex;
+import io.ncf.model.Scorer;
+
+/**
+ * Both ranking protocols on a prepared dataset, so that {@code ncf evaluate}, {@code ncf train --model pop} and
+ * {@code ncf compare} evaluate every model the same way.
+ */
+public final class RankingProtocols {
+
+    /** Users per block of the full protocol unless told otherwise. */
+    public static final int DEFAULT_FULL_USERS_PER_BLOCK = 64;
+
+    private RankingProtocols() {}
+
+    /** The held-out item among the dataset's candidates (duplicates masked, pessimistic ties). */
+    public static RankingReport sampled(NcfDataset ds, Scorer scorer, int[] ks) {
+        int width = ds.candidates().width();
+        return new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(scorer);
+    }
+
+    /** The held-out item against every item the user did not interact with in training. */
+    public static RankingReport full(NcfDataset ds, Scorer scorer, int[] ks, int usersPerBlock) {
+        UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
+        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(scorer);
+    }
+
+    /** The popularity baseline of a dataset: training interactions per item. */
+    public static PopularityScorer popularity(NcfDataset ds) {
+        return new PopularityScorer(ds.numItems(), ds.trainItems());
+    }
+}
