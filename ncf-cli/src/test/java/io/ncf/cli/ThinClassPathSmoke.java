@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Not a test: run by hand (or by ncf-cuda/scripts/build-device-bundle.sh) on the GPU bundle's thin class path, which
+ * Run by {@link ThinClassPathTest} (and by hand) on a class path like the GPU bundle's, which
  * has no ND4J jar at all, to show that everything {@code --engine cuda} does on the host (dataset loading, the log
  * lines, the JSON log, the flat checkpoint writers) loads no ND4J class. Usage: DATASET_DIR OUT_DIR
  */
