@@ -38,6 +38,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--users-per-batch", defaultValue = "64", paramLabel = "N", description = "Users scored per block in the full protocol (default: ${DEFAULT-VALUE}).") int usersPerBatch;
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
 
+    @picocli.CommandLine.Mixin OutputOptions console;
+
     enum Protocol { sampled, full }
 
     @Override public Integer call() throws Exception {
@@ -52,20 +54,21 @@ public final class EvaluateCommand implements Callable<Integer> {
             throw new NcfCli.UsageException("--model " + model + " was trained on other data: its " + a.config().numUsers() + " users × " + a.config().numItems()
                     + " items do not map to the same ids as " + data + " (" + ds.numUsers() + " × " + ds.numItems() + ")");
         List<RankingReport> reports = new ArrayList<>();
+        io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             for (Protocol p : protocols) {
                 RankingReport r;
                 if (p == Protocol.sampled) {
                     int width = ds.candidates().width();
-                    r = new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(rec.scorer());
+                    r = new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(rec.scorer(), progress);
                 } else {
                     UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
-                    r = new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBatch).evaluate(rec.scorer());
+                    r = new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBatch).evaluate(rec.scorer(), progress);
                 }
                 reports.add(r);
             }
         }
-        out.printf("Model %s on %s: %,d users, %,d items%n", model, data, ds.numUsers(), ds.numItems());
+        console.info(out).printf("Model %s on %s: %,d users, %,d items%n", model, data, ds.numUsers(), ds.numItems());
         out.printf("%-8s %5s  %-6s  %-6s  %-6s  %-6s%n", "protocol", "K", "HR", "Recall", "NDCG", "MRR");
         for (RankingReport r : reports) out.print(r.table());
         for (RankingReport r : reports)
