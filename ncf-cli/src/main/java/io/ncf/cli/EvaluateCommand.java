@@ -37,6 +37,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--users-per-batch", defaultValue = "64", paramLabel = "N", description = "Users scored per block in the full protocol (default: ${DEFAULT-VALUE}).") int usersPerBatch;
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
 
+    @picocli.CommandLine.Mixin OutputOptions console;
+
     enum Protocol { sampled, full }
 
     @Override public Integer call() throws Exception {
@@ -51,13 +53,14 @@ public final class EvaluateCommand implements Callable<Integer> {
             throw new NcfCli.UsageException("--model " + model + " was trained on other data: its " + a.config().numUsers() + " users × " + a.config().numItems()
                     + " items do not map to the same ids as " + data + " (" + ds.numUsers() + " × " + ds.numItems() + ")");
         List<RankingReport> reports = new ArrayList<>();
+        io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             for (Protocol p : protocols) {
-                reports.add(p == Protocol.sampled ? RankingProtocols.sampled(ds, rec.scorer(), ks)
-                        : RankingProtocols.full(ds, rec.scorer(), ks, usersPerBatch));
+                reports.add(p == Protocol.sampled ? RankingProtocols.sampled(ds, rec.scorer(), ks, progress)
+                        : RankingProtocols.full(ds, rec.scorer(), ks, usersPerBatch, progress));
             }
         }
-        out.printf("Model %s (%s) on %s: %,d users, %,d items%n", model, ModelKind.fromMetadata(a.metadata()), data, ds.numUsers(), ds.numItems());
+        console.info(out).printf("Model %s (%s) on %s: %,d users, %,d items%n", model, ModelKind.fromMetadata(a.metadata()), data, ds.numUsers(), ds.numItems());
         out.printf("%-8s %5s  %-6s  %-6s  %-6s  %-6s%n", "protocol", "K", "HR", "Recall", "NDCG", "MRR");
         for (RankingReport r : reports) out.print(r.table());
         for (RankingReport r : reports)

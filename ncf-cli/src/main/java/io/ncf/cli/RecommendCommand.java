@@ -3,6 +3,7 @@ package io.ncf.cli;
 import io.ncf.model.serve.Recommender;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,12 +46,15 @@ public final class RecommendCommand implements Callable<Integer> {
     Recommender.UnknownUserPolicy unknown;
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
 
+    @Mixin OutputOptions console;
+
     enum Format { csv, jsonl }
 
     @Override public Integer call() throws IOException {
         if (k <= 0) throw new NcfCli.UsageException("-k must be positive, got " + k);
         if (!Files.isRegularFile(model)) throw new NcfCli.UsageException("--model " + model + " does not exist or is not a file");
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter err = console.info(spec.commandLine().getErr());
+        io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         long t0 = System.nanoTime();
         try (Recommender rec = new Recommender(io.ncf.model.serve.ModelArtifact.read(model), unknown,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
@@ -71,6 +75,7 @@ public final class RecommendCommand implements Callable<Integer> {
                         else out.println("{\"user\":" + json(user) + ",\"item\":" + json(it.itemId()) + ",\"score\":" + jsonNumber(it.score()) + ",\"rank\":" + it.rank() + "}");
                     }
                     done[0]++;
+                    if (done[0] % 64 == 0 || done[0] == users.size()) progress.update("recommend", done[0], users.size());
                 });
             } catch (Recommender.UnknownUserException e) {
                 throw new NcfCli.UsageException(e.getMessage() + " (use --unknown-users popularity to recommend popular items instead)");

@@ -27,6 +27,7 @@ import io.ncf.train.TrainingOptions;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingSummary;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -120,6 +121,10 @@ public final class TrainCommand implements Callable<Integer> {
             + "(its flags are reused; -e may raise the epoch count).")
     Path resume;
 
+    @Option(names = "--no-chart", description = "Do not write " + TrainingChart.FILE_NAME + " (loss, HR@K, NDCG@K per epoch) into --checkpoint-dir (or the --log-path directory).")
+    boolean noChart;
+    @Mixin OutputOptions console;
+
     enum Mode { train, test }
 
     @Override public Integer call() throws Exception {
@@ -127,7 +132,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
         if (engine == EngineKind.CUDA) return new CudaTrain(this).call(out); // ncf-cuda's own loop; loads no ND4J
         BackendInfo backend = BackendInfo.current(fp16);
-        out.println(backend.line());
+        console.info(out).println(backend.line());
         engine = resolveEngine(out, backend);
         if (resume != null) return new ResumeRun(this).call(out);
         kind = parseModel();
@@ -137,12 +142,12 @@ public final class TrainCommand implements Callable<Integer> {
         NcfDataset ds;
         if (demo) {
             ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).requireEnoughUnseenItems().run(DemoData.raw(seedUsed));
-            out.printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
+            console.info(out).printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
                     ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
         } else {
             if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
             ds = DatasetStore.load(data);
-            out.printf("Loaded %s in %.2f s: %,d users, %,d items, %,d training positives, %d evaluation negatives per user.%n",
+            console.info(out).printf("Loaded %s in %.2f s: %,d users, %,d items, %,d training positives, %d evaluation negatives per user.%n",
                     data, (System.nanoTime() - tLoad) / 1e9, ds.numUsers(), ds.numItems(), ds.trainSize(), ds.candidates().negativesPerUser());
             if (spec.commandLine().getParseResult().hasMatchedOption("--valid-negative") && validNegative != ds.candidates().negativesPerUser())
                 throw new NcfCli.UsageException("--valid-negative " + validNegative + " differs from the " + ds.candidates().negativesPerUser()
@@ -150,7 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (kind == null) return popularity(out, ds);
         int batch = batchSize != null ? batchSize : demo ? DEMO_BATCH : TrainingOptions.DEFAULT_BATCH;
-        if (demo && batchSize == null) out.printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
+        if (demo && batchSize == null) console.info(out).printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
         TrainingOptions opts = new TrainingOptions(epochs, batch, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch,
                 evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : engine.defaultMicroBatch());
         NeuMFConfig config = new NeuMFConfig(ds.numUsers(), ds.numItems(), factors, layers, dropout);
@@ -166,7 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
         try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers)) {
             e.parametersChanged(); // freshly loaded: lets the engine cache per-parameter work (fused: first-layer projections)
             Evaluator ev = new Evaluator(ds.candidates(), ds.numItems(), opts.topK(), opts.validUsersPerBatch());
-            EvalResult r = ev.evaluate(e);
+            EvalResult r = ev.evaluate(e, console.progress(spec.commandLine().getErr()));
             out.printf("Eval Time = %.4f, HR@%d = %.4f, NDCG@%d = %.4f%n", r.seconds(), opts.topK(), r.hitRate(), opts.topK(), r.ndcg());
             out.printf("Eval Throughput = %,.0f samples/s (%,d users × %d candidates)%n", r.samplesPerSecond(), r.users(), ds.candidates().width());
         }
@@ -218,18 +223,22 @@ public final class TrainCommand implements Callable<Integer> {
             if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
         }
         if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind));
-        out.printf("Model: %s%s %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
+        console.info(out).printf("Model: %s%s %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
         if (workers > 1 || scaler != null)
-            out.printf("Workers: %d; %s%n", workers, scaler != null ? scaler : "no loss scaling");
+            console.info(out).printf("Workers: %d; %s%n", workers, scaler != null ? scaler : "no loss scaling");
         try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers);
              Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
             if (scaler != null) trainer.gradientPolicy(scaler);
             trainer.modelKind(kind);
+            trainer.progress(console.progress(spec.commandLine().getErr()));
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
                 trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, withLossScale(run, scaler)));
             }
             TrainingSummary s = trainer.train();
+            Path chartDir = checkpointDir != null ? checkpointDir : logPath != null ? logPath.toAbsolutePath().getParent() : null;
+            if (!noChart && chartDir != null && !s.epochs().isEmpty())
+                out.println("Training chart: " + TrainingChart.write(s.epochs(), opts.topK(), chartDir.resolve(TrainingChart.FILE_NAME)).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)

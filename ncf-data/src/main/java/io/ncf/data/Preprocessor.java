@@ -61,6 +61,16 @@ public final class Preprocessor {
 
     public Preprocessor() { this(Options.defaults()); }
 
+    public static final String PROGRESS_TASK = "preprocess";
+    private static final int STAGES = 5;
+    private Progress progress = Progress.NONE;
+
+    /** Reports the five stages of {@link #run} (filter, factorize, sort and dedupe, split, candidates) as task {@link #PROGRESS_TASK}. */
+    public Preprocessor progress(Progress p) {
+        this.progress = Progress.orNone(p);
+        return this;
+    }
+
     public Options options() { return options; }
 
     public NcfDataset run(RawInteractions raw) {
@@ -82,6 +92,7 @@ public final class Preprocessor {
         int[] rawUserOfNew = new int[numUsers];
         for (int r = 0; r < rawUsers; r++) if (newUserOfRaw[r] >= 0) rawUserOfNew[newUserOfRaw[r]] = r;
 
+        progress.update(PROGRESS_TASK, 1, STAGES);
         // 2. items factorized over kept rows in input order; 3a. stable counting sort of kept rows by user
         int[] newItemOfRaw = new int[rawItems];
         Arrays.fill(newItemOfRaw, -1);
@@ -105,6 +116,7 @@ public final class Preprocessor {
         final int items = numItems;
         final int users = numUsers;
 
+        progress.update(PROGRESS_TASK, 2, STAGES);
         // 3b-5. per user: sort by (time, input position), drop duplicate items, keep the first occurrences
         int[] itemsByUser = new int[keptRows];
         int[] keptCount = new int[users];
@@ -126,6 +138,7 @@ public final class Preprocessor {
             }
         });
 
+        progress.update(PROGRESS_TASK, 3, STAGES);
         int[] trainOffsets = new int[users + 1];
         int[] seenOffsets = new int[users + 1];
         for (int u = 0; u < users; u++) {
@@ -149,8 +162,10 @@ public final class Preprocessor {
             }
         });
         UserItemIndex seen = new UserItemIndex(seenOffsets, seenItems);
+        progress.update(PROGRESS_TASK, 4, STAGES);
         if (requireEnoughUnseen) requireEnoughUnseen(seen, items, options.validNegative());
         EvalCandidates candidates = sampleCandidates(testItems, seen, items, options.validNegative(), options.seed());
+        progress.update(PROGRESS_TASK, STAGES, STAGES);
 
         IdVocabulary userIds = raw.userIds().select(rawUserOfNew);
         IdVocabulary itemIds = raw.itemIds().select(Arrays.copyOf(rawItemOfNewTmp, items));

@@ -70,6 +70,16 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
         return this;
     }
 
+    private Progress progress = Progress.NONE;
+
+    /** The bulk path reports bytes read as task {@link #PROGRESS_TASK} (total: the files' sizes, when known). */
+    public RatingsRecordReader progress(Progress p) {
+        this.progress = Progress.orNone(p);
+        return this;
+    }
+
+    public static final String PROGRESS_TASK = "read";
+
     /** What the bulk path does with malformed rows (default: fail at the first); the collector receives the skipped ones. */
     public RatingsRecordReader onBadRows(BadRows b) {
         this.badRows = b;
@@ -104,6 +114,16 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
     /** {@link #read(Path, ColumnSpec, boolean)} skipping or failing on malformed rows as {@code bad} says. */
     public static RawInteractions read(Path file, ColumnSpec spec, boolean quoted, BadRows bad, boolean integerIds) {
         return read(file, new RatingsRecordReader(spec, quoted, 0).onBadRows(bad).integerIds(integerIds));
+    }
+
+    /** {@link #read(Path, RatingsFormat, BadRows, boolean)} reporting bytes read to {@code progress}. */
+    public static RawInteractions read(Path file, RatingsFormat format, BadRows bad, boolean integerIds, Progress progress) {
+        return read(file, new RatingsRecordReader(format).onBadRows(bad).integerIds(integerIds).progress(progress));
+    }
+
+    /** {@link #read(Path, ColumnSpec, boolean, BadRows, boolean)} reporting bytes read to {@code progress}. */
+    public static RawInteractions read(Path file, ColumnSpec spec, boolean quoted, BadRows bad, boolean integerIds, Progress progress) {
+        return read(file, new RatingsRecordReader(spec, quoted, 0).onBadRows(bad).integerIds(integerIds).progress(progress));
     }
 
     private RangeParser configure(RangeParser rp) {
@@ -216,9 +236,11 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
         IdVocabulary users = new IdVocabulary(), items = new IdVocabulary();
         Head head = null;
         RangeParser parser = null;
+        long total = totalBytes();
+        java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
         for (URI uri : locations) {
             String file = displayName(uri);
-            try (LineSource in = new LineSource(open(uri), file, BUFFER)) {
+            try (LineSource in = new LineSource(counted(open(uri), read, total), file, BUFFER)) {
                 Head h = readHead(in, file, head);
                 if (h == null) continue;
                 if (head == null) {
@@ -231,7 +253,34 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
             }
         }
         if (parser == null || parser.n == 0) throw noData(head != null && head.header() != null);
+        if (total > 0) progress.update(PROGRESS_TASK, total, total);
         return new RawInteractions(sourceName, users, items, parser.u, parser.i, parser.t, parser.n);
+    }
+
+    /** Sum of the local files' sizes, or 0 if any location's size is unknown. */
+    private long totalBytes() {
+        long bytes = 0;
+        for (URI u : locations) {
+            if (!"file".equals(u.getScheme())) return 0;
+            try {
+                bytes += Files.size(Paths.get(u));
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+        return bytes;
+    }
+
+    /** Reports every buffer-sized read of {@code in} to the progress callback (no-op stream when nobody listens). */
+    private java.io.InputStream counted(java.io.InputStream in, java.util.concurrent.atomic.AtomicLong read, long total) {
+        if (progress == Progress.NONE) return in;
+        return new java.io.FilterInputStream(in) {
+            @Override public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) progress.update(PROGRESS_TASK, Math.min(read.addAndGet(n), total > 0 ? total : Long.MAX_VALUE), total);
+                return n;
+            }
+        };
     }
 
     /** Rows to expect from the file sizes (MovieLens lines are 20-30 bytes), so the arrays rarely grow. */
@@ -281,10 +330,11 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
             int parts = cuts.length - 1;
             RangeParser[] parsers = new RangeParser[parts];
             final int exp = expected;
+            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong(head.dataStart());
             int guess = (int) Math.min(Integer.MAX_VALUE - 8, (size - head.dataStart()) / parts / 20 + 1024);
             IntStream.range(0, parts).parallel().forEach(k -> {
                 RangeParser rp = configure(new RangeParser(head.spec(), head.header(), exp, quoted, new IdVocabulary(), new IdVocabulary(), guess));
-                try (LineSource in = new LineSource(new RegionInputStream(ch, cuts[k], cuts[k + 1]), file, BUFFER)) {
+                try (LineSource in = new LineSource(counted(new RegionInputStream(ch, cuts[k], cuts[k + 1]), read, size), file, BUFFER)) {
                     rp.parse(in);
                 }
                 parsers[k] = rp;
@@ -295,7 +345,9 @@ public class RatingsRecordReader extends org.datavec.api.records.reader.BaseReco
                 drainSkipped(rp, file, lineOffset);
                 lineOffset += rp.lines;
             }
-            return merge(sourceName, parsers, head.header() != null);
+            RawInteractions merged = merge(sourceName, parsers, head.header() != null);
+            progress.update(PROGRESS_TASK, size, size);
+            return merged;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.ncf.eval;
 
 import io.ncf.data.EvalCandidates;
+import io.ncf.data.Progress;
 import io.ncf.model.Scorer;
 
 /**
@@ -36,7 +37,12 @@ public final class Evaluator {
 
     public int k() { return k; }
 
-    public EvalResult evaluate(Scorer scorer) {
+    public static final String PROGRESS_TASK = "evaluate";
+
+    public EvalResult evaluate(Scorer scorer) { return evaluate(scorer, Progress.NONE); }
+
+    /** Also reports users scored (per block) to {@code progress} as task {@link #PROGRESS_TASK}. */
+    public EvalResult evaluate(Scorer scorer, Progress progress) {
         long t0 = System.nanoTime();
         int w = candidates.width();
         int n = candidates.numUsers();
@@ -56,6 +62,7 @@ public final class Evaluator {
                 if (RankingMetrics.hit(rank, k)) hits++;
                 ndcgSum += RankingMetrics.ndcg(rank, k);
             }
+            progress.update(PROGRESS_TASK, r0 + rows, n);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new EvalResult(n == 0 ? 0 : (double) hits / n, n == 0 ? 0 : ndcgSum / n, k, n, (long) n * w, seconds);

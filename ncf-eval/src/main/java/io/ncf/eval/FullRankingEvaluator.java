@@ -36,7 +36,10 @@ public final class FullRankingEvaluator {
         this.usersPerBlock = Math.max(1, Math.min(usersPerBlock, (1 << 24) / numItems));
     }
 
-    public RankingReport evaluate(Scorer scorer) {
+    public RankingReport evaluate(Scorer scorer) { return evaluate(scorer, io.ncf.data.Progress.NONE); }
+
+    /** Also reports users ranked (per block) to {@code progress} as task "evaluate full". */
+    public RankingReport evaluate(Scorer scorer, io.ncf.data.Progress progress) {
         long t0 = System.nanoTime();
         int numUsers = testItems.length;
         int[] evalUsers = new int[numUsers];
@@ -59,6 +62,7 @@ public final class FullRankingEvaluator {
                 ranks[r0 + r] = rank(scores, r * numItems, testItems[u], excluded);
                 for (int k = train.start(u); k < train.end(u); k++) excluded[trainItems[k]] = false;
             }
+            progress.update("evaluate full", r0 + rows, n);
         }
         return new RankingReport("full", ks, ranks, (long) n * numItems, (System.nanoTime() - t0) / 1e9);
     }

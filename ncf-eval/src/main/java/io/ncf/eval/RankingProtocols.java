@@ -1,6 +1,7 @@
 package io.ncf.eval;
 
 import io.ncf.data.NcfDataset;
+import io.ncf.data.Progress;
 import io.ncf.data.UserItemIndex;
 import io.ncf.model.Scorer;
 
@@ -17,14 +18,24 @@ public final class RankingProtocols {
 
     /** The held-out item among the dataset's candidates (duplicates masked, pessimistic ties). */
     public static RankingReport sampled(NcfDataset ds, Scorer scorer, int[] ks) {
+        return sampled(ds, scorer, ks, Progress.NONE);
+    }
+
+    /** As above, reporting users done to {@code progress}. */
+    public static RankingReport sampled(NcfDataset ds, Scorer scorer, int[] ks, Progress progress) {
         int width = ds.candidates().width();
-        return new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(scorer);
+        return new SampledRankingEvaluator(ds.candidates(), ds.numItems(), ks, Math.max(1, (1 << 20) / width)).evaluate(scorer, progress);
     }
 
     /** The held-out item against every item the user did not interact with in training. */
     public static RankingReport full(NcfDataset ds, Scorer scorer, int[] ks, int usersPerBlock) {
+        return full(ds, scorer, ks, usersPerBlock, Progress.NONE);
+    }
+
+    /** As above, reporting users done to {@code progress}. */
+    public static RankingReport full(NcfDataset ds, Scorer scorer, int[] ks, int usersPerBlock, Progress progress) {
         UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
-        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(scorer);
+        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(scorer, progress);
     }
 
     /** The popularity baseline of a dataset: training interactions per item. */

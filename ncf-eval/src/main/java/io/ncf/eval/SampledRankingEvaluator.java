@@ -26,7 +26,10 @@ public final class SampledRankingEvaluator {
         this.usersPerBatch = usersPerBatch;
     }
 
-    public RankingReport evaluate(Scorer scorer) {
+    public RankingReport evaluate(Scorer scorer) { return evaluate(scorer, io.ncf.data.Progress.NONE); }
+
+    /** Also reports users scored (per block) to {@code progress} as task "evaluate sampled". */
+    public RankingReport evaluate(Scorer scorer, io.ncf.data.Progress progress) {
         long t0 = System.nanoTime();
         int w = candidates.width(), n = candidates.numUsers();
         int block = Math.min(usersPerBatch, Math.max(1, n));
@@ -39,6 +42,7 @@ public final class SampledRankingEvaluator {
             for (int r = 0; r < rows; r++) Arrays.fill(userBuf, r * w, (r + 1) * w, candidates.users()[r0 + r]);
             scorer.score(userBuf, itemBuf, rows * w, scores);
             for (int r = 0; r < rows; r++) ranks[r0 + r] = RankingMetrics.rankOfHeldOut(scores, r * w, masked, (r0 + r) * w, w);
+            progress.update("evaluate sampled", r0 + rows, n);
         }
         return new RankingReport("sampled", ks, ranks, (long) n * w, (System.nanoTime() - t0) / 1e9);
     }

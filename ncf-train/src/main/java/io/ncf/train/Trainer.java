@@ -31,6 +31,7 @@ public final class Trainer implements AutoCloseable {
     private Consumer<TrainingState> stateSink;
     private GradientPolicy policy = GradientPolicy.PLAIN;
     private ModelKind kind = ModelKind.NEUMF;
+    private io.ncf.data.Progress progress = io.ncf.data.Progress.NONE;
 
     public Trainer(NcfDataset data, TrainingEngine engine, TrainingOptions options, List<TrainingListener> listeners) {
         this(data, engine, options, listeners, null);
@@ -78,6 +79,12 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer modelKind(ModelKind k) {
         this.kind = java.util.Objects.requireNonNull(k);
+        return this;
+    }
+
+    /** Reports each epoch's optimizer steps (task "epoch N", 0-based as the log lines) and each evaluation's users. */
+    public Trainer progress(io.ncf.data.Progress p) {
+        this.progress = io.ncf.data.Progress.orNone(p);
         return this;
     }
 
@@ -144,12 +151,13 @@ public final class Trainer implements AutoCloseable {
                 }
                 lossSum += l;
                 for (TrainingListener li : listeners) li.onStep(epoch, step, steps, l / count);
+                progress.update("epoch " + epoch, step + 1, steps);
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             boolean evaluate = epoch >= options.evalAfter() || epoch == options.epochs() - 1;
             EpochReport r;
             if (evaluate) {
-                EvalResult e = evaluator.evaluate(engine);
+                EvalResult e = evaluator.evaluate(engine, progress);
                 boolean best = e.hitRate() > bestHr;
                 r = new EpochReport(epoch, trainSeconds, n, steps, lossSum / n, true, e.seconds(), e.samples(), e.hitRate(), e.ndcg(), best);
                 double elapsed = (System.nanoTime() - runStart) / 1e9;

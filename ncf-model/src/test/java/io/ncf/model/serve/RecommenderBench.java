@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 
 /**
  * Serving speed on a random model of a given shape: artifact write/read time and size, recommend() latency,
- * recommendBatch() users/s. Prints a table.
+ * recommendBatch() users/s (factored first layer), and the same scoring with the per-pair first layer for comparison.
+ * Prints a table.
  * Args: users items threads batchUsers (defaults: ml-20m's 138493 26744, all cores, 64).
  */
 public final class RecommenderBench {
@@ -59,6 +60,22 @@ public final class RecommenderBench {
             double bs = (System.nanoTime() - t0) / 1e9;
             System.out.printf("%-28s %10.1f%n", "recommendBatch users/s", batchUsers / bs);
             System.out.printf("%-28s %,10.0f%n", "recommendBatch pairs/s", (double) batchUsers * items / bs);
+        }
+        // the same blocks scored with the per-pair first layer, as Recommender did before it used the factored path
+        try (io.ncf.model.fused.FusedCpuEngine e = new io.ncf.model.fused.FusedCpuEngine(b.params(), Math.min(Recommender.DEFAULT_MICRO_BATCH, items), threads)) {
+            e.setFirstLayer(io.ncf.model.fused.FusedCpuEngine.FirstLayer.PER_SAMPLE);
+            int block = Math.max(1, Recommender.DEFAULT_BLOCK_PAIRS / items);
+            int[] us = new int[block * items], is = new int[block * items];
+            float[] out = new float[block * items];
+            for (int k = 0; k < is.length; k++) is[k] = k % items;
+            t0 = System.nanoTime();
+            for (int b0 = 0; b0 < batchUsers; b0 += block) {
+                int rows = Math.min(block, batchUsers - b0);
+                for (int row = 0; row < rows; row++) java.util.Arrays.fill(us, row * items, (row + 1) * items, 100 + b0 + row);
+                e.score(us, is, rows * items, out);
+            }
+            double ps = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("%-28s %10.1f%n", "per-pair 1st layer users/s", batchUsers / ps);
         }
         Files.delete(f);
     }

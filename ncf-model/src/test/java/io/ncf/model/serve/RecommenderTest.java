@@ -47,6 +47,30 @@ class RecommenderTest {
         }
     }
 
+    /** The recommender scores through the engine's factored first layer; it must agree with the per-pair product. */
+    @Test void factoredScoresMatchThePerPairFirstLayer() {
+        io.ncf.model.fused.FusedCpuEngine perPair = new io.ncf.model.fused.FusedCpuEngine(artifact.params(), 64, 1);
+        perPair.setFirstLayer(io.ncf.model.fused.FusedCpuEngine.FirstLayer.PER_SAMPLE);
+        assertEquals(io.ncf.model.fused.FusedCpuEngine.FirstLayer.FACTORED, rec.engine().firstLayer());
+        try (perPair) {
+            List<String> all = artifact.itemIds().ids();
+            int[] users = new int[all.size()], items = new int[all.size()];
+            for (int i = 0; i < items.length; i++) items[i] = i;
+            float[] ref = new float[all.size()];
+            for (int u = 0; u < ArtifactFixtures.USERS; u++) {
+                java.util.Arrays.fill(users, u);
+                perPair.score(users, items, items.length, ref);
+                float[] s = rec.score(artifact.userIds().id(u), all);
+                for (int i = 0; i < ref.length; i++) {
+                    assertEquals(ref[i], s[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), "user " + u + " item " + i);
+                    // one pair alone scores exactly as within the all-items call (same path whatever the call size)
+                    float one = rec.score(artifact.userIds().id(u), List.of(all.get(i)))[0];
+                    assertEquals(Float.floatToRawIntBits(s[i]), Float.floatToRawIntBits(one), "user " + u + " item " + i);
+                }
+            }
+        }
+    }
+
     @Test void candidatesAndExclusionsAndSeenSwitch() {
         String user = artifact.userIds().id(5);
         List<String> seenIds = rec.seenItems(user);
