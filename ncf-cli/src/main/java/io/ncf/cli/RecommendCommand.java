@@ -84,7 +84,7 @@ public final class RecommendCommand implements Callable<Integer> {
                 if (sink != null) out.close();
             }
             double s = (System.nanoTime() - t1) / 1e9;
-            err.printf("Recommended %d items to %,d users in %.2f s (%,.0f users/s; model loaded in %.2f s)%n", k, done[0], s, done[0] / Math.max(s, 1e-9), loadS);
+            err.printf("Recommended %d items to %,d users in %.2f s (%,.1f users/s; model loaded in %.2f s)%n", k, done[0], s, done[0] / Math.max(s, 1e-9), loadS);
             err.flush();
         }
         return NcfCli.EXIT_OK;

@@ -236,13 +236,13 @@ public final class TrainCommand implements Callable<Integer> {
                 trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, withLossScale(run, scaler)));
             }
             TrainingSummary s = trainer.train();
-            Path chartDir = checkpointDir != null ? checkpointDir : logPath != null ? logPath.toAbsolutePath().getParent() : null;
-            if (!noChart && chartDir != null && !s.epochs().isEmpty())
-                out.println("Training chart: " + TrainingChart.write(s.epochs(), opts.topK(), chartDir.resolve(TrainingChart.FILE_NAME)).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): " + checkpointDir.resolve(io.ncf.model.serve.ModelArtifact.FILE_NAME).toAbsolutePath());
+            Path chartDir = checkpointDir != null ? checkpointDir : logPath != null ? logPath.toAbsolutePath().getParent() : null;
+            if (!noChart && chartDir != null && !s.epochs().isEmpty())
+                out.println("Training chart: " + TrainingChart.write(s.epochs(), opts.topK(), chartDir.resolve(TrainingChart.FILE_NAME)).toAbsolutePath());
         } finally {
             if (json != null) json.close();
         }

@@ -44,6 +44,8 @@ final class TrainingChart {
         }
         NumberAxis epochAxis = new NumberAxis("epoch");
         epochAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        epochAxis.setLowerMargin(0.03); // keep the first and last points clear of the frame
+        epochAxis.setUpperMargin(0.03);
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(epochAxis);
         plot.setGap(12);
         plot.add(panel(new XYSeriesCollection(loss), "training loss", false, Color.RED.darker()), 1);

@@ -49,6 +49,15 @@ class WatchableRunTest {
         assertTrue(r.out().contains("Training chart: " + png.toAbsolutePath()), r.out());
         assertPng(png);
 
+        // recommend and evaluate: --quiet leaves the results and nothing else
+        Result rec = run("recommend", "--model", ck.resolve("model.zip").toString(), "--users", "all", "-k", "1", "--quiet");
+        assertEquals(0, rec.exitCode(), rec.err());
+        assertEquals("", rec.err());
+        assertTrue(rec.out().startsWith("user,item,score,rank\n"), rec.out().substring(0, 40));
+        Result loudRec = run("recommend", "--model", ck.resolve("model.zip").toString(), "--users", "all", "-k", "1", "--progress", "none");
+        assertTrue(loudRec.err().contains("users/s"), loudRec.err());
+        assertEquals(loudRec.out(), rec.out());
+
         Path ck2 = tmp.resolve("ck2");
         r = run("train", "-e", "1", "--seed", "3", "--checkpoint-dir", ck2.toString(), "--factors", "8", "--layers", "16", "8", "--no-chart");
         assertEquals(0, r.exitCode(), r.err());
