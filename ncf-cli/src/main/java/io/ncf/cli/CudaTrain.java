@@ -15,6 +15,7 @@ import io.ncf.model.NeuMFConfig;
 import io.ncf.train.Checkpoints;
 import io.ncf.train.EpochReport;
 import io.ncf.train.JsonLinesLog;
+import io.ncf.train.RunRecord;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingOptions;
 import io.ncf.train.TrainingSummary;
@@ -108,8 +109,7 @@ final class CudaTrain {
     private void train(PrintWriter out, NcfDataset ds, TrainingOptions opts, NeuMFConfig config, boolean demo, GpuTraining gpu,
                        List<TrainingListener> listeners) {
         List<EpochReport> reports = new ArrayList<>();
-        double bestHr = -1, bestNdcg = Double.NaN, timeToTrain = Double.NaN, timeToBest = Double.NaN;
-        int bestEpoch = -1, firstToHit = -1;
+        RunRecord record = new RunRecord(opts.target());
         long runStart = System.nanoTime();
         long samples = gpu.samplesPerEpoch();
         int steps = (int) gpu.stepsPerEpoch();
@@ -122,18 +122,9 @@ final class CudaTrain {
             EpochReport r;
             if (epoch >= opts.evalAfter() || epoch == opts.epochs() - 1) {
                 CudaNeuMF.EvalMetrics m = gpu.evaluate(opts.topK());
-                boolean best = m.hitRate() > bestHr;
+                boolean best = record.recordEvaluation(epoch, m.hitRate(), m.ndcg(), (System.nanoTime() - runStart) / 1e9);
                 r = new EpochReport(epoch, trainSeconds, samples, steps, loss, true, m.seconds(), m.samples(), m.hitRate(), m.ndcg(), best);
-                double elapsed = (System.nanoTime() - runStart) / 1e9;
-                if (firstToHit < 0 && m.hitRate() >= opts.target()) {
-                    firstToHit = epoch;
-                    timeToTrain = elapsed;
-                }
                 if (best) {
-                    bestHr = m.hitRate();
-                    bestNdcg = m.ndcg();
-                    bestEpoch = epoch;
-                    timeToBest = elapsed;
                     if (cmd.checkpointDir != null) Checkpoints.writeBestFlat(cmd.checkpointDir, ds, opts, demo, r, config, gpu.parameters());
                 }
             } else {
@@ -144,10 +135,9 @@ final class CudaTrain {
             if (cmd.verbose && gpu.scaler().isDynamic())
                 out.printf("  loss scale %.0f, %d skipped steps so far%n", gpu.scaler().scale(), gpu.scaler().skippedSteps());
         }
-        TrainingSummary summary = new TrainingSummary(List.copyOf(reports), firstToHit, timeToTrain, timeToBest,
-                bestEpoch < 0 ? Double.NaN : bestHr, bestNdcg, bestEpoch, (System.nanoTime() - runStart) / 1e9);
+        TrainingSummary summary = record.summary(reports, (System.nanoTime() - runStart) / 1e9);
         for (TrainingListener li : listeners) li.onEnd(summary);
-        if (cmd.checkpointDir != null && bestEpoch >= 0) {
+        if (cmd.checkpointDir != null && record.bestEpoch() >= 0) {
             out.println("Best model: " + cmd.checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
             out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): "
                     + cmd.checkpointDir.resolve(io.ncf.model.serve.ModelArtifact.FILE_NAME).toAbsolutePath());

@@ -109,20 +109,13 @@ public final class Trainer implements AutoCloseable {
         NegativeSampler sampler = new NegativeSampler(data, options.negatives(), options.verifyNegatives(), options.seed());
         TrainingSamples s = sampler.newSamples();
         List<EpochReport> reports = new ArrayList<>();
-        double bestHr = -1, bestNdcg = Double.NaN, timeToTrain = Double.NaN, timeToBest = Double.NaN;
-        int bestEpoch = -1, firstToHit = -1;
+        RunRecord record = resumeFrom == null ? new RunRecord(options.target()) : RunRecord.resumed(options.target(), resumeFrom);
         long runStart = System.nanoTime();
         engine.parametersChanged(); // initial or loaded parameters
         long globalStep = 0;
         int firstEpoch = 0;
         TrainingState r0 = resumeFrom;
         if (r0 != null) {
-            bestHr = r0.bestEpoch() < 0 ? -1 : r0.bestHr();
-            bestNdcg = r0.bestNdcg();
-            bestEpoch = r0.bestEpoch();
-            firstToHit = r0.firstToHit();
-            timeToTrain = r0.timeToTrain();
-            timeToBest = r0.timeToBest();
             globalStep = r0.globalStep();
             firstEpoch = r0.nextEpoch();
             runStart -= (long) (r0.elapsedSeconds() * 1e9); // times to train/best count the interrupted part too
@@ -158,18 +151,9 @@ public final class Trainer implements AutoCloseable {
             EpochReport r;
             if (evaluate) {
                 EvalResult e = evaluator.evaluate(engine, progress);
-                boolean best = e.hitRate() > bestHr;
+                boolean best = record.recordEvaluation(epoch, e.hitRate(), e.ndcg(), (System.nanoTime() - runStart) / 1e9);
                 r = new EpochReport(epoch, trainSeconds, n, steps, lossSum / n, true, e.seconds(), e.samples(), e.hitRate(), e.ndcg(), best);
-                double elapsed = (System.nanoTime() - runStart) / 1e9;
-                if (firstToHit < 0 && e.hitRate() >= options.target()) {
-                    firstToHit = epoch;
-                    timeToTrain = elapsed;
-                }
                 if (best) {
-                    bestHr = e.hitRate();
-                    bestNdcg = e.ndcg();
-                    bestEpoch = epoch;
-                    timeToBest = elapsed;
                     for (TrainingListener li : listeners) li.onNewBest(r, engine.params());
                 }
             } else {
@@ -178,11 +162,10 @@ public final class Trainer implements AutoCloseable {
             reports.add(r);
             for (TrainingListener li : listeners) li.onEpoch(r);
             if (stateSink != null)
-                stateSink.accept(new TrainingState(epoch + 1, globalStep, adam.stepCount(), bestHr, bestNdcg, bestEpoch, firstToHit,
-                        timeToTrain, timeToBest, (System.nanoTime() - runStart) / 1e9, engine.params(), adam.firstMoment(), adam.secondMoment()));
+                stateSink.accept(new TrainingState(epoch + 1, globalStep, adam.stepCount(), record.bestHr(), record.bestNdcg(),
+                        record.bestEpoch(), record.firstToHit(), record.timeToTrain(), record.timeToBest(), (System.nanoTime() - runStart) / 1e9, engine.params(), adam.firstMoment(), adam.secondMoment()));
         }
-        TrainingSummary summary = new TrainingSummary(List.copyOf(reports), firstToHit, timeToTrain, timeToBest,
-                bestEpoch < 0 ? Double.NaN : bestHr, bestNdcg, bestEpoch, (System.nanoTime() - runStart) / 1e9);
+        TrainingSummary summary = record.summary(reports, (System.nanoTime() - runStart) / 1e9);
         for (TrainingListener li : listeners) li.onEnd(summary);
         return summary;
     }
