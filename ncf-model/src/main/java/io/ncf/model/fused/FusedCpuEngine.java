@@ -72,6 +72,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final double[] accFinalB;
     private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
     private final float[][] userRow;     // [worker][maxWidth]: the current user's row while scoring a run of one user's items
+    private MaskRows maskRows;           // the dropout mask writer of the last mask seen
     private final float[][] maskRow;     // [worker][maxWidth]: one row's dropout mask, drawn before the vector loop
     private final float[][] tileA, tileB; // [worker][TILE * maxWidth]: blocks of rows copied on-heap
     private final float[][][] tiles;      // [worker][NTILES][TILE * max(maxWidth, f)]: more per-worker tiles
@@ -662,8 +663,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float[] b = biasCopy[0];
         for (int j = 0; j < w; j++) b[j] = bias[0].get(j);
         final boolean none = mask.isNone();
-        final int threshold = mask.threshold();
-        final float kv = mask.keepValue();
+        final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
             float[] ru = rowA[wk], ri = rowB[wk], m = maskRow[wk], uc = userRow[wk];
             int cached = -1;
@@ -679,7 +679,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                 if (none) {
                     for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f);
                 } else {
-                    fillMask(m, 0, w, mask.rowState(0, pos + s), threshold, kv);
+                    rows.fill(m, 0, w, mask.rowState(0, pos + s));
                     for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f) * m[j];
                 }
                 x.put(s * w, ru, 0, w);
@@ -702,17 +702,16 @@ public final class FusedCpuEngine implements TrainingEngine {
         repeatRows(b, 0, w, bt);
         final FloatBuffer x = act[k + 1];
         final boolean none = mask.isNone();
-        final int threshold = mask.threshold();
-        final float kv = mask.keepValue();
+        final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
             float[] t = tileA[wk], m = tileB[wk];
             for (int s0 = from; s0 < to; s0 += TILE) {
-                int rows = Math.min(TILE, to - s0), len = rows * w;
+                int n0 = Math.min(TILE, to - s0), len = n0 * w;
                 x.get(s0 * w, t, 0, len);
                 if (none) {
                     for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f);
                 } else {
-                    for (int r = 0; r < rows; r++) fillMask(m, r * w, w, mask.rowState(k, pos + s0 + r), threshold, kv);
+                    for (int r = 0; r < n0; r++) rows.fill(m, r * w, w, mask.rowState(k, pos + s0 + r));
                     for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f) * m[i];
                 }
                 x.put(s0 * w, t, 0, len);
@@ -720,31 +719,12 @@ public final class FusedCpuEngine implements TrainingEngine {
         });
     }
 
-    /**
-     * One row's mask values ({@code kv} or 0) into {@code m}, drawn from {@code state} as {@link DropoutMask#fillRow}
-     * does; a separate scalar loop, so the loop that applies it is a plain vectorisable one. Branch-free: with rate
-     * 0.5 a branch per unit would be mispredicted half the time.
-     */
-    private static void fillMask(float[] m, int at, int w, long state, int threshold, float kv) {
-        int j = 0;
-        for (; j + 4 <= w; j += 4) {
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            m[at + j] = kept(r, threshold, kv);
-            m[at + j + 1] = kept(r >>> 16, threshold, kv);
-            m[at + j + 2] = kept(r >>> 32, threshold, kv);
-            m[at + j + 3] = kept(r >>> 48, threshold, kv);
-        }
-        if (j < w) {
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            for (int q = 0; j + q < w; q++) m[at + j + q] = kept(r >>> (16 * q), threshold, kv);
-        }
-    }
-
-    /** The mask value of the 16-bit lane in the low bits of {@code lane}: {@code kv} if kept, else 0, branch-free. */
-    private static float kept(long lane, int threshold, float kv) {
-        return kv * (((((int) lane & 0xFFFF) - threshold) >>> 31) ^ 1);
+    /** The mask-row writer for this mask's threshold and keep value (rebuilt only when those change). */
+    private MaskRows maskRows(DropoutMask mask) {
+        if (mask.isNone()) return null;
+        if (maskRows == null || !maskRows.matches(mask.threshold(), mask.keepValue()))
+            maskRows = new MaskRows(mask.threshold(), mask.keepValue());
+        return maskRows;
     }
 
     /**
