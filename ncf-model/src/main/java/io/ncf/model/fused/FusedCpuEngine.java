@@ -71,6 +71,29 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
     private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
+    private final float[][] userRow;     // [worker][maxWidth]: the current user's row while scoring a run of one user's items
+    private MaskRows maskRows;           // the dropout mask writer of the last mask seen
+    private final float[][] maskRow;     // [worker][maxWidth]: one row's dropout mask, drawn before the vector loop
+    private final float[][] tileA, tileB; // [worker][TILE * maxWidth]: blocks of rows copied on-heap
+    private final float[][][] tiles;      // [worker][NTILES][TILE * max(maxWidth, f)]: more per-worker tiles
+    private static final int NTILES = 7;
+    private final float[][] biasTile;     // [layer][TILE * width]: the bias repeated per row, for flat tile loops
+    private final float[] finalWTile;     // [TILE * lastWidth]: the MLP part of the final weights, repeated per row
+
+    /**
+     * Rows per on-heap tile: a block copy in and out (memcpy) amortised over enough rows, while two tiles of the
+     * widest layer (2 x 32 KB at width 256) stay in L1/L2.
+     */
+    static final int TILE = 32;
+
+    /*
+     * Why flat loops: C2 (JDK 17) vectorises a loop whose arrays are all indexed i from 0, but not one like
+     * t[base + j] + b[j] where the arrays' offsets differ (measured 10-15x slower per element here, as slow as
+     * element-wise direct-buffer access), and short per-row loops spend much of their time outside the vector
+     * main loop. So every element-wise kernel runs over a whole tile of rows as one flat loop, with per-column
+     * operands (bias, final weights) repeated per row in tile-sized arrays and per-column sums accumulated in
+     * tile-sized arrays that are folded to one row at the end of the kernel.
+     */
 
     /** Names of the timed phases, in the order of {@link #phaseNanos()}. */
     public static final String[] PHASES = {"gather", "bias+relu+dropout", "final+loss", "relu backward", "scatter-add", "score final", "zero dZ0 accumulators"};
@@ -184,8 +207,16 @@ public final class FusedCpuEngine implements TrainingEngine {
         accBias = new float[t][maxWidth];
         accLoss = new double[t];
         accFinalB = new double[t];
-        rowA = new float[t][maxWidth];
-        rowB = new float[t][maxWidth];
+        rowA = new float[t][Math.max(maxWidth, f)];
+        rowB = new float[t][Math.max(maxWidth, f)];
+        maskRow = new float[t][maxWidth];
+        userRow = new float[t][Math.max(maxWidth, f)];
+        tileA = new float[t][TILE * maxWidth];
+        tileB = new float[t][TILE * maxWidth];
+        tiles = new float[t][NTILES][TILE * Math.max(maxWidth, f)];
+        biasTile = new float[layers][];
+        for (int k = 0; k < layers; k++) biasTile[k] = new float[TILE * width[k + 1]];
+        finalWTile = new float[TILE * lastWidth];
     }
 
     private static FloatBuffer floats(INDArray a, String name) {
@@ -383,38 +414,55 @@ public final class FusedCpuEngine implements TrainingEngine {
         final FloatBuffer xl = act[layers];
         final FloatBuffer dTop = deltaBufA;
         long t0 = Sgemm.clock();
+        repeatRows(finalWCopy, f, lastWidth, finalWTile);
         workers.run(n, (w, a, b) -> {
-            float[] accW = accFinalW[w], accB = accBias[w], fw = finalWCopy;
-            java.util.Arrays.fill(accW, 0f);
-            java.util.Arrays.fill(accB, 0, lastWidth, 0f);
+            float[] fw = finalWCopy, fwt = finalWTile;
+            float[] xt = tileA[w], dt = tileB[w];
+            float[][] tl = tiles[w];
+            float[] gmf = tl[0], mi = tl[1], gF = tl[2], gL = tl[3], accWF = tl[4], accWL = tl[5], accBT = tl[6];
+            java.util.Arrays.fill(accWF, 0f);
+            java.util.Arrays.fill(accWL, 0f);
+            java.util.Arrays.fill(accBT, 0f);
             double loss = 0, sumDz = 0;
-            for (int s = a; s < b; s++) {
-                int ub = users[off + s] * f, ib = items[off + s] * f;
-                float z = fb;
-                for (int j = 0; j < f; j++) z += mfUser.get(ub + j) * mfItem.get(ib + j) * fw[j];
-                int xb = s * lastWidth;
-                for (int j = 0; j < lastWidth; j++) z += xl.get(xb + j) * fw[f + j];
-                float y = labels[off + s];
-                double zd = z;
-                // one exp for the loss and both sigmoids: with e = exp(-|z|), s(|z|) = 1/(1+e), s(-|z|) = e/(1+e)
-                double ez = Math.exp(-Math.abs(zd)), big = 1 / (1 + ez), small = ez * big;
-                loss += Math.max(zd, 0) - zd * y + Math.log1p(ez);
-                double sPos = zd >= 0 ? big : small, sNeg = zd >= 0 ? small : big;
-                // sigmoid(z) - y as s(z)(1-y) - s(-z)y: exact for saturated logits, where rounding sigmoid(z)
-                // to 1f would zero the small gradients that Adam's normalisation turns into full-size steps
-                float g = (float) (weight * (sPos * (1 - y) - sNeg * y));
-                dz[s] = g;
-                sumDz += g;
-                for (int j = 0; j < f; j++) accW[j] += g * mfUser.get(ub + j) * mfItem.get(ib + j);
-                float gk = g * keepTop;
-                for (int j = 0; j < lastWidth; j++) {
-                    float x = xl.get(xb + j);
-                    accW[f + j] += g * x;
-                    float d = gk * fw[f + j] * positive(x);
-                    dTop.put(xb + j, d);
-                    accB[j] += d;
+            for (int s0 = a; s0 < b; s0 += TILE) {
+                int rows = Math.min(TILE, b - s0), lenF = rows * f, lenL = rows * lastWidth;
+                xl.get(s0 * lastWidth, xt, 0, lenL);
+                for (int r = 0; r < rows; r++) {
+                    mfUser.get(users[off + s0 + r] * f, gmf, r * f, f);
+                    mfItem.get(items[off + s0 + r] * f, mi, r * f, f);
                 }
+                for (int i = 0; i < lenF; i++) gmf[i] *= mi[i];                  // the GMF product
+                for (int r = 0; r < rows; r++) {
+                    int s = s0 + r;
+                    float z = fb + dot(gmf, r * f, fw, 0, f) + dot(xt, r * lastWidth, fw, f, lastWidth);
+                    float y = labels[off + s];
+                    double zd = z;
+                    // one exp for the loss and both sigmoids: with e = exp(-|z|), s(|z|) = 1/(1+e), s(-|z|) = e/(1+e)
+                    double ez = Math.exp(-Math.abs(zd)), big = 1 / (1 + ez), small = ez * big;
+                    loss += Math.max(zd, 0) - zd * y + Math.log1p(ez);
+                    double sPos = zd >= 0 ? big : small, sNeg = zd >= 0 ? small : big;
+                    // sigmoid(z) - y as s(z)(1-y) - s(-z)y: exact for saturated logits, where rounding sigmoid(z)
+                    // to 1f would zero the small gradients that Adam's normalisation turns into full-size steps
+                    float g = (float) (weight * (sPos * (1 - y) - sNeg * y));
+                    dz[s] = g;
+                    sumDz += g;
+                    java.util.Arrays.fill(gF, r * f, (r + 1) * f, g);
+                    java.util.Arrays.fill(gL, r * lastWidth, (r + 1) * lastWidth, g);
+                }
+                for (int i = 0; i < lenF; i++) accWF[i] += gF[i] * gmf[i];
+                for (int i = 0; i < lenL; i++) {
+                    float x = xt[i];
+                    accWL[i] += gL[i] * x;
+                    float d = gL[i] * keepTop * fwt[i] * positive(x);
+                    dt[i] = d;
+                    accBT[i] += d;
+                }
+                dTop.put(s0 * lastWidth, dt, 0, lenL);
             }
+            float[] accW = accFinalW[w], accB = accBias[w];
+            foldRows(accWF, f, accW, 0);
+            foldRows(accWL, lastWidth, accW, f);
+            foldRows(accBT, lastWidth, accB, 0);
             accLoss[w] = loss;
             accFinalB[w] = sumDz;
         });
@@ -477,18 +525,36 @@ public final class FusedCpuEngine implements TrainingEngine {
     /** In place: d = X > 0 ? d * keep : 0, summing the result per column into the bias gradient. */
     private void reluBackward(FloatBuffer d, FloatBuffer x, int w, int n, float keep, FloatBuffer gBiasK) {
         workers.run(n, (wk, a, b) -> {
-            float[] acc = accBias[wk];
-            java.util.Arrays.fill(acc, 0, w, 0f);
-            for (int s = a; s < b; s++) {
-                int base = s * w;
-                for (int j = 0; j < w; j++) {
-                    float v = d.get(base + j) * keep * positive(x.get(base + j));
-                    d.put(base + j, v);
-                    acc[j] += v;
+            float[] dt = tileA[wk], xt = tileB[wk], acc = tiles[wk][0];
+            java.util.Arrays.fill(acc, 0f);
+            for (int s0 = a; s0 < b; s0 += TILE) {
+                int len = Math.min(TILE, b - s0) * w;
+                d.get(s0 * w, dt, 0, len);
+                x.get(s0 * w, xt, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float v = dt[i] * keep * positive(xt[i]);
+                    dt[i] = v;
+                    acc[i] += v;
                 }
+                d.put(s0 * w, dt, 0, len);
             }
+            foldRows(acc, w, accBias[wk], 0);
         });
         for (int wk = 0; wk < workers.threads(); wk++) addInto(gBiasK, accBias[wk], w);
+    }
+
+    /** {@code src[off .. off+width)} repeated in every row of {@code tile} (TILE rows). */
+    private static void repeatRows(float[] src, int off, int width, float[] tile) {
+        for (int r = 0; r < TILE; r++) System.arraycopy(src, off, tile, r * width, width);
+    }
+
+    /** {@code dst[at + j] = sum over the TILE rows of tile[r * width + j]}: folds per-row partial column sums. */
+    private static void foldRows(float[] tile, int width, float[] dst, int at) {
+        for (int j = 0; j < width; j++) {
+            float sum = 0;
+            for (int r = 0; r < TILE; r++) sum += tile[r * width + j];
+            dst[at + j] = sum;
+        }
     }
 
     /**
@@ -506,13 +572,11 @@ public final class FusedCpuEngine implements TrainingEngine {
                 int u = users[off + s], i = items[off + s];
                 float g = dz[s];
                 if (u % t == w) {
-                    int ub = u * f, ib = i * f;
-                    for (int j = 0; j < f; j++) gMfUser.put(ub + j, gMfUser.get(ub + j) + g * fw[j] * mfItem.get(ib + j));
+                    addScaledRow(gMfUser, u * f, mfItem, i * f, f, g, fw, ra, rb);
                     addRow(toUser, u * len, src, s * stride + userAt, len, ra, rb);
                 }
                 if (i % t == w) {
-                    int ub = u * f, ib = i * f;
-                    for (int j = 0; j < f; j++) gMfItem.put(ib + j, gMfItem.get(ib + j) + g * fw[j] * mfUser.get(ub + j));
+                    addScaledRow(gMfItem, i * f, mfUser, u * f, f, g, fw, ra, rb);
                     addRow(toItem, i * len, src, s * stride + itemAt, len, ra, rb);
                 }
             }
@@ -525,6 +589,36 @@ public final class FusedCpuEngine implements TrainingEngine {
         src.get(from, rb, 0, len);
         for (int j = 0; j < len; j++) ra[j] += rb[j];
         dst.put(at, ra, 0, len);
+    }
+
+    /** {@code dst[at+j] += g * fw[j] * src[from+j]} for j in [0, len), through on-heap copies. */
+    private static void addScaledRow(FloatBuffer dst, int at, FloatBuffer src, int from, int len, float g, float[] fw,
+                                     float[] ra, float[] rb) {
+        dst.get(at, ra, 0, len);
+        src.get(from, rb, 0, len);
+        for (int j = 0; j < len; j++) ra[j] += g * fw[j] * rb[j];
+        dst.put(at, ra, 0, len);
+    }
+
+    /**
+     * A dot product with eight partial sums: C2 does not reorder a float reduction, so one running sum would be a
+     * chain of dependent adds; eight independent ones keep the adders busy.
+     */
+    static float dot(float[] a, int ao, float[] b, int bo, int len) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int j = 0;
+        for (; j + 8 <= len; j += 8) {
+            s0 += a[ao + j] * b[bo + j];
+            s1 += a[ao + j + 1] * b[bo + j + 1];
+            s2 += a[ao + j + 2] * b[bo + j + 2];
+            s3 += a[ao + j + 3] * b[bo + j + 3];
+            s4 += a[ao + j + 4] * b[bo + j + 4];
+            s5 += a[ao + j + 5] * b[bo + j + 5];
+            s6 += a[ao + j + 6] * b[bo + j + 6];
+            s7 += a[ao + j + 7] * b[bo + j + 7];
+        }
+        for (; j < len; j++) s0 += a[ao + j] * b[bo + j];
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     // ------------------------------------------------------------------------------------------------ forward
@@ -569,19 +663,24 @@ public final class FusedCpuEngine implements TrainingEngine {
         final float[] b = biasCopy[0];
         for (int j = 0; j < w; j++) b[j] = bias[0].get(j);
         final boolean none = mask.isNone();
-        final int threshold = mask.threshold();
-        final float kv = mask.keepValue();
+        final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
-            float[] ru = rowA[wk], ri = rowB[wk];
+            float[] ru = rowA[wk], ri = rowB[wk], m = maskRow[wk], uc = userRow[wk];
+            int cached = -1;
             for (int s = from; s < to; s++) {
-                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise
-                pu.get(users[off + s] * w, ru, 0, w);
+                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise.
+                // Scoring candidates come as runs of one user's items: the user's row is read once per run.
+                int u = users[off + s];
+                if (u != cached) {
+                    pu.get(u * w, uc, 0, w);
+                    cached = u;
+                }
                 pi.get(items[off + s] * w, ri, 0, w);
                 if (none) {
-                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f);
                 } else {
-                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
-                    applyMask(ru, w, mask.rowState(0, pos + s), threshold, kv);
+                    rows.fill(m, 0, w, mask.rowState(0, pos + s));
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f) * m[j];
                 }
                 x.put(s * w, ru, 0, w);
             }
@@ -598,70 +697,43 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     private void biasReluDropout(int k, int n, DropoutMask mask, long pos) {
         final int w = width[k + 1];
-        final float[] b = biasCopy[k];
+        final float[] b = biasCopy[k], bt = biasTile[k];
         for (int j = 0; j < w; j++) b[j] = bias[k].get(j);
+        repeatRows(b, 0, w, bt);
         final FloatBuffer x = act[k + 1];
         final boolean none = mask.isNone();
-        final int threshold = mask.threshold();
-        final float kv = mask.keepValue();
+        final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
-            for (int s = from; s < to; s++)
-                biasReluDropoutRow(x, s * w, w, b, none, none ? 0 : mask.rowState(k, pos + s), threshold, kv);
+            float[] t = tileA[wk], m = tileB[wk];
+            for (int s0 = from; s0 < to; s0 += TILE) {
+                int n0 = Math.min(TILE, to - s0), len = n0 * w;
+                x.get(s0 * w, t, 0, len);
+                if (none) {
+                    for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f);
+                } else {
+                    for (int r = 0; r < n0; r++) rows.fill(m, r * w, w, mask.rowState(k, pos + s0 + r));
+                    for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f) * m[i];
+                }
+                x.put(s0 * w, t, 0, len);
+            }
         });
     }
 
-    /** One row in place: {@code x = relu(x + b) * mask}, the mask drawn from {@code state} (its layer's row state). */
-    private static void biasReluDropoutRow(FloatBuffer x, int base, int w, float[] b, boolean none, long state, int threshold, float kv) {
-        if (none) {
-            for (int j = 0; j < w; j++) x.put(base + j, Math.max(x.get(base + j) + b[j], 0f));
-            return;
-        }
-        // DropoutMask's draws inline (no mask row written and re-read), branch-free: with rate 0.5 a
-        // branch per unit would be mispredicted half the time
-        int j = 0;
-        for (; j + 4 <= w; j += 4) {          // four 16-bit lanes per draw, unrolled
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            int at = base + j;
-            x.put(at, Math.max(x.get(at) + b[j], 0f) * kept(r, threshold, kv));
-            x.put(at + 1, Math.max(x.get(at + 1) + b[j + 1], 0f) * kept(r >>> 16, threshold, kv));
-            x.put(at + 2, Math.max(x.get(at + 2) + b[j + 2], 0f) * kept(r >>> 32, threshold, kv));
-            x.put(at + 3, Math.max(x.get(at + 3) + b[j + 3], 0f) * kept(r >>> 48, threshold, kv));
-        }
-        if (j < w) {
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            for (int q = 0; j + q < w; q++)
-                x.put(base + j + q, Math.max(x.get(base + j + q) + b[j + q], 0f) * kept(r >>> (16 * q), threshold, kv));
-        }
+    /** The mask-row writer for this mask's threshold and keep value (rebuilt only when those change). */
+    private MaskRows maskRows(DropoutMask mask) {
+        if (mask.isNone()) return null;
+        if (maskRows == null || !maskRows.matches(mask.threshold(), mask.keepValue()))
+            maskRows = new MaskRows(mask.threshold(), mask.keepValue());
+        return maskRows;
     }
 
-    /** {@code v[j] *= mask(j)} for one row, the mask drawn from {@code state} as in {@link #biasReluDropoutRow}. */
-    private static void applyMask(float[] v, int w, long state, int threshold, float kv) {
-        int j = 0;
-        for (; j + 4 <= w; j += 4) {
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            v[j] *= kept(r, threshold, kv);
-            v[j + 1] *= kept(r >>> 16, threshold, kv);
-            v[j + 2] *= kept(r >>> 32, threshold, kv);
-            v[j + 3] *= kept(r >>> 48, threshold, kv);
-        }
-        if (j < w) {
-            state += DropoutMask.STATE_STEP;
-            long r = DropoutMask.mix(state);
-            for (int q = 0; j + q < w; q++) v[j + q] *= kept(r >>> (16 * q), threshold, kv);
-        }
-    }
-
-    /** The mask value of the 16-bit lane in the low bits of {@code lane}: {@code kv} if kept, else 0, branch-free. */
-    private static float kept(long lane, int threshold, float kv) {
-        return kv * (((((int) lane & 0xFFFF) - threshold) >>> 31) ^ 1);
-    }
-
-    /** 1f where {@code x > 0}, else 0f, without a branch (x is a ReLU output: +0 or positive). */
-    private static float positive(float x) {
-        return (-Float.floatToRawIntBits(x)) >>> 31;
+    /**
+     * 1f where {@code x > 0}, else 0f, for a ReLU output (+0 or positive), in float arithmetic only so the loops
+     * around it vectorise (C2 does not vectorise float-to-int bit moves): {@code x * 2^254 >= 1} for every positive
+     * float including the smallest subnormal 2^-149, overflows to infinity for large ones, and is 0 for +0.
+     */
+    static float positive(float x) {
+        return Math.min(x * 0x1p127f * 0x1p127f, 1f);
     }
 
     // ------------------------------------------------------------------------------------------------ inference
@@ -693,14 +765,24 @@ public final class FusedCpuEngine implements TrainingEngine {
             final FloatBuffer xl = act[layers];
             long t0 = Sgemm.clock();
             workers.run(n, (w, a, b) -> {
-                float[] fw = finalWCopy;
-                for (int s = a; s < b; s++) {
-                    int ub = users[off + s] * f, ib = items[off + s] * f;
-                    float z = fb;
-                    for (int j = 0; j < f; j++) z += mfUser.get(ub + j) * mfItem.get(ib + j) * fw[j];
-                    int xb = s * lastWidth;
-                    for (int j = 0; j < lastWidth; j++) z += xl.get(xb + j) * fw[f + j];
-                    out[off + s] = z;
+                float[] fw = finalWCopy, xt = tileA[w], gmf = tiles[w][0], mi = tiles[w][1], uc = userRow[w];
+                int cached = -1;
+                for (int s0 = a; s0 < b; s0 += TILE) {
+                    int rows = Math.min(TILE, b - s0), lenF = rows * f;
+                    xl.get(s0 * lastWidth, xt, 0, rows * lastWidth);
+                    for (int r = 0; r < rows; r++) {
+                        int u = users[off + s0 + r];
+                        // candidates come as runs of one user's items: read the user's row once per run
+                        if (u != cached) {
+                            mfUser.get(u * f, uc, 0, f);
+                            cached = u;
+                        }
+                        System.arraycopy(uc, 0, gmf, r * f, f);
+                        mfItem.get(items[off + s0 + r] * f, mi, r * f, f);
+                    }
+                    for (int i = 0; i < lenF; i++) gmf[i] *= mi[i];
+                    for (int r = 0; r < rows; r++)
+                        out[off + s0 + r] = fb + dot(gmf, r * f, fw, 0, f) + dot(xt, r * lastWidth, fw, f, lastWidth);
                 }
             });
             phaseNanos[5] += Sgemm.clock() - t0;

@@ -116,26 +116,34 @@ public final class FusedEngineBench {
                             g / step, flops / g / 1e9, peakRss(), median(cpu)));
                 }
             }
-            float[] scores = new float[o.scoreSamples()];
-            double[] times = new double[Math.max(2, o.steps() + 1)];
-            long flops = 0;
-            double[] gemm = new double[times.length], cpu = new double[times.length];
-            for (int s = 0; s < times.length; s++) {
-                Sgemm.resetCounters();
-                double c0 = processCpuSeconds();
-                long t0 = System.nanoTime();
-                engine.parametersChanged();   // conservative: the factored path re-projects its tables in every timed call
-                engine.score(users, items, o.scoreSamples(), scores);
-                times[s] = (System.nanoTime() - t0) / 1e9;
-                cpu[s] = processCpuSeconds() - c0;
-                gemm[s] = Sgemm.nanos() / 1e9;
-                flops = Sgemm.flops();
-            }
-            double st = median(times), g = median(gemm);
-            lastPhases = engine.phaseNanos();
-            out.add(new Result("score", o.scoreSamples(), null, o.scoreSamples() / st, st, st, 0, g / st, flops / g / 1e9, peakRss(), median(cpu)));
+            // scoring: random pairs, and evaluation's layout (each user's 101 candidates in a row)
+            int[] evalUsers = new int[o.scoreSamples()];
+            for (int k = 0; k < evalUsers.length; k++) evalUsers[k] = k % 101 == 0 ? r.nextInt(c.numUsers()) : evalUsers[k - 1];
+            out.add(score("score", engine, users, items, o));
+            out.add(score("score101", engine, evalUsers, items, o));
         }
         return out;
+    }
+
+    private static Result score(String what, FusedCpuEngine engine, int[] users, int[] items, Options o) {
+        float[] scores = new float[o.scoreSamples()];
+        double[] times = new double[Math.max(2, o.steps() + 1)];
+        long flops = 0;
+        double[] gemm = new double[times.length], cpu = new double[times.length];
+        for (int s = 0; s < times.length; s++) {
+            Sgemm.resetCounters();
+            double c0 = processCpuSeconds();
+            long t0 = System.nanoTime();
+            engine.parametersChanged();   // conservative: the factored path re-projects its tables in every timed call
+            engine.score(users, items, o.scoreSamples(), scores);
+            times[s] = (System.nanoTime() - t0) / 1e9;
+            cpu[s] = processCpuSeconds() - c0;
+            gemm[s] = Sgemm.nanos() / 1e9;
+            flops = Sgemm.flops();
+        }
+        double st = median(times), g = median(gemm);
+        lastPhases = engine.phaseNanos();
+        return new Result(what, o.scoreSamples(), null, o.scoreSamples() / st, st, st, 0, g / st, flops / g / 1e9, peakRss(), median(cpu));
     }
 
     /** Median of all but the first (warm-up) entry. */
@@ -198,10 +206,10 @@ public final class FusedEngineBench {
 
     public static String table(List<Result> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-6s %10s %6s %12s %12s %9s %9s %9s %9s %6s %9s %9s%n",
+        sb.append(String.format("%-8s %10s %6s %12s %12s %9s %9s %9s %9s %6s %9s %9s%n",
                 "what", "batch", "adam", "samples/s", "idle2core/s", "step s", "cpu s", "fwd+bwd", "adam s", "gemm%", "gemmGF/s", "peakRSS"));
         for (Result r : rows)
-            sb.append(String.format("%-6s %,10d %6s %,12.0f %,12.0f %9.3f %9.3f %9.3f %9.3f %5.1f%% %9.1f %8.2fG%n",
+            sb.append(String.format("%-8s %,10d %6s %,12.0f %,12.0f %9.3f %9.3f %9.3f %9.3f %5.1f%% %9.1f %8.2fG%n",
                     r.what(), r.globalBatch(), r.adam() == null ? "-" : r.adam().name().toLowerCase(), r.samplesPerSecond(),
                     r.samplesPerSecondOnIdleCores(2), r.stepSeconds(), r.cpuSecondsPerStep(), r.fwdBwdSeconds(), r.adamSeconds(), 100 * r.gemmShare(), r.gemmGflops(),
                     r.peakRssBytes() / 1e9));

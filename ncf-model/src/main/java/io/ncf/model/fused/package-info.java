@@ -39,8 +39,25 @@
  *       the {@link io.ncf.model.TrainingEngine} step protocol ({@code finishGradients}, {@code parametersChanged}),
  *       and in AUTO mode engages only for callers that follow it and only for global steps of at least users + items
  *       samples, so a caller unaware of the protocol always gets complete, fresh results.</li>
- *   <li>Row kernels copy rows to small per-worker heap arrays with bulk {@code FloatBuffer} copies (memcpy) and compute
- *       there: C2 vectorises loops over {@code float[]} but not element-wise direct-buffer access.</li>
+ *   <li>Element-wise kernels (bias+ReLU+dropout, final layer+loss, ReLU backward with bias-gradient sums, Adam) copy
+ *       a tile of rows ({@link io.ncf.model.fused.FusedCpuEngine#TILE} = 32) to per-worker heap arrays with bulk
+ *       {@code FloatBuffer} copies (memcpy) and run one flat loop over the whole tile: C2 (JDK 17) vectorises
+ *       {@code a[i] op b[i]} over {@code float[]}, but neither element-wise direct-buffer access nor a per-row loop
+ *       like {@code t[base + j] + bias[j]}, whose operands sit at different offsets (measured 10-15x slower per
+ *       element). Per-column operands (bias, final weights) are repeated per row in tile-sized arrays, per-column
+ *       sums are accumulated per tile position and folded at the end. ReLU's indicator is
+ *       {@code min(x * 2^127 * 2^127, 1)}, float arithmetic only, so it vectorises too.</li>
+ *   <li>Dropout masks ({@link io.ncf.model.fused.MaskRows}): each 64-bit draw's four 16-bit lane comparisons are
+ *       one SWAR add, two draws index a 256-entry table of 8-float rows; the values are exactly
+ *       {@link io.ncf.model.DropoutMask#fillRow}'s (tested), as the SameDiff and CUDA engines use the same
+ *       definition.</li>
+ *   <li>Scoring reads a user's projected first-layer row and GMF row once per run of that user's candidates
+ *       (evaluation scores 101 items per user), not once per sample.</li>
+ *   <li>Tried and not kept (no gain measurable on the 2-core machine): touching the random table rows of samples a
+ *       few ahead (gather, scatter-add) to overlap their cache misses; micro-batches of 8,192 or 16,384 instead of
+ *       65,536 (activations closer to L3). The remaining Java time is mostly the random 1 KB rows of gather and
+ *       scatter-add (projected first layer, its dZ0 accumulators: memory latency) and the final layer's
+ *       per-sample dot products.</li>
  *   <li>Embedding gradients: worker w owns table rows {@code r % threads == w}; every worker scans the micro-batch
  *       and adds only its rows, so duplicates accumulate without atomics and in a fixed order.</li>
  * </ul>
