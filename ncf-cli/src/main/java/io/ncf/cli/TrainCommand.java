@@ -284,7 +284,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             k = ModelKind.parse(model);
         } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException("--model: " + e.getMessage().replace("or mf)", "mf or pop)"));
+            throw new NcfCli.UsageException("--model: " + e.getMessage().replace(" or mf)", ", mf or pop)"));
         }
         if (pre && k != ModelKind.NEUMF) throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp initialise --model neumf, not " + k);
         if (pre && (loadCheckpoint != null || mode == Mode.test))

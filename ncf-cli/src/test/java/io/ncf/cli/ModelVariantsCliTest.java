@@ -75,6 +75,12 @@ class ModelVariantsCliTest {
         assertTrue(wrong.err().contains("holds a mlp model, not --model gmf"), wrong.err());
     }
 
+    @Test void anUnknownModelIsAUsageErrorListingTheKinds() {
+        Result r = run("train", "--data", data.toString(), "-e", "1", "--model", "foo");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("unknown model kind 'foo' (expected neumf, gmf, mlp, mf or pop)"), r.err());
+    }
+
     @Test void popEvaluatesUnderBothProtocols() {
         Result r = run("train", "--data", data.toString(), "--model", "pop", "-k", "5");
         assertEquals(0, r.exitCode(), r.err());
