@@ -114,34 +114,48 @@ public final class ModelIO {
     private interface TensorData { void write(CrcWriter w, String section, String tensor) throws IOException; }
 
     private static void writeFile(Path file, NeuMFConfig config, Map<String, String> meta, List<String> sections, TensorData data) throws IOException {
+        writeAtomically(file, ch -> {
+            CrcWriter w = new CrcWriter(ch);
+            w.bytes(MAGIC);
+            w.i32(FORMAT_VERSION);
+            writeConfig(w, config);
+            w.i32(meta.size());
+            for (var e : meta.entrySet()) {
+                w.string(e.getKey());
+                w.string(e.getValue());
+            }
+            w.i32(sections.size());
+            Map<String, long[]> shapes = ParamShapes.of(config);
+            for (String section : sections) {
+                w.string(section);
+                w.i32(shapes.size());
+                for (var t : shapes.entrySet()) {
+                    w.string(t.getKey());
+                    w.i32(t.getValue().length);
+                    for (long d : t.getValue()) w.i64(d);
+                    data.write(w, section, t.getKey());
+                }
+            }
+            w.finish();
+        });
+    }
+
+    /** Writes a file's whole content to a channel. */
+    public interface ChannelWriter { void write(FileChannel ch) throws IOException; }
+
+    /**
+     * Writes {@code file} so that a reader sees the old file or the complete new one, never a torn one: the content
+     * goes to a temporary file in the same directory, is fsynced, then {@link #moveIntoPlace moved into place}; on
+     * any failure the temporary file is removed and {@code file} is untouched. Shared by every model-file writer.
+     */
+    public static void writeAtomically(Path file, ChannelWriter content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                CrcWriter w = new CrcWriter(ch);
-                w.bytes(MAGIC);
-                w.i32(FORMAT_VERSION);
-                writeConfig(w, config);
-                w.i32(meta.size());
-                for (var e : meta.entrySet()) {
-                    w.string(e.getKey());
-                    w.string(e.getValue());
-                }
-                w.i32(sections.size());
-                Map<String, long[]> shapes = ParamShapes.of(config);
-                for (String section : sections) {
-                    w.string(section);
-                    w.i32(shapes.size());
-                    for (var t : shapes.entrySet()) {
-                        w.string(t.getKey());
-                        w.i32(t.getValue().length);
-                        for (long d : t.getValue()) w.i64(d);
-                        data.write(w, section, t.getKey());
-                    }
-                }
-                w.finish();
+                content.write(ch);
                 ch.force(true);
             }
             moveIntoPlace(tmp, file);

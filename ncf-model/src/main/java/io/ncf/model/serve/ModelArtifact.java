@@ -21,11 +21,9 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -155,47 +153,36 @@ public final class ModelArtifact {
 
     private static void write(Path file, NeuMFConfig config, Map<String, String> metadata, IdVocabulary userIds, IdVocabulary itemIds,
                               UserItemIndex seen, int[] popularity, EntryWriter params) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 16));
-                zip.setLevel(Deflater.BEST_SPEED);
-                Map<String, String> digests = new TreeMap<>();
-                entry(zip, CONFIG, digests, out -> out.write(properties(configProperties(config))));
-                entry(zip, METADATA, digests, out -> out.write(properties(metadata)));
-                entry(zip, USERS, digests, out -> writeIds(out, userIds));
-                entry(zip, ITEMS, digests, out -> writeIds(out, itemIds));
-                entry(zip, SEEN, digests, out -> {
-                    writeInts(out, new int[]{seen.numUsers(), (int) seen.size()}, 2);
-                    writeInts(out, seen.offsetsArray(), seen.numUsers() + 1);
-                    writeInts(out, seen.itemsArray(), (int) seen.size());
-                });
-                entry(zip, POPULARITY, digests, out -> {
-                    writeInts(out, new int[]{popularity.length}, 1);
-                    writeInts(out, popularity, popularity.length);
-                });
-                // float parameters barely compress: storing them saves most of the write time
-                zip.setLevel(Deflater.NO_COMPRESSION);
-                entry(zip, PARAMS, digests, params);
-                Map<String, String> manifest = new LinkedHashMap<>();
-                manifest.put("format", FORMAT);
-                manifest.put("version", Integer.toString(VERSION));
-                manifest.putAll(digests);
-                zip.putNextEntry(new ZipEntry(MANIFEST));
-                zip.write(properties(manifest));
-                zip.closeEntry();
-                zip.finish();
-                zip.flush();
-                ch.force(true);
-            }
-            io.ncf.model.ModelIO.moveIntoPlace(tmp, file);
-            done = true;
-        } finally {
-            if (!done) Files.deleteIfExists(tmp);
-        }
+        io.ncf.model.ModelIO.writeAtomically(file, ch -> {
+            ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 16));
+            zip.setLevel(Deflater.BEST_SPEED);
+            Map<String, String> digests = new TreeMap<>();
+            entry(zip, CONFIG, digests, out -> out.write(properties(configProperties(config))));
+            entry(zip, METADATA, digests, out -> out.write(properties(metadata)));
+            entry(zip, USERS, digests, out -> writeIds(out, userIds));
+            entry(zip, ITEMS, digests, out -> writeIds(out, itemIds));
+            entry(zip, SEEN, digests, out -> {
+                writeInts(out, new int[]{seen.numUsers(), (int) seen.size()}, 2);
+                writeInts(out, seen.offsetsArray(), seen.numUsers() + 1);
+                writeInts(out, seen.itemsArray(), (int) seen.size());
+            });
+            entry(zip, POPULARITY, digests, out -> {
+                writeInts(out, new int[]{popularity.length}, 1);
+                writeInts(out, popularity, popularity.length);
+            });
+            // float parameters barely compress: storing them saves most of the write time
+            zip.setLevel(Deflater.NO_COMPRESSION);
+            entry(zip, PARAMS, digests, params);
+            Map<String, String> manifest = new LinkedHashMap<>();
+            manifest.put("format", FORMAT);
+            manifest.put("version", Integer.toString(VERSION));
+            manifest.putAll(digests);
+            zip.putNextEntry(new ZipEntry(MANIFEST));
+            zip.write(properties(manifest));
+            zip.closeEntry();
+            zip.finish();
+            zip.flush();
+        });
     }
 
     private interface EntryWriter { void write(OutputStream out) throws IOException; }
