@@ -51,6 +51,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--eval-users", defaultValue = "138493", description = "Users scored by 'eval' (101 candidates each) (default: ${DEFAULT-VALUE}).") int evalUsers;
     @Option(names = "--input", paramLabel = "FILE", description = "Ratings file for 'prepare'.") Path input;
     @Option(names = "--format", defaultValue = "ml-20m", description = "Format of --input (default: ${DEFAULT-VALUE}).") String format;
+    @Option(names = "--blas", split = ",", paramLabel = "LIB", description = "BLAS libraries to compare under the fused engine: auto, mkl, openblas (default: auto, i.e. $NCF_BLAS or MKL when it loads).") List<String> blas;
     @Option(names = "--peer", description = "Also run the PyTorch CPU peer (../shared/bench/torch_cpu_neumf.py) when python3 has torch.") boolean peer;
     @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py") Path peerScript;
     @Option(names = "--fp16", description = "--engine cuda: FP16 activations and GEMM inputs, FP32 accumulation and master weights, dynamic loss scaling.") boolean fp16;
@@ -67,7 +68,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
         for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
         boolean cudaOnly = engines.stream().allMatch(e -> e == EngineKind.CUDA);
         if (fp16 && !cudaOnly) throw new NcfCli.UsageException("benchmark --fp16 is for --engine cuda only (the CPU engines compute in FLOAT)");
+        if (blas == null) blas = List.of("auto");
+        for (String b : blas)
+            if (!List.of("auto", "mkl", "openblas").contains(b)) throw new NcfCli.UsageException("--blas: unknown BLAS '" + b + "': expected auto, mkl or openblas");
         if (inProcess) {
+            if (!blas.equals(List.of("auto"))) TrainCommand.selectBlas(blas.get(0));
             Map<String, Object> r = switch (what) {
                 case train -> engines.get(0) == EngineKind.CUDA ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(engines.get(0), batches.get(0), workers.get(0));
                 case eval -> engines.get(0) == EngineKind.CUDA ? cudaEvalOnce() : evalOnce(engines.get(0));
@@ -88,12 +93,16 @@ public final class BenchmarkCommand implements Callable<Integer> {
             case train -> {
                 for (int b : batches) {
                     for (EngineKind e : engines)
-                        for (int w : workers)
-                            rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w))));
+                        for (String lib : blasFor(e))
+                            for (int w : workers)
+                                rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib)));
                     if (peer) rows.add(runPeer(b));
                 }
             }
-            case eval -> { for (EngineKind e : engines) rows.add(child(List.of("eval", "--engine", e.toString()))); }
+            case eval -> {
+                for (EngineKind e : engines)
+                    for (String lib : blasFor(e)) rows.add(child(List.of("eval", "--engine", e.toString(), "--blas", lib)));
+            }
             case prepare -> {
                 if (input == null) throw new NcfCli.UsageException("benchmark prepare needs --input FILE (e.g. an ml-20m-shaped ratings.csv)");
                 rows.add(child(List.of("prepare", "--input", input.toString(), "--format", format)));
@@ -102,6 +111,19 @@ public final class BenchmarkCommand implements Callable<Integer> {
         printTable(out, rows);
         if (json) for (Map<String, Object> r : rows) out.println(io.ncf.train.Json.object(r));
         return NcfCli.EXIT_OK;
+    }
+
+    /** The --blas list applies to the fused engine only; other engines run once, their BLAS untouched. */
+    private List<String> blasFor(EngineKind e) { return e == EngineKind.FUSED ? blas : List.of("auto"); }
+
+    /** The fused engine's row names its BLAS: "fused" alone when only the default was asked for. */
+    private String label(EngineKind kind) {
+        return kind == EngineKind.FUSED && !blas.equals(List.of("auto")) ? "fused " + io.ncf.model.fused.Blas.library() : kind.toString();
+    }
+
+    /** For fused rows: which library ran the products. */
+    private static void noteBlas(EngineKind kind, Map<String, Object> r) {
+        if (kind == EngineKind.FUSED) r.put("note", "gemm: " + io.ncf.model.fused.Blas.describe());
     }
 
     private Map<String, Object> child(List<String> args) throws Exception {
@@ -149,8 +171,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
             }
         }
-        Map<String, Object> r = result("train", workerCount == 1 ? kind.toString() : kind + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
+        Map<String, Object> r = result("train", workerCount == 1 ? label(kind) : label(kind) + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
         r.put("workers", workerCount);
+        noteBlas(kind, r);
         return r;
     }
 
@@ -187,7 +210,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             double seconds = 0;
             long samples = 0;
             for (int s = 0; s < steps; s++) { EvalResult r = ev.evaluate(e); seconds += r.seconds(); samples += r.samples(); }
-            return result("eval", kind.toString(), 5000 * 101, samples / seconds, seconds / steps);
+            Map<String, Object> r = result("eval", label(kind), 5000 * 101, samples / seconds, seconds / steps);
+            noteBlas(kind, r);
+            return r;
         }
     }
 

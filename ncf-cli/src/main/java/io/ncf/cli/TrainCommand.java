@@ -101,6 +101,9 @@ public final class TrainCommand implements Callable<Integer> {
     boolean noNegTrick;
     @Option(names = "--engine", defaultValue = "fused", description = "Compute engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     EngineKind engine;
+    @Option(names = "--blas", paramLabel = "LIB", description = "BLAS for the fused engine's matrix products: auto (Intel MKL when it loads, else OpenBLAS), mkl or openblas "
+            + "(default: $NCF_BLAS, else auto).")
+    String blas;
     @Option(names = "--fp16", description = {"Mixed precision: HALF forward/backward, FLOAT master weights, loss and Adam, with loss scaling.",
             "Needs --engine samediff (chosen when --engine is not given) or --engine cuda (FP16 GEMMs, FP32 accumulation). A GPU feature: on the CPU backend HALF is ~10x slower than FLOAT."})
     boolean fp16;
@@ -127,6 +130,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     enum Mode { train, test }
 
+    /** {@code --blas}: a name other than auto, mkl or openblas, or mkl where it cannot load, is a usage error. */
+    static void selectBlas(String name) {
+        try {
+            io.ncf.model.fused.Blas.select(name);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--blas: " + e.getMessage());
+        }
+    }
+
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
@@ -134,6 +146,8 @@ public final class TrainCommand implements Callable<Integer> {
         BackendInfo backend = BackendInfo.current(fp16);
         console.info(out).println(backend.line());
         engine = resolveEngine(out, backend);
+        if (blas != null) selectBlas(blas);
+        if (engine == EngineKind.FUSED) console.info(out).println("Fused engine gemm: " + io.ncf.model.fused.Blas.describe());
         if (resume != null) return new ResumeRun(this).call(out);
         kind = parseModel();
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
@@ -214,6 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
             p.put("fp16", fp16);
             p.put("workers", workers);
             p.putAll(BackendInfo.current(fp16).asParameters());
+            if (engine == EngineKind.FUSED) p.put("fused_gemm", io.ncf.model.fused.Blas.describe());
             json = new JsonLinesLog(logPath, p);
             listeners.add(json);
         }

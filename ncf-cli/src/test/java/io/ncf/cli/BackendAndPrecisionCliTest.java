@@ -34,8 +34,9 @@ class BackendAndPrecisionCliTest {
         assertTrue(Pattern.compile("^Backend: CpuBackend, 1 device, BLAS \\S+ \\(\\S+ threads\\); compute FLOAT, master weights FLOAT$").matcher(first).find(),
                 "first line reports the backend: " + first);
         assertTrue(r.out().contains("Workers: 2"), r.out());
+        assertTrue(Pattern.compile("(?m)^Fused engine gemm: (Intel MKL|OpenBLAS) ").matcher(r.out()).find(), "second line names the gemm library: " + r.out());
         String params = Files.readAllLines(log).get(0);
-        for (String f : List.of("\"backend\":\"CpuBackend\"", "\"devices\":1", "\"compute_type\":\"FLOAT\"", "\"workers\":2", "\"fp16\":false", "\"blas_vendor\""))
+        for (String f : List.of("\"backend\":\"CpuBackend\"", "\"devices\":1", "\"compute_type\":\"FLOAT\"", "\"workers\":2", "\"fp16\":false", "\"blas_vendor\"", "\"fused_gemm\""))
             assertTrue(params.contains(f), f + " in " + params);
     }
 
@@ -77,5 +78,27 @@ class BackendAndPrecisionCliTest {
         assertEquals(0, r.exitCode(), r.err() + r.out());
         assertTrue(r.out().startsWith("Backend: "), r.out());
         assertTrue(r.out().contains("fused x2"), r.out());
+    }
+
+    @org.junit.jupiter.api.AfterEach void defaultBlas() { io.ncf.model.fused.Blas.select("auto"); } // --blas is JVM-wide
+
+    @Test void blasChoosesTheFusedEnginesGemmLibrary() {
+        Result r = run(args("--blas", "openblas"));
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        assertTrue(r.out().contains("Fused engine gemm: OpenBLAS"), r.out());
+
+        r = run(args("--blas", "atlas"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--blas: unknown BLAS 'atlas': expected auto, mkl or openblas"), r.err());
+
+        r = run("benchmark", "eval", "--engine", "fused", "--blas", "openblas,mkl", "--steps", "1", "--warmup", "0",
+                "--users", "300", "--items", "200", "--eval-users", "300");
+        if (io.ncf.model.fused.Blas.mklAvailable()) {
+            assertEquals(0, r.exitCode(), r.err() + r.out());
+            assertTrue(r.out().contains("fused openblas") && r.out().contains("gemm: OpenBLAS"), r.out());
+            assertTrue(r.out().contains("fused mkl") && r.out().contains("gemm: Intel MKL"), r.out());
+        } else {
+            System.err.println("Intel MKL cannot be loaded here: the --blas mkl benchmark row is not checked");
+        }
     }
 }

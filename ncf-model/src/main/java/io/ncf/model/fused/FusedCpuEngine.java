@@ -73,7 +73,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
     private final float[][] userRow;     // [worker][maxWidth]: the current user's row while scoring a run of one user's items
     private MaskRows maskRows;           // the dropout mask writer of the last mask seen
-    private final float[][] maskRow;     // [worker][maxWidth]: one row's dropout mask, drawn before the vector loop
+    private final float[][] maskRow;     // [worker][max(maxWidth, f)]: one row's dropout mask, drawn before the vector loop; scoring: mf_user[u] * w_F
     private final float[][] tileA, tileB; // [worker][TILE * maxWidth]: blocks of rows copied on-heap
     private final float[][][] tiles;      // [worker][NTILES][TILE * max(maxWidth, f)]: more per-worker tiles
     private static final int NTILES = 7;
@@ -209,11 +209,12 @@ public final class FusedCpuEngine implements TrainingEngine {
         accFinalB = new double[t];
         rowA = new float[t][Math.max(maxWidth, f)];
         rowB = new float[t][Math.max(maxWidth, f)];
-        maskRow = new float[t][maxWidth];
+        maskRow = new float[t][Math.max(maxWidth, f)];
         userRow = new float[t][Math.max(maxWidth, f)];
         tileA = new float[t][TILE * maxWidth];
         tileB = new float[t][TILE * maxWidth];
         tiles = new float[t][NTILES][TILE * Math.max(maxWidth, f)];
+        scoreTileUser = new int[t][TILE];
         biasTile = new float[layers][];
         for (int k = 0; k < layers; k++) biasTile[k] = new float[TILE * width[k + 1]];
         finalWTile = new float[TILE * lastWidth];
@@ -753,40 +754,197 @@ public final class FusedCpuEngine implements TrainingEngine {
         }
     }
 
-    private void scoreChunks(int[] users, int[] items, int count, float[] out, boolean factored) {
-        for (int done = 0; done < count; done += microBatch) {
-            int n = Math.min(microBatch, count - done);
-            final int off = done;
-            checkIds(users, items, off, n);
-            if (factored) forwardFactored(users, items, off, n, DropoutMask.NONE, 0);
-            else forward(users, items, off, n, DropoutMask.NONE, 0);
-            for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
-            final float fb = finalB.get(0);
-            final FloatBuffer xl = act[layers];
-            long t0 = Sgemm.clock();
-            workers.run(n, (w, a, b) -> {
-                float[] fw = finalWCopy, xt = tileA[w], gmf = tiles[w][0], mi = tiles[w][1], uc = userRow[w];
-                int cached = -1;
-                for (int s0 = a; s0 < b; s0 += TILE) {
-                    int rows = Math.min(TILE, b - s0), lenF = rows * f;
-                    xl.get(s0 * lastWidth, xt, 0, rows * lastWidth);
-                    for (int r = 0; r < rows; r++) {
-                        int u = users[off + s0 + r];
-                        // candidates come as runs of one user's items: read the user's row once per run
-                        if (u != cached) {
-                            mfUser.get(u * f, uc, 0, f);
-                            cached = u;
-                        }
-                        System.arraycopy(uc, 0, gmf, r * f, f);
-                        mfItem.get(items[off + s0 + r] * f, mi, r * f, f);
-                    }
-                    for (int i = 0; i < lenF; i++) gmf[i] *= mi[i];
-                    for (int r = 0; r < rows; r++)
-                        out[off + s0 + r] = fb + dot(gmf, r * f, fw, 0, f) + dot(xt, r * lastWidth, fw, f, lastWidth);
-                }
-            });
-            phaseNanos[5] += Sgemm.clock() - t0;
+    /**
+     * Scoring runs the whole forward pass per worker over chunks of {@link #SCORE_CHUNK} samples, so a chunk's
+     * activations (about 1 KB per sample) stay in that core's L2 from the gather to the final dot products: with
+     * micro-batch-wide passes every activation went to DRAM and back between kernels. Each worker calls a
+     * single-threaded sgemm on its own chunk; nothing is shared but the read-only parameters and the output.
+     */
+    static final int SCORE_CHUNK = Integer.getInteger("ncf.scoreChunk", 256);
+
+    /** One worker's scoring activations, off-heap for the BLAS calls: X_k of one chunk, k = 0..L. */
+    private static final class ScoreBuffers {
+        final FloatPointer[] xp;
+        final FloatBuffer[] x;
+
+        ScoreBuffers(int[] width) {
+            xp = new FloatPointer[width.length];
+            x = new FloatBuffer[width.length];
+            for (int k = 0; k < width.length; k++) {
+                xp[k] = new FloatPointer((long) SCORE_CHUNK * width[k]);
+                xp[k].zero();   // the rows a short chunk leaves stale are multiplied too: keep them finite
+                x[k] = xp[k].asBuffer();
+            }
         }
+    }
+
+    private ScoreBuffers[] scoreBuffers;
+    private final int[][] scoreTileUser;      // [worker][TILE]: the user whose row (+ b0) each row of the user tile holds
+
+    private void scoreChunks(int[] users, int[] items, int count, float[] out, boolean factored) {
+        if (scoreBuffers == null) {
+            scoreBuffers = new ScoreBuffers[workers.threads()];
+            for (int w = 0; w < scoreBuffers.length; w++) scoreBuffers[w] = new ScoreBuffers(width);
+        }
+        checkIds(users, items, 0, count);
+        for (int k = 0; k < layers; k++) {
+            for (int j = 0; j < width[k + 1]; j++) biasCopy[k][j] = bias[k].get(j);
+            repeatRows(biasCopy[k], 0, width[k + 1], biasTile[k]);
+        }
+        for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
+        final float fb = finalB.get(0);
+        final int first = factored ? 1 : 0;
+        final Blas.Backend blas = Blas.backend();
+        repeatRows(finalWCopy, f, lastWidth, finalWTile);
+        long[] gemmNanos = new long[workers.threads()];
+        workers.run(count, (w, a, b) -> {
+            ScoreBuffers sb = scoreBuffers[w];
+            long gemmT = 0, gatherT = 0, reluT = 0, finalT = 0;
+            for (int c0 = a; c0 < b; c0 += SCORE_CHUNK) {
+                int rows = Math.min(SCORE_CHUNK, b - c0);
+                long p0 = System.nanoTime();
+                if (factored) scoreGatherFactored(users, items, c0, rows, sb.x[1], w);
+                else scoreGather(users, items, c0, rows, sb.x[0]);
+                long p1 = System.nanoTime();
+                gatherT += p1 - p0;
+                for (int k = first; k < layers; k++) {
+                    int in = width[k], outW = width[k + 1];
+                    long g0 = System.nanoTime();
+                    // always a whole chunk (rows past `rows` hold stale values, never read back): a BLAS picks its
+                    // kernels by shape, so a fixed shape keeps a pair's score independent of what else is scored
+                    blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], outW);
+                    gemmT += System.nanoTime() - g0;
+                    biasRelu(sb.x[k + 1], rows, outW, biasTile[k], tileA[w]);
+                }
+                long p2 = System.nanoTime();
+                reluT += p2 - p1;
+                scoreFinal(users, items, c0, rows, sb.x[layers], fb, out, w);
+                finalT += System.nanoTime() - p2;
+            }
+            gemmNanos[w] = gemmT;
+            if (w == 0) {
+                phaseNanos[0] += gatherT;
+                phaseNanos[1] += reluT - gemmT;
+                phaseNanos[5] += finalT;
+            }
+        });
+        long g = 0, flops = 0;
+        for (long v : gemmNanos) g += v;
+        long padded = 0;
+        for (int w = 0; w < workers.threads(); w++) {
+            int len = Workers.bound(count, workers.threads(), w + 1) - Workers.bound(count, workers.threads(), w);
+            padded += (long) (len + SCORE_CHUNK - 1) / SCORE_CHUNK * SCORE_CHUNK;
+        }
+        for (int k = first; k < layers; k++) flops += 2L * padded * width[k] * width[k + 1];
+        Sgemm.record(g / workers.threads(), flops);
+    }
+
+    /**
+     * X_1 rows of a chunk, {@code relu(P_user[u] + b0 + P_item[i])}, 32 rows at a time: the item rows are copied into
+     * one tile, the user rows (plus b0) into another, and one flat loop over the whole tile does the rest (a short
+     * per-row loop spends much of its time in C2's scalar pre- and post-loops). A tile row is rewritten only when its
+     * user changes, which for evaluation's runs of 101 candidates is rare.
+     */
+    private void scoreGatherFactored(int[] users, int[] items, int c0, int rows, FloatBuffer x, int w) {
+        float[][] tl = tiles[w];
+        float[] it = tl[0], ut = tl[1], ot = tl[2], uc = userRow[w], b0 = biasCopy[0];
+        int[] tileUser = scoreTileUser[w];
+        java.util.Arrays.fill(tileUser, -1);
+        int cached = -1;
+        for (int s0 = 0; s0 < rows; s0 += TILE) {
+            int n0 = Math.min(TILE, rows - s0);
+            for (int r = 0; r < n0; r++) {
+                int s = c0 + s0 + r, u = users[s];
+                projItem.get(items[s] * w1, it, r * w1, w1);
+                if (tileUser[r] != u) {
+                    if (u != cached) {
+                        projUser.get(u * w1, uc, 0, w1);
+                        for (int j = 0; j < w1; j++) uc[j] += b0[j];
+                        cached = u;
+                    }
+                    System.arraycopy(uc, 0, ut, r * w1, w1);
+                    tileUser[r] = u;
+                }
+            }
+            relu(ut, it, ot, n0 * w1);
+            x.put(s0 * w1, ot, 0, n0 * w1);
+        }
+    }
+
+    /** {@code out[j] = max(a[j] + b[j], 0)}, as {@code (v + |v|) / 2}: the same value, and C2 vectorises abs better than max. */
+    private static void relu(float[] a, float[] b, float[] out, int len) {
+        for (int j = 0; j < len; j++) {
+            float v = a[j] + b[j];
+            out[j] = (v + Math.abs(v)) * 0.5f;
+        }
+    }
+
+    /** X_0 rows of a chunk: the gathered MLP embeddings (the per-sample first layer). */
+    private void scoreGather(int[] users, int[] items, int c0, int rows, FloatBuffer x) {
+        for (int r = 0; r < rows; r++) {
+            x.put(r * 2 * e, mlpUser, users[c0 + r] * e, e);
+            x.put(r * 2 * e + e, mlpItem, items[c0 + r] * e, e);
+        }
+    }
+
+    /** In place: {@code x = relu(x + bias)} over {@code rows} rows of width {@code w}, in 32-row on-heap tiles. */
+    private static void biasRelu(FloatBuffer x, int rows, int w, float[] biasTile, float[] t) {
+        for (int s0 = 0; s0 < rows; s0 += TILE) {
+            int len = Math.min(TILE, rows - s0) * w;
+            x.get(s0 * w, t, 0, len);
+            relu(t, biasTile, t, len);
+            x.put(s0 * w, t, 0, len);
+        }
+    }
+
+    /**
+     * The chunk's logits {@code fb + <mf_item[i], mf_user[u] * w_F> + <X_L, w_L>}, 32 rows at a time: flat products
+     * over tiles (the user-side tile row rewritten only when its user changes), then per-row sums in a fixed order.
+     */
+    private void scoreFinal(int[] users, int[] items, int c0, int rows, FloatBuffer xl, float fb, float[] out, int w) {
+        float[][] tl = tiles[w];
+        float[] gm = tl[0], ug = tl[1], xt = tl[2], ur = maskRow[w], fw = finalWCopy, fwt = finalWTile;
+        int[] tileUser = scoreTileUser[w];
+        java.util.Arrays.fill(tileUser, -1);
+        int cached = -1;
+        for (int s0 = 0; s0 < rows; s0 += TILE) {
+            int n0 = Math.min(TILE, rows - s0), lenF = n0 * f, lenL = n0 * lastWidth;
+            for (int r = 0; r < n0; r++) {
+                int s = c0 + s0 + r, u = users[s];
+                mfItem.get(items[s] * f, gm, r * f, f);
+                if (tileUser[r] != u) {
+                    if (u != cached) {
+                        mfUser.get(u * f, ur, 0, f);
+                        for (int j = 0; j < f; j++) ur[j] *= fw[j];
+                        cached = u;
+                    }
+                    System.arraycopy(ur, 0, ug, r * f, f);
+                    tileUser[r] = u;
+                }
+            }
+            xl.get(s0 * lastWidth, xt, 0, lenL);
+            for (int i = 0; i < lenF; i++) gm[i] *= ug[i];
+            for (int i = 0; i < lenL; i++) xt[i] *= fwt[i];
+            for (int r = 0; r < n0; r++) out[c0 + s0 + r] = fb + sum(gm, r * f, f) + sum(xt, r * lastWidth, lastWidth);
+        }
+    }
+
+    /** A sum with eight partial sums, like {@link #dot}. */
+    static float sum(float[] a, int ao, int len) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int j = 0;
+        for (; j + 8 <= len; j += 8) {
+            s0 += a[ao + j];
+            s1 += a[ao + j + 1];
+            s2 += a[ao + j + 2];
+            s3 += a[ao + j + 3];
+            s4 += a[ao + j + 4];
+            s5 += a[ao + j + 5];
+            s6 += a[ao + j + 6];
+            s7 += a[ao + j + 7];
+        }
+        for (; j < len; j++) s0 += a[ao + j];
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     @Override

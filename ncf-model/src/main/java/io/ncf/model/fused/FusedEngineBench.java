@@ -251,6 +251,7 @@ public final class FusedEngineBench {
             }
         }
         List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first));
+        System.out.println("gemm: " + (split ? Blas.describe() : "OpenBLAS, its own threads"));
         System.out.print(table(rows));
         System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");
         for (int k = 0; k < FusedCpuEngine.PHASES.length; k++)

@@ -8,11 +8,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Row-major single-precision gemm straight into ND4J's bundled OpenBLAS: the same {@code cblas_sgemm} entry point
- * that ND4J's {@code CpuLevel3} calls, minus the per-call shape checks and the copies ND4J makes for 'c'-ordered
- * outputs. A row-major product is the column-major product of the transposes, so OpenBLAS sees exactly the
- * 'f'-ordered call that measured ~110 GFLOP/s here; the activations stay one contiguous row per sample, which is
- * what the fused Java kernels want.
+ * Row-major single-precision gemm for the fused engine, straight into {@code cblas_sgemm} of the {@link Blas}
+ * backend (MKL when present, else ND4J's bundled OpenBLAS), minus the per-call shape checks and the copies ND4J
+ * makes for 'c'-ordered outputs. A row-major product is the column-major product of the transposes, so the BLAS sees
+ * an 'f'-ordered call; the activations stay one contiguous row per sample, which is what the fused Java kernels want.
  *
  * <p>Also counts nanoseconds and FLOPs spent in gemm so the benchmark can report gemm's share of a step.
  */
@@ -34,7 +33,8 @@ final class Sgemm {
     }
 
     /**
-     * C[m,n] = alpha * op(A) * op(B) + beta * C, all row-major with the given leading dimensions.
+     * C[m,n] = alpha * op(A) * op(B) + beta * C, all row-major with the given leading dimensions, in one call to
+     * OpenBLAS with its own thread pool (the engine's non-split mode, kept for comparison).
      */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
@@ -51,7 +51,7 @@ final class Sgemm {
     }
 
     /**
-     * The same product split over the workers, each calling a single-threaded sgemm on its block: rows of C
+     * The same product split over the workers, each calling a single-threaded sgemm of the {@link Blas} backend on its block: rows of C
      * when A is not transposed, else columns of C (the weight-gradient shape, whose reduction runs over the
      * samples). Call inside {@link #singleThreadedBlas} so OpenBLAS's own pool stays idle: its threads
      * busy-wait ~0.1 s after every call and would steal the cores from the Java kernels between products.
@@ -59,24 +59,32 @@ final class Sgemm {
     static void gemm(Workers workers, boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
         if (m == 0 || n == 0) return;
+        Blas.Backend blas = Blas.backend();
         long t0 = System.nanoTime(), cpu0 = clock();
         if (!transA) {
             workers.run(m, (w, r0, r1) -> {
-                if (r1 > r0) openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                        transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                        r1 - r0, n, k, alpha, at(a, (long) r0 * lda), lda, b, ldb, beta, at(c, (long) r0 * ldc), ldc);
+                if (r1 > r0) blas.sgemm(false, transB, r1 - r0, n, k, alpha, at(a, (long) r0 * lda), lda, b, ldb, beta, at(c, (long) r0 * ldc), ldc);
             });
         } else {
             workers.run(n, (w, c0, c1) -> {
-                if (c1 > c0) openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans,
-                        transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                        m, c1 - c0, k, alpha, a, lda, at(b, transB ? (long) c0 * ldb : c0), ldb, beta, at(c, c0), ldc);
+                if (c1 > c0) blas.sgemm(true, transB, m, c1 - c0, k, alpha, a, lda, at(b, transB ? (long) c0 * ldb : c0), ldb, beta, at(c, c0), ldc);
             });
         }
         NANOS.addAndGet(System.nanoTime() - t0);
         TOTAL_CPU.addAndGet(clock() - cpu0);
         FLOPS.addAndGet(2L * m * n * k);
         TOTAL_FLOPS.addAndGet(2L * m * n * k);
+    }
+
+    /**
+     * Counts products the caller ran itself ({@link Blas.Backend#sgemm} on its own workers): {@code wallNanos} as the
+     * wall time they took (the workers' sum divided by their number), {@code flops} in total.
+     */
+    static void record(long wallNanos, long flops) {
+        NANOS.addAndGet(wallNanos);
+        TOTAL_CPU.addAndGet(wallNanos);
+        FLOPS.addAndGet(flops);
+        TOTAL_FLOPS.addAndGet(flops);
     }
 
     /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */

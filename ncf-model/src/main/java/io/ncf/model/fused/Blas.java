@@ -1,0 +1,108 @@
+package io.ncf.model.fused;
+
+import org.bytedeco.javacpp.FloatPointer;
+
+import java.util.Locale;
+
+/**
+ * The BLAS library behind the fused engine's products: ND4J's OpenBLAS, always present, or Intel MKL when its
+ * JavaCPP presets are on the class path ({@code org.bytedeco:mkl}, with the {@code linux-x86_64} and
+ * {@code linux-x86_64-redist} jars). The engine's products are skinny (K and N of 64-256, M of tens of thousands of
+ * samples), where MKL measured 1.4-1.7x OpenBLAS 0.3.31 per core on the 2-core AVX-512 Xeon (see README), while both
+ * are equal on large square products.
+ *
+ * <p>Chosen once per JVM from the system property {@code ncf.blas} or else the environment variable
+ * {@code NCF_BLAS}: {@code auto} (the default: MKL when it loads, else OpenBLAS), {@code mkl} (fail if it does not
+ * load) or {@code openblas}. MKL runs one thread per call (the redist jar has no sequential layer, so Intel OpenMP
+ * limited to one thread): the engine splits every product over its own workers, so MKL never spins a pool of its own.
+ */
+public final class Blas {
+
+    /** One single-precision row-major gemm entry point. */
+    interface Backend {
+        /** {@code mkl} or {@code openblas}: the name {@link #select} takes. */
+        String id();
+
+        /** Library and version, for start-up lines and benchmark tables. */
+        String name();
+
+        /** C[m,n] = alpha op(A) op(B) + beta C, row-major, on the calling thread only. */
+        void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                   FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc);
+    }
+
+    /** Where the choice comes from, for messages. */
+    static final String PROPERTY = "ncf.blas", ENV = "NCF_BLAS";
+
+    private static volatile Backend active;
+
+    private Blas() {}
+
+    /** The backend in use (chosen on first use). */
+    static Backend backend() {
+        Backend b = active;
+        if (b == null) {
+            synchronized (Blas.class) {
+                if (active == null) active = choose(requested());
+                b = active;
+            }
+        }
+        return b;
+    }
+
+    /** A one-line description of the library the fused engine's gemm runs on, e.g. for benchmark tables. */
+    public static String describe() { return backend().name(); }
+
+    /** {@code mkl} or {@code openblas}: the library in use. */
+    public static String library() { return backend().id(); }
+
+    /** Whether MKL's presets are on the class path and its libraries load on this machine. */
+    public static boolean mklAvailable() {
+        try {
+            MklBackend.instance();
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * Switches the backend for this JVM ({@code auto}, {@code mkl} or {@code openblas}). Meant for start-up (the
+     * CLI's {@code --blas}) and tests; call it between engine calls, never during one.
+     *
+     * @throws IllegalArgumentException for another name, or {@code mkl} where MKL cannot be loaded
+     */
+    public static synchronized void select(String name) {
+        active = choose(name);
+    }
+
+    private static String requested() {
+        String p = System.getProperty(PROPERTY);
+        if (p != null && !p.isBlank()) return p;
+        String e = System.getenv(ENV);
+        return e == null || e.isBlank() ? "auto" : e;
+    }
+
+    private static Backend choose(String name) {
+        switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "openblas":
+                return OpenBlasBackend.INSTANCE;
+            case "mkl":
+                try {
+                    return MklBackend.instance();
+                } catch (Throwable t) {
+                    throw new IllegalArgumentException("BLAS 'mkl' was requested (" + PROPERTY + " / " + ENV + " / --blas) but Intel MKL "
+                            + "cannot be loaded: " + t + ". Put org.bytedeco:mkl:2025.3-1.5.13 with its linux-x86_64 and "
+                            + "linux-x86_64-redist jars on the class path, or choose 'openblas'.", t);
+                }
+            case "auto":
+                try {
+                    return MklBackend.instance();
+                } catch (Throwable t) {
+                    return OpenBlasBackend.INSTANCE;
+                }
+            default:
+                throw new IllegalArgumentException("unknown BLAS '" + name + "': expected auto, mkl or openblas");
+        }
+    }
+}
