@@ -211,7 +211,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         rowB = new float[t][Math.max(maxWidth, f)];
         maskRow = new float[t][Math.max(maxWidth, f)];
         userRow = new float[t][Math.max(maxWidth, f)];
-        tileA = new float[t][TILE * maxWidth];
+        tileA = new float[t][TILE * Math.max(maxWidth, lastWidth + f)];   // scoring's last layer rows carry the GMF columns
         tileB = new float[t][TILE * maxWidth];
         tiles = new float[t][NTILES][TILE * Math.max(maxWidth, f)];
         scoreTileUser = new int[t][TILE];
@@ -762,40 +762,66 @@ public final class FusedCpuEngine implements TrainingEngine {
      */
     static final int SCORE_CHUNK = Integer.getInteger("ncf.scoreChunk", 256);
 
-    /** One worker's scoring activations, off-heap for the BLAS calls: X_k of one chunk, k = 0..L. */
+    /** Users per final-layer product in scoring (columns of its B): evaluation's chunks hold 3-4 users. */
+    static final int SCORE_SLOTS = 8;
+
+    /**
+     * One worker's scoring buffers, off-heap for the BLAS calls: X_k of one chunk for k < L; X_L with each sample's
+     * GMF item row appended ({@code [chunk, L + f]}); the final product's B ({@code [L + f, SLOTS]}) and C.
+     */
     private static final class ScoreBuffers {
         final FloatPointer[] xp;
         final FloatBuffer[] x;
+        final FloatPointer bp, cp;
+        final FloatBuffer b, c;
+        final float[] bHeap, cHeap;
+        final int[] distinctOf, distinct;   // per row: its user's index among the chunk's distinct users; those users
 
-        ScoreBuffers(int[] width) {
+        ScoreBuffers(int[] width, int f) {
+            int layers = width.length - 1, ld = width[layers] + f;
             xp = new FloatPointer[width.length];
             x = new FloatBuffer[width.length];
-            for (int k = 0; k < width.length; k++) {
-                xp[k] = new FloatPointer((long) SCORE_CHUNK * width[k]);
+            for (int k = 0; k <= layers; k++) {
+                xp[k] = new FloatPointer((long) SCORE_CHUNK * (k == layers ? ld : width[k]));
                 xp[k].zero();   // the rows a short chunk leaves stale are multiplied too: keep them finite
                 x[k] = xp[k].asBuffer();
             }
+            bp = new FloatPointer((long) ld * SCORE_SLOTS);
+            cp = new FloatPointer((long) SCORE_CHUNK * SCORE_SLOTS);
+            b = bp.asBuffer();
+            c = cp.asBuffer();
+            bHeap = new float[ld * SCORE_SLOTS];
+            cHeap = new float[SCORE_CHUNK * SCORE_SLOTS];
+            distinctOf = new int[SCORE_CHUNK];
+            distinct = new int[SCORE_CHUNK];
         }
     }
 
     private ScoreBuffers[] scoreBuffers;
+    private float[] lastBiasTile;             // [TILE * (lastWidth + f)]: the last layer's bias, 0 over the GMF columns
     private final int[][] scoreTileUser;      // [worker][TILE]: the user whose row (+ b0) each row of the user tile holds
 
     private void scoreChunks(int[] users, int[] items, int count, float[] out, boolean factored) {
         if (scoreBuffers == null) {
             scoreBuffers = new ScoreBuffers[workers.threads()];
-            for (int w = 0; w < scoreBuffers.length; w++) scoreBuffers[w] = new ScoreBuffers(width);
+            for (int w = 0; w < scoreBuffers.length; w++) scoreBuffers[w] = new ScoreBuffers(width, f);
         }
         checkIds(users, items, 0, count);
         for (int k = 0; k < layers; k++) {
             for (int j = 0; j < width[k + 1]; j++) biasCopy[k][j] = bias[k].get(j);
             repeatRows(biasCopy[k], 0, width[k + 1], biasTile[k]);
         }
+        // the last layer's rows carry the GMF columns too: bias 0 there (they are overwritten after the ReLU anyway)
+        final int ld = lastWidth + f;
+        if (lastBiasTile == null) lastBiasTile = new float[TILE * ld];
+        for (int r = 0; r < TILE; r++) {
+            System.arraycopy(biasCopy[layers - 1], 0, lastBiasTile, r * ld, lastWidth);
+            java.util.Arrays.fill(lastBiasTile, r * ld + lastWidth, (r + 1) * ld, 0f);
+        }
         for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
         final float fb = finalB.get(0);
         final int first = factored ? 1 : 0;
         final Blas.Backend blas = Blas.backend();
-        repeatRows(finalWCopy, f, lastWidth, finalWTile);
         long[] gemmNanos = new long[workers.threads()];
         workers.run(count, (w, a, b) -> {
             ScoreBuffers sb = scoreBuffers[w];
@@ -803,22 +829,23 @@ public final class FusedCpuEngine implements TrainingEngine {
             for (int c0 = a; c0 < b; c0 += SCORE_CHUNK) {
                 int rows = Math.min(SCORE_CHUNK, b - c0);
                 long p0 = System.nanoTime();
-                if (factored) scoreGatherFactored(users, items, c0, rows, sb.x[1], w);
+                // with one dense layer the gathered X_1 is X_L, whose rows also carry the GMF columns
+                if (factored) scoreGatherFactored(users, items, c0, rows, sb.x[1], layers == 1 ? ld : w1, w);
                 else scoreGather(users, items, c0, rows, sb.x[0]);
                 long p1 = System.nanoTime();
                 gatherT += p1 - p0;
                 for (int k = first; k < layers; k++) {
-                    int in = width[k], outW = width[k + 1];
+                    int in = width[k], outW = width[k + 1], ldc = k == layers - 1 ? ld : outW;
                     long g0 = System.nanoTime();
                     // always a whole chunk (rows past `rows` hold stale values, never read back): a BLAS picks its
                     // kernels by shape, so a fixed shape keeps a pair's score independent of what else is scored
-                    blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], outW);
+                    blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], ldc);
                     gemmT += System.nanoTime() - g0;
-                    biasRelu(sb.x[k + 1], rows, outW, biasTile[k], tileA[w]);
+                    biasRelu(sb.x[k + 1], rows, ldc, k == layers - 1 ? lastBiasTile : biasTile[k], tileA[w]);
                 }
                 long p2 = System.nanoTime();
                 reluT += p2 - p1;
-                scoreFinal(users, items, c0, rows, sb.x[layers], fb, out, w);
+                gemmT += scoreFinal(blas, users, items, c0, rows, sb, fb, out);
                 finalT += System.nanoTime() - p2;
             }
             gemmNanos[w] = gemmT;
@@ -836,6 +863,7 @@ public final class FusedCpuEngine implements TrainingEngine {
             padded += (long) (len + SCORE_CHUNK - 1) / SCORE_CHUNK * SCORE_CHUNK;
         }
         for (int k = first; k < layers; k++) flops += 2L * padded * width[k] * width[k + 1];
+        flops += 2L * padded * ld * SCORE_SLOTS;   // the final products' first pass (more only for chunks of > SLOTS users)
         Sgemm.record(g / workers.threads(), flops);
     }
 
@@ -845,7 +873,7 @@ public final class FusedCpuEngine implements TrainingEngine {
      * per-row loop spends much of its time in C2's scalar pre- and post-loops). A tile row is rewritten only when its
      * user changes, which for evaluation's runs of 101 candidates is rare.
      */
-    private void scoreGatherFactored(int[] users, int[] items, int c0, int rows, FloatBuffer x, int w) {
+    private void scoreGatherFactored(int[] users, int[] items, int c0, int rows, FloatBuffer x, int stride, int w) {
         float[][] tl = tiles[w];
         float[] it = tl[0], ut = tl[1], ot = tl[2], uc = userRow[w], b0 = biasCopy[0];
         int[] tileUser = scoreTileUser[w];
@@ -867,7 +895,8 @@ public final class FusedCpuEngine implements TrainingEngine {
                 }
             }
             relu(ut, it, ot, n0 * w1);
-            x.put(s0 * w1, ot, 0, n0 * w1);
+            if (stride == w1) x.put(s0 * w1, ot, 0, n0 * w1);
+            else for (int r = 0; r < n0; r++) x.put((s0 + r) * stride, ot, r * w1, w1);
         }
     }
 
@@ -898,53 +927,50 @@ public final class FusedCpuEngine implements TrainingEngine {
     }
 
     /**
-     * The chunk's logits {@code fb + <mf_item[i], mf_user[u] * w_F> + <X_L, w_L>}, 32 rows at a time: flat products
-     * over tiles (the user-side tile row rewritten only when its user changes), then per-row sums in a fixed order.
+     * The chunk's logits {@code fb + <X_L, w_L> + <mf_item[i], mf_user[u] * w_F>} as one product
+     * {@code [X_L | G] B}: G holds each sample's GMF item row (copied next to X_L), and column c of B is
+     * {@code [w_L ; mf_user[u_c] * w_F]} for the c-th of up to {@link #SCORE_SLOTS} users of the chunk; a sample reads
+     * its user's column. A chunk of more users takes more passes of the same shape. Returns the nanoseconds in gemm.
      */
-    private void scoreFinal(int[] users, int[] items, int c0, int rows, FloatBuffer xl, float fb, float[] out, int w) {
-        float[][] tl = tiles[w];
-        float[] gm = tl[0], ug = tl[1], xt = tl[2], ur = maskRow[w], fw = finalWCopy, fwt = finalWTile;
-        int[] tileUser = scoreTileUser[w];
-        java.util.Arrays.fill(tileUser, -1);
-        int cached = -1;
-        for (int s0 = 0; s0 < rows; s0 += TILE) {
-            int n0 = Math.min(TILE, rows - s0), lenF = n0 * f, lenL = n0 * lastWidth;
-            for (int r = 0; r < n0; r++) {
-                int s = c0 + s0 + r, u = users[s];
-                mfItem.get(items[s] * f, gm, r * f, f);
-                if (tileUser[r] != u) {
-                    if (u != cached) {
-                        mfUser.get(u * f, ur, 0, f);
-                        for (int j = 0; j < f; j++) ur[j] *= fw[j];
-                        cached = u;
-                    }
-                    System.arraycopy(ur, 0, ug, r * f, f);
-                    tileUser[r] = u;
+    private long scoreFinal(Blas.Backend blas, int[] users, int[] items, int c0, int rows, ScoreBuffers sb, float fb, float[] out) {
+        final int ld = lastWidth + f, S = SCORE_SLOTS;
+        FloatBuffer xl = sb.x[layers];
+        for (int r = 0; r < rows; r++) xl.put(r * ld + lastWidth, mfItem, items[c0 + r] * f, f);
+        float[] bh = sb.bHeap, ch = sb.cHeap, fw = finalWCopy;
+        // each row's user as an index into the chunk's distinct users, in order of appearance (runs: compare with the row before)
+        int[] d = sb.distinctOf, distinct = sb.distinct;
+        int nd = 0;
+        for (int r = 0; r < rows; r++) {
+            int u = users[c0 + r];
+            if (r > 0 && u == users[c0 + r - 1]) { d[r] = d[r - 1]; continue; }
+            int k = nd - 1;
+            while (k >= 0 && distinct[k] != u) k--;
+            if (k < 0) distinct[k = nd++] = u;
+            d[r] = k;
+        }
+        for (int c = 0; c < S; c++) System.arraycopy(fw, f, bh, c * ld, lastWidth);
+        long gemmT = 0;
+        for (int pass = 0; pass * S < nd; pass++) {
+            for (int c = 0; c < S; c++) {
+                int k = pass * S + c;
+                int row = c * ld + lastWidth;
+                if (k < nd) {
+                    mfUser.get(distinct[k] * f, bh, row, f);
+                    for (int j = 0; j < f; j++) bh[row + j] *= fw[j];
+                } else {
+                    java.util.Arrays.fill(bh, row, row + f, 0f);
                 }
             }
-            xl.get(s0 * lastWidth, xt, 0, lenL);
-            for (int i = 0; i < lenF; i++) gm[i] *= ug[i];
-            for (int i = 0; i < lenL; i++) xt[i] *= fwt[i];
-            for (int r = 0; r < n0; r++) out[c0 + s0 + r] = fb + sum(gm, r * f, f) + sum(xt, r * lastWidth, lastWidth);
+            sb.b.put(0, bh, 0, ld * S);
+            long g0 = System.nanoTime();
+            // C^T [SLOTS, chunk] = B^T [X_L | G]^T: a long N for the BLAS rather than an 8-column C
+            blas.sgemm(false, true, S, SCORE_CHUNK, ld, 1f, sb.bp, ld, sb.xp[layers], ld, 0f, sb.cp, SCORE_CHUNK);
+            gemmT += System.nanoTime() - g0;
+            sb.c.get(0, ch, 0, S * SCORE_CHUNK);
+            for (int r = 0; r < rows; r++)
+                if (d[r] / S == pass) out[c0 + r] = fb + ch[(d[r] % S) * SCORE_CHUNK + r];
         }
-    }
-
-    /** A sum with eight partial sums, like {@link #dot}. */
-    static float sum(float[] a, int ao, int len) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int j = 0;
-        for (; j + 8 <= len; j += 8) {
-            s0 += a[ao + j];
-            s1 += a[ao + j + 1];
-            s2 += a[ao + j + 2];
-            s3 += a[ao + j + 3];
-            s4 += a[ao + j + 4];
-            s5 += a[ao + j + 5];
-            s6 += a[ao + j + 6];
-            s7 += a[ao + j + 7];
-        }
-        for (; j < len; j++) s0 += a[ao + j];
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        return gemmT;
     }
 
     @Override

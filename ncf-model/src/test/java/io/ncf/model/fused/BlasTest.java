@@ -78,23 +78,27 @@ class BlasTest {
      * user's candidates that cross tile, chunk and worker boundaries, on both backends, factored and per-sample,
      * against the double-precision reference.
      */
-    @Test
-    void chunkedScoringMatchesTheReferenceOnEveryBackend() {
-        NeuMFConfig c = new NeuMFConfig(29, 23, 6, new int[]{10, 16, 8, 6}, 0.5f);
-        ParamSet p = FusedCpuEngineTest.randomParams(c, 41);
+    @ParameterizedTest
+    @ValueSource(strings = {"6:10,16,8,6", "4:8,6,4", "8:16,8", "3:12,40,20,10,5"})
+    void chunkedScoringMatchesTheReferenceOnEveryBackend(String shape) {
+        String[] parts = shape.split(":");
+        int[] widths = java.util.Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
+        NeuMFConfig c = new NeuMFConfig(29, 23, Integer.parseInt(parts[0]), widths, 0.5f);
+        ParamSet p = FusedCpuEngineTest.randomParams(c, 41, 4f);
         ReferenceNeuMF ref = new ReferenceNeuMF(p);
-        int n = 2 * FusedCpuEngine.SCORE_CHUNK + 77;
+        int n = 1100 + 23 * 29 * 2;
         Random r = new Random(42);
         int[] users = new int[n], items = new int[n];
         for (int k = 0; k < n; k++) {
-            users[k] = k % 101 == 0 || k % 37 == 5 ? r.nextInt(c.numUsers()) : users[k - 1];  // runs, some short
-            items[k] = r.nextInt(c.numItems());
+            // runs of one user's candidates, some short; from k = 1100 on, runs of 23 (every item), as `recommend --users all`
+            users[k] = k < 1100 ? (k % 101 == 0 || k % 37 == 5 ? r.nextInt(c.numUsers()) : users[k - 1]) : (k - 1100) / c.numItems() % c.numUsers();
+            items[k] = k < 1100 ? r.nextInt(c.numItems()) : (k - 1100) % c.numItems();
         }
         for (Blas.Backend blas : backends()) {
             Blas.select(blas.id());
             for (FusedCpuEngine.FirstLayer mode : List.of(FusedCpuEngine.FirstLayer.FACTORED, FusedCpuEngine.FirstLayer.PER_SAMPLE)) {
                 float[] out = new float[n];
-                try (FusedCpuEngine eng = new FusedCpuEngine(p, 64, 3)) {
+                try (FusedCpuEngine eng = new FusedCpuEngine(p, 64, 2)) {
                     eng.setFirstLayer(mode);
                     eng.parametersChanged();
                     eng.score(users, items, n, out);
@@ -103,7 +107,7 @@ class BlasTest {
                 double diff = 0, norm = 0;
                 for (int k = 0; k < n; k++) {
                     double expected = ref.logit(users[k], items[k]);
-                    assertEquals(expected, out[k], 5e-5 * Math.max(1, Math.abs(expected)), blas.id() + " " + mode + " sample " + k);
+                    assertEquals(expected, out[k], 5e-5 * Math.max(1, Math.abs(expected)), blas.id() + " " + mode + " " + shape + " sample " + k);
                     diff += (out[k] - expected) * (out[k] - expected);
                     norm += expected * expected;
                 }
