@@ -29,6 +29,17 @@ public final class Blas {
         /** C[m,n] = alpha op(A) op(B) + beta C, row-major, on the calling thread only. */
         void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                    FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc);
+
+        /**
+         * B[k,n] (row-major, not transposed) packed once for many products {@code C[m,n] = A B} of this shape
+         * ({@link #sgemmPacked}), or null where the library cannot (then call {@link #sgemm}). Free with {@code close()}.
+         */
+        default org.bytedeco.javacpp.Pointer packB(int m, int n, int k, FloatPointer b, int ldb) { return null; }
+
+        /** {@code C = A B} with B from {@link #packB} for the same m, n, k. */
+        default void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, FloatPointer c, int ldc) {
+            throw new UnsupportedOperationException(name() + " has no packed gemm");
+        }
     }
 
     /** Where the choice comes from, for messages. */

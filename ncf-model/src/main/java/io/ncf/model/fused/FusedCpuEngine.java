@@ -118,6 +118,9 @@ public final class FusedCpuEngine implements TrainingEngine {
     private FloatPointer projUserPtr, projItemPtr, accUserPtr, accItemPtr;
     private final FloatPointer mlpUserPtr, mlpItemPtr;
     private boolean projectionsCurrent;
+    private long projectionVersion, scoreItemVersion = -1;   // scoring's item table is rebuilt when the projections are
+    private INDArray scoreItemArr;
+    private FloatBuffer scoreItem;
     private boolean paramsProtocol, gradsProtocol;          // the caller has called parametersChanged / finishGradients
     private long samplesThisStep, lastStepSamples;
     private boolean deferring;                              // this step's W0 and MLP-table gradients wait for finishGradients
@@ -250,6 +253,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         long rows = (long) config.numUsers() + config.numItems();
         if (projUserArr != null) floats += rows * w1;
         if (accUserArr != null) floats += rows * w1;
+        if (scoreItemArr != null) floats += (long) config.numItems() * (w1 + f);
         return floats * 4;
     }
 
@@ -331,6 +335,29 @@ public final class FusedCpuEngine implements TrainingEngine {
         gemm(false, false, ni, w1, e, 1f, mlpItemPtr, e, Sgemm.at(weightPtr[0], (long) e * w1), w1, 0f, projItemPtr, w1);
         // with FACTORED forced, a caller may not follow the protocol for scoring; AUTO only gets here if it does
         projectionsCurrent = paramsProtocol;
+        projectionVersion++;
+    }
+
+    /**
+     * Scoring's item table: row i is {@code [P_item[i] | mf_item[i]]}, so a candidate's two random rows are one
+     * contiguous read (the hardware prefetcher follows it) instead of two cache-missing streams. Rebuilt (a copy, no
+     * products) whenever the projections were.
+     */
+    private void ensureScoreItems() {
+        if (scoreItemVersion == projectionVersion) return;
+        int ni = config.numItems(), cw = w1 + f;
+        if (scoreItemArr == null) {
+            scoreItemArr = Nd4j.createUninitialized(DataType.FLOAT, ni, cw);
+            scoreItem = scoreItemArr.data().asNioFloat();
+        }
+        final FloatBuffer dst = scoreItem;
+        workers.run(ni, (w, a, b) -> {
+            for (int i = a; i < b; i++) {
+                dst.put(i * cw, projItem, i * w1, w1);
+                dst.put(i * cw + w1, mfItem, i * f, f);
+            }
+        });
+        scoreItemVersion = projectionVersion;
     }
 
     private void ensureAccumulators() {
@@ -747,7 +774,10 @@ public final class FusedCpuEngine implements TrainingEngine {
         int blas = blasThreadsBefore();
         try {
             boolean factored = factorScoring(count);
-            if (factored) ensureProjections();
+            if (factored) {
+                ensureProjections();
+                ensureScoreItems();
+            }
             scoreChunks(users, items, count, out, factored);
         } finally {
             restoreBlasThreads(blas);
@@ -799,6 +829,7 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     private ScoreBuffers[] scoreBuffers;
     private float[] lastBiasTile;             // [TILE * (lastWidth + f)]: the last layer's bias, 0 over the GMF columns
+    private float[] lastATile, lastCTile;     // the same shape: relu's coefficients (see biasReluLeavingGmf)
     private final int[][] scoreTileUser;      // [worker][TILE]: the user whose row (+ b0) each row of the user tile holds
 
     private void scoreChunks(int[] users, int[] items, int count, float[] out, boolean factored) {
@@ -813,16 +844,26 @@ public final class FusedCpuEngine implements TrainingEngine {
         }
         // the last layer's rows carry the GMF columns too: bias 0 there (they are overwritten after the ReLU anyway)
         final int ld = lastWidth + f;
-        if (lastBiasTile == null) lastBiasTile = new float[TILE * ld];
-        for (int r = 0; r < TILE; r++) {
-            System.arraycopy(biasCopy[layers - 1], 0, lastBiasTile, r * ld, lastWidth);
-            java.util.Arrays.fill(lastBiasTile, r * ld + lastWidth, (r + 1) * ld, 0f);
+        if (lastBiasTile == null) {
+            lastBiasTile = new float[TILE * ld];
+            lastATile = new float[TILE * ld];
+            lastCTile = new float[TILE * ld];
+            for (int r = 0; r < TILE; r++) {
+                java.util.Arrays.fill(lastATile, r * ld, r * ld + lastWidth, 0.5f);
+                java.util.Arrays.fill(lastATile, r * ld + lastWidth, (r + 1) * ld, 1f);
+                java.util.Arrays.fill(lastCTile, r * ld, r * ld + lastWidth, 0.5f);
+            }
         }
+        for (int r = 0; r < TILE; r++) System.arraycopy(biasCopy[layers - 1], 0, lastBiasTile, r * ld, lastWidth);
         for (int j = 0; j < f + lastWidth; j++) finalWCopy[j] = finalW.get(j);
         final float fb = finalB.get(0);
         final int first = factored ? 1 : 0;
         final Blas.Backend blas = Blas.backend();
         long[] gemmNanos = new long[workers.threads()];
+        // the dense weights packed once for all chunks where the BLAS can (MKL): each chunk's product is short
+        final org.bytedeco.javacpp.Pointer[] packed = new org.bytedeco.javacpp.Pointer[layers];
+        for (int k = first; k < layers; k++) packed[k] = blas.packB(SCORE_CHUNK, width[k + 1], width[k], weightPtr[k], width[k + 1]);
+        try {
         workers.run(count, (w, a, b) -> {
             ScoreBuffers sb = scoreBuffers[w];
             long gemmT = 0, gatherT = 0, reluT = 0, finalT = 0;
@@ -830,7 +871,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                 int rows = Math.min(SCORE_CHUNK, b - c0);
                 long p0 = System.nanoTime();
                 // with one dense layer the gathered X_1 is X_L, whose rows also carry the GMF columns
-                if (factored) scoreGatherFactored(users, items, c0, rows, sb.x[1], layers == 1 ? ld : w1, w);
+                if (factored) scoreGatherFactored(users, items, c0, rows, sb.x[1], layers == 1 ? ld : w1, sb.x[layers], w);
                 else scoreGather(users, items, c0, rows, sb.x[0]);
                 long p1 = System.nanoTime();
                 gatherT += p1 - p0;
@@ -839,13 +880,15 @@ public final class FusedCpuEngine implements TrainingEngine {
                     long g0 = System.nanoTime();
                     // always a whole chunk (rows past `rows` hold stale values, never read back): a BLAS picks its
                     // kernels by shape, so a fixed shape keeps a pair's score independent of what else is scored
-                    blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], ldc);
+                    if (packed[k] != null) blas.sgemmPacked(SCORE_CHUNK, outW, in, sb.xp[k], in, packed[k], sb.xp[k + 1], ldc);
+                    else blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], ldc);
                     gemmT += System.nanoTime() - g0;
-                    biasRelu(sb.x[k + 1], rows, ldc, k == layers - 1 ? lastBiasTile : biasTile[k], tileA[w]);
+                    if (k < layers - 1) biasRelu(sb.x[k + 1], rows, ldc, biasTile[k], tileA[w]);
+                    else biasReluLeavingGmf(sb.x[k + 1], rows, ldc, tileA[w]);
                 }
                 long p2 = System.nanoTime();
                 reluT += p2 - p1;
-                gemmT += scoreFinal(blas, users, items, c0, rows, sb, fb, out);
+                gemmT += scoreFinal(blas, users, items, c0, rows, sb, fb, out, !factored);   // the factored gather copied G
                 finalT += System.nanoTime() - p2;
             }
             gemmNanos[w] = gemmT;
@@ -855,6 +898,9 @@ public final class FusedCpuEngine implements TrainingEngine {
                 phaseNanos[5] += finalT;
             }
         });
+        } finally {
+            for (org.bytedeco.javacpp.Pointer q : packed) if (q != null) q.close();
+        }
         long g = 0, flops = 0;
         for (long v : gemmNanos) g += v;
         long padded = 0;
@@ -873,7 +919,8 @@ public final class FusedCpuEngine implements TrainingEngine {
      * per-row loop spends much of its time in C2's scalar pre- and post-loops). A tile row is rewritten only when its
      * user changes, which for evaluation's runs of 101 candidates is rare.
      */
-    private void scoreGatherFactored(int[] users, int[] items, int c0, int rows, FloatBuffer x, int stride, int w) {
+    private void scoreGatherFactored(int[] users, int[] items, int c0, int rows, FloatBuffer x, int stride, FloatBuffer xl, int w) {
+        final int cw = w1 + f, ld = lastWidth + f;
         float[][] tl = tiles[w];
         float[] it = tl[0], ut = tl[1], ot = tl[2], uc = userRow[w], b0 = biasCopy[0];
         int[] tileUser = scoreTileUser[w];
@@ -883,7 +930,9 @@ public final class FusedCpuEngine implements TrainingEngine {
             int n0 = Math.min(TILE, rows - s0);
             for (int r = 0; r < n0; r++) {
                 int s = c0 + s0 + r, u = users[s];
-                projItem.get(items[s] * w1, it, r * w1, w1);
+                int at = items[s] * cw;
+                scoreItem.get(at, it, r * w1, w1);
+                xl.put((s0 + r) * ld + lastWidth, scoreItem, at + w1, f);   // the GMF row, from the lines just read
                 if (tileUser[r] != u) {
                     if (u != cached) {
                         projUser.get(u * w1, uc, 0, w1);
@@ -927,15 +976,32 @@ public final class FusedCpuEngine implements TrainingEngine {
     }
 
     /**
+     * {@code x = relu(x + b)} over the last layer's columns of rows that also carry the GMF columns, which pass
+     * unchanged: {@code v a + |v| c} with (a, c) = (1/2, 1/2) on the layer (exactly relu) and (1, 0) on GMF (exactly v).
+     */
+    private void biasReluLeavingGmf(FloatBuffer x, int rows, int ld, float[] t) {
+        float[] bt = lastBiasTile, a = lastATile, c = lastCTile;
+        for (int s0 = 0; s0 < rows; s0 += TILE) {
+            int len = Math.min(TILE, rows - s0) * ld;
+            x.get(s0 * ld, t, 0, len);
+            for (int i = 0; i < len; i++) {
+                float v = t[i] + bt[i];
+                t[i] = v * a[i] + Math.abs(v) * c[i];
+            }
+            x.put(s0 * ld, t, 0, len);
+        }
+    }
+
+    /**
      * The chunk's logits {@code fb + <X_L, w_L> + <mf_item[i], mf_user[u] * w_F>} as one product
      * {@code [X_L | G] B}: G holds each sample's GMF item row (copied next to X_L), and column c of B is
      * {@code [w_L ; mf_user[u_c] * w_F]} for the c-th of up to {@link #SCORE_SLOTS} users of the chunk; a sample reads
      * its user's column. A chunk of more users takes more passes of the same shape. Returns the nanoseconds in gemm.
      */
-    private long scoreFinal(Blas.Backend blas, int[] users, int[] items, int c0, int rows, ScoreBuffers sb, float fb, float[] out) {
+    private long scoreFinal(Blas.Backend blas, int[] users, int[] items, int c0, int rows, ScoreBuffers sb, float fb, float[] out, boolean copyGmf) {
         final int ld = lastWidth + f, S = SCORE_SLOTS;
         FloatBuffer xl = sb.x[layers];
-        for (int r = 0; r < rows; r++) xl.put(r * ld + lastWidth, mfItem, items[c0 + r] * f, f);
+        if (copyGmf) for (int r = 0; r < rows; r++) xl.put(r * ld + lastWidth, mfItem, items[c0 + r] * f, f);
         float[] bh = sb.bHeap, ch = sb.cHeap, fw = finalWCopy;
         // each row's user as an index into the chunk's distinct users, in order of appearance (runs: compare with the row before)
         int[] d = sb.distinctOf, distinct = sb.distinct;

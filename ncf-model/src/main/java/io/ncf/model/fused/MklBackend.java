@@ -44,4 +44,16 @@ final class MklBackend implements Blas.Backend {
         mkl_rt.cblas_sgemm(mkl_rt.CblasRowMajor, transA ? mkl_rt.CblasTrans : mkl_rt.CblasNoTrans,
                 transB ? mkl_rt.CblasTrans : mkl_rt.CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
+
+    @Override public org.bytedeco.javacpp.Pointer packB(int m, int n, int k, FloatPointer b, int ldb) {
+        long bytes = mkl_rt.cblas_sgemm_pack_get_size(mkl_rt.CblasBMatrix, m, n, k);
+        FloatPointer dest = new FloatPointer((bytes + 3) / 4);
+        mkl_rt.cblas_sgemm_pack(mkl_rt.CblasRowMajor, mkl_rt.CblasBMatrix, mkl_rt.CblasNoTrans, m, n, k, 1f, b, ldb, dest);
+        return dest;
+    }
+
+    @Override public void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, FloatPointer c, int ldc) {
+        mkl_rt.cblas_sgemm_compute(mkl_rt.CblasRowMajor, mkl_rt.CblasNoTrans, (int) mkl_rt.CblasPacked, m, n, k,
+                a, lda, (FloatPointer) packedB, n, 0f, c, ldc);
+    }
 }
