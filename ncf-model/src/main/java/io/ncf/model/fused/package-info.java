@@ -4,9 +4,12 @@
  *
  * <ul>
  *   <li>{@link io.ncf.model.fused.FusedCpuEngine}: forward/backward over preallocated row-major activation buffers;
- *       OpenBLAS {@code cblas_sgemm} (ND4J's bundled 0.3.19, the entry point ND4J's own {@code CpuLevel3} uses) for
- *       the nine products, fused Java kernels for gather, bias+ReLU+dropout, final layer+loss, ReLU backward with
- *       bias-gradient sums and the embedding scatter-add.</li>
+ *       {@code cblas_sgemm} of the {@link io.ncf.model.fused.Blas} backend for the products, fused Java kernels for
+ *       gather, bias+ReLU+dropout, final layer+loss, ReLU backward with bias-gradient sums and the embedding
+ *       scatter-add.</li>
+ *   <li>{@link io.ncf.model.fused.Blas}: Intel MKL when its JavaCPP presets are on the class path (optional
+ *       dependency; {@code ncf.jar} ships them next to itself), else ND4J's OpenBLAS; {@code --blas},
+ *       {@code NCF_BLAS} or {@code -Dncf.blas} choose.</li>
  *   <li>{@link io.ncf.model.fused.AdamKernels}: one-pass dense Adam (optionally zeroing the gradient) and lazy
  *       row-sparse Adam over {@link io.ncf.model.fused.TouchedRows}.</li>
  *   <li>{@link io.ncf.model.fused.Workers}: the small spin-then-park pool all kernels share.</li>
@@ -51,10 +54,24 @@
  *       one SWAR add, two draws index a 256-entry table of 8-float rows; the values are exactly
  *       {@link io.ncf.model.DropoutMask#fillRow}'s (tested), as the SameDiff and CUDA engines use the same
  *       definition.</li>
- *   <li>Scoring reads a user's projected first-layer row and GMF row once per run of that user's candidates
- *       (evaluation scores 101 items per user), not once per sample.</li>
+ *   <li>BLAS: the engine's products are skinny (K, N of 64-256; M of thousands of samples). On the 2-core AVX-512
+ *       Xeon single-threaded MKL 2025.3 ran them at 82-108 GFLOP/s against OpenBLAS 0.3.31's 50-68 (numpy's
+ *       OpenBLAS, same version: 40-51), while both reach ~110-120 on large square products; training went from
+ *       149k to 174k samples/s at batch 1,048,576. MKL runs one thread per call (the redist jar has no sequential
+ *       layer, so Intel OpenMP set to one thread): the engine's workers split every product themselves.</li>
+ *   <li>Scoring runs the whole forward pass per worker over chunks of {@code SCORE_CHUNK} (256) samples: gather,
+ *       products, bias+ReLU and the final layer all while the chunk's ~1 KB/sample of activations sits in that core's
+ *       L2, where micro-batch-wide passes sent every activation to DRAM and back between kernels. The gather reads one
+ *       table row {@code [P_item | mf_item]} per candidate (one contiguous read instead of two cache-missing
+ *       streams) and a user's rows once per run of that user's candidates. The final layer is one product
+ *       {@code [X_L | G] B} where column c of B is {@code [w_L ; mf_user[u_c] w_F]} for up to 8 users of the chunk.
+ *       Every product has a fixed shape (a whole chunk; MKL's packed weights), because a BLAS picks kernels by shape:
+ *       so a pair's score is bit-identical however many other pairs one call scores (the recommender's contract).
+ *       ReLU is {@code (v + |v|) / 2}, exactly max(v, 0), because C2 vectorises abs better than max.</li>
  *   <li>Tried and not kept (no gain measurable on the 2-core machine): touching the random table rows of samples a
- *       few ahead (gather, scatter-add) to overlap their cache misses; micro-batches of 8,192 or 16,384 instead of
+ *       few ahead (gather, scatter-add; and a touch pass over a scoring chunk's item rows) to overlap their cache
+ *       misses; one BLAS gemv per run of a user's candidates for the GMF term (fast, but its result depends on the
+ *       run length); micro-batches of 8,192 or 16,384 instead of
  *       65,536 (activations closer to L3). The remaining Java time is mostly the random 1 KB rows of gather and
  *       scatter-add (projected first layer, its dZ0 accumulators: memory latency) and the final layer's
  *       per-sample dot products.</li>
