@@ -274,7 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (engine == EngineKind.FUSED && backend.isCuda()) {
             if (explicit)
-                throw new NcfCli.UsageException("--engine fused calls OpenBLAS on host memory and cannot run on the CUDA backend (" + backend.backend() + "); use --engine samediff");
+                throw new NcfCli.UsageException("--engine fused calls a CPU BLAS on host memory and cannot run on the CUDA backend (" + backend.backend() + "); use --engine samediff");
             out.println("CUDA backend: using --engine samediff (the fused engine is CPU-only).");
             return EngineKind.SAMEDIFF;
         }

@@ -6,7 +6,7 @@ import io.ncf.model.samediff.SameDiffEngine;
 
 /** The compute engines selectable with {@code --engine}; {@link Engines} builds them. */
 public enum EngineKind {
-    /** Hand-written forward/backward over OpenBLAS sgemm with fused Java kernels: the CPU hot path. */
+    /** Hand-written forward/backward over sgemm (MKL or OpenBLAS, see io.ncf.model.fused.Blas) with fused Java kernels: the CPU hot path. */
     FUSED("fused", 16_384),
     /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend and in HALF. */
     SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH),
