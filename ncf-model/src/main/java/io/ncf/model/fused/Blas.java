@@ -54,7 +54,7 @@ public final class Blas {
         Backend b = active;
         if (b == null) {
             synchronized (Blas.class) {
-                if (active == null) active = choose(requested());
+                if (active == null) active = fromSettings(System.getProperty(PROPERTY), System.getenv(ENV));
                 b = active;
             }
         }
@@ -87,11 +87,16 @@ public final class Blas {
         active = choose(name);
     }
 
-    private static String requested() {
-        String p = System.getProperty(PROPERTY);
-        if (p != null && !p.isBlank()) return p;
-        String e = System.getenv(ENV);
-        return e == null || e.isBlank() ? "auto" : e;
+    /** The backend the property (first) or the environment variable asks for; a bad value is named with its source. */
+    static Backend fromSettings(String property, String env) {
+        String source = property != null && !property.isBlank() ? "-D" + PROPERTY + "=" + property
+                : env != null && !env.isBlank() ? ENV + "=" + env : null;
+        if (source == null) return choose("auto");
+        try {
+            return choose(source.substring(source.indexOf('=') + 1));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
     }
 
     private static Backend choose(String name) {

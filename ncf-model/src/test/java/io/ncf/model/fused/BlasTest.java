@@ -71,6 +71,12 @@ class BlasTest {
         assertTrue(e.getMessage().contains("'atlas'") && e.getMessage().contains("auto, mkl or openblas"), e.getMessage());
         Blas.select("auto");
         assertEquals(Blas.mklAvailable() ? "mkl" : "openblas", Blas.library());
+        // the start-up setting names where a bad value came from; the property wins over the environment
+        e = assertThrows(IllegalArgumentException.class, () -> Blas.fromSettings(null, "foo"));
+        assertTrue(e.getMessage().startsWith("NCF_BLAS=foo: unknown BLAS 'foo'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Blas.fromSettings("bar", "openblas"));
+        assertTrue(e.getMessage().startsWith("-Dncf.blas=bar: unknown BLAS 'bar'"), e.getMessage());
+        assertEquals("openblas", Blas.fromSettings(" ", "openblas").id());
     }
 
     /**
