@@ -71,9 +71,9 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final double[] accLoss;      // per worker
     private final double[] accFinalB;
     private final float[][] rowA, rowB;  // [worker][maxWidth]: rows copied on-heap, where C2 vectorises the loops
-    private final float[][] userRow;     // [worker][maxWidth]: the current user's row while scoring a run of one user's items
+    private final float[][] userRow;     // [worker][maxWidth]: scoring: the current user's projected row (+ b0) during a run of its candidates
     private MaskRows maskRows;           // the dropout mask writer of the last mask seen
-    private final float[][] maskRow;     // [worker][max(maxWidth, f)]: one row's dropout mask, drawn before the vector loop; scoring: mf_user[u] * w_F
+    private final float[][] maskRow;     // [worker][maxWidth]: one row's dropout mask, drawn before the vector loop
     private final float[][] tileA, tileB; // [worker][TILE * maxWidth]: blocks of rows copied on-heap
     private final float[][][] tiles;      // [worker][NTILES][TILE * max(maxWidth, f)]: more per-worker tiles
     private static final int NTILES = 7;
@@ -212,8 +212,8 @@ public final class FusedCpuEngine implements TrainingEngine {
         accFinalB = new double[t];
         rowA = new float[t][Math.max(maxWidth, f)];
         rowB = new float[t][Math.max(maxWidth, f)];
-        maskRow = new float[t][Math.max(maxWidth, f)];
-        userRow = new float[t][Math.max(maxWidth, f)];
+        maskRow = new float[t][maxWidth];
+        userRow = new float[t][maxWidth];
         tileA = new float[t][TILE * Math.max(maxWidth, lastWidth + f)];   // scoring's last layer rows carry the GMF columns
         tileB = new float[t][TILE * maxWidth];
         tiles = new float[t][NTILES][TILE * Math.max(maxWidth, f)];
@@ -693,22 +693,16 @@ public final class FusedCpuEngine implements TrainingEngine {
         final boolean none = mask.isNone();
         final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
-            float[] ru = rowA[wk], ri = rowB[wk], m = maskRow[wk], uc = userRow[wk];
-            int cached = -1;
+            float[] ru = rowA[wk], ri = rowB[wk], m = maskRow[wk];
             for (int s = from; s < to; s++) {
-                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise.
-                // Scoring candidates come as runs of one user's items: the user's row is read once per run.
-                int u = users[off + s];
-                if (u != cached) {
-                    pu.get(u * w, uc, 0, w);
-                    cached = u;
-                }
+                // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise
+                pu.get(users[off + s] * w, ru, 0, w);
                 pi.get(items[off + s] * w, ri, 0, w);
                 if (none) {
-                    for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f);
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
                 } else {
                     rows.fill(m, 0, w, mask.rowState(0, pos + s));
-                    for (int j = 0; j < w; j++) ru[j] = Math.max(uc[j] + ri[j] + b[j], 0f) * m[j];
+                    for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f) * m[j];
                 }
                 x.put(s * w, ru, 0, w);
             }
@@ -870,7 +864,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         try {
         workers.run(count, (w, a, b) -> {
             ScoreBuffers sb = scoreBuffers[w];
-            long gemmT = 0, gatherT = 0, reluT = 0, finalT = 0;
+            long gemmT = 0, layerGemmT = 0, gatherT = 0, reluT = 0, finalT = 0;
             for (int c0 = a; c0 < b; c0 += SCORE_CHUNK) {
                 int rows = Math.min(SCORE_CHUNK, b - c0);
                 long p0 = System.nanoTime();
@@ -886,7 +880,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                     // kernels by shape, so a fixed shape keeps a pair's score independent of what else is scored
                     if (packed[k] != null) blas.sgemmPacked(SCORE_CHUNK, outW, in, sb.xp[k], in, packed[k], sb.xp[k + 1], ldc);
                     else blas.sgemm(false, false, SCORE_CHUNK, outW, in, 1f, sb.xp[k], in, weightPtr[k], outW, 0f, sb.xp[k + 1], ldc);
-                    gemmT += System.nanoTime() - g0;
+                    layerGemmT += System.nanoTime() - g0;
                     if (k < layers - 1) biasRelu(sb.x[k + 1], rows, ldc, biasTile[k], tileA[w]);
                     else biasReluLeavingGmf(sb.x[k + 1], rows, ldc, tileA[w]);
                 }
@@ -895,10 +889,10 @@ public final class FusedCpuEngine implements TrainingEngine {
                 gemmT += scoreFinal(blas, users, items, c0, rows, sb, fb, out, !factored);   // the factored gather copied G
                 finalT += System.nanoTime() - p2;
             }
-            gemmNanos[w] = gemmT;
+            gemmNanos[w] = gemmT + layerGemmT;
             if (w == 0) {
                 phaseNanos[0] += gatherT;
-                phaseNanos[1] += reluT - gemmT;
+                phaseNanos[1] += reluT - layerGemmT;
                 phaseNanos[5] += finalT;
             }
         });

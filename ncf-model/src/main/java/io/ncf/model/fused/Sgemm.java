@@ -1,7 +1,6 @@
 package io.ncf.model.fused;
 
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -40,10 +39,7 @@ final class Sgemm {
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
         if (m == 0 || n == 0) return;
         long t0 = System.nanoTime(), cpu0 = clock();
-        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
-                transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        OpenBlasBackend.INSTANCE.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         NANOS.addAndGet(System.nanoTime() - t0);
         TOTAL_CPU.addAndGet(clock() - cpu0);
         FLOPS.addAndGet(2L * m * n * k);
@@ -53,7 +49,7 @@ final class Sgemm {
     /**
      * The same product split over the workers, each calling a single-threaded sgemm of the {@link Blas} backend on its block: rows of C
      * when A is not transposed, else columns of C (the weight-gradient shape, whose reduction runs over the
-     * samples). Call inside {@link #singleThreadedBlas} so OpenBLAS's own pool stays idle: its threads
+     * samples). The engine holds OpenBLAS at one thread around its calls so OpenBLAS's own pool stays idle: its threads
      * busy-wait ~0.1 s after every call and would steal the cores from the Java kernels between products.
      */
     static void gemm(Workers workers, boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -90,17 +86,6 @@ final class Sgemm {
     /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */
     static FloatPointer at(FloatPointer p, long offset) {
         return offset == 0 ? p : new FloatPointer(p).position(p.position() + offset);
-    }
-
-    /** Runs {@code body} with OpenBLAS limited to the calling thread, restoring its thread count after. */
-    static void singleThreadedBlas(Runnable body) {
-        int before = openblas_nolapack.blas_get_num_threads();
-        if (before != 1) openblas_nolapack.blas_set_num_threads(1);
-        try {
-            body.run();
-        } finally {
-            if (before != 1) openblas_nolapack.blas_set_num_threads(before);
-        }
     }
 
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
