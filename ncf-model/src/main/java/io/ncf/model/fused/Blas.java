@@ -42,7 +42,7 @@ public final class Blas {
         }
     }
 
-    /** Where the choice comes from, for messages. */
+    /** Where the start-up choice comes from; errors name the one used (the CLI's {@code --blas} names itself). */
     static final String PROPERTY = "ncf.blas", ENV = "NCF_BLAS";
 
     private static volatile Backend active;
@@ -107,7 +107,7 @@ public final class Blas {
                 try {
                     return MklBackend.instance();
                 } catch (Throwable t) {
-                    throw new IllegalArgumentException("BLAS 'mkl' was requested (" + PROPERTY + " / " + ENV + " / --blas) but Intel MKL "
+                    throw new IllegalArgumentException("BLAS 'mkl' was requested but Intel MKL "
                             + "cannot be loaded: " + t + ". Put org.bytedeco:mkl:2025.3-1.5.13 with its linux-x86_64 and "
                             + "linux-x86_64-redist jars on the class path, or choose 'openblas'.", t);
                 }
