@@ -18,17 +18,19 @@ import java.util.Random;
  * Prints one table; {@link #run} returns the rows for other harnesses (the CLI's {@code ncf benchmark train}).
  *
  * <p>Usage: {@code FusedEngineBench [--batches 65536,1048576] [--micro 65536] [--steps 3] [--threads 2]
- * [--users 138493] [--items 26744] [--adam dense|lazy|both] [--first-layer auto|per-sample|factored]}
+ * [--users 138493] [--items 26744] [--adam dense|lazy|both] [--first-layer auto|per-sample|factored]
+ * [--sort on|off]}
  */
 public final class FusedEngineBench {
 
     public enum AdamMode { DENSE, LAZY }
 
     public record Options(int users, int items, int[] globalBatches, int microBatch, int steps, int threads,
-                          List<AdamMode> adamModes, int scoreSamples, boolean splitGemm, FusedCpuEngine.FirstLayer firstLayer) {
+                          List<AdamMode> adamModes, int scoreSamples, boolean splitGemm, FusedCpuEngine.FirstLayer firstLayer,
+                          boolean sortSamples) {
         public static Options defaults() {
             return new Options(138_493, 26_744, new int[]{65_536, 1_048_576}, 65_536, 3, 2,
-                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO);
+                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO, true);
         }
     }
 
@@ -76,6 +78,7 @@ public final class FusedEngineBench {
         try (Workers workers = new Workers(o.threads());
              FusedCpuEngine engine = new FusedCpuEngine(params, o.microBatch(), workers, o.splitGemm())) {
             engine.setFirstLayer(o.firstLayer());
+            engine.setSortSamples(o.sortSamples());
             Tables t = new Tables(params, grads, m, v);
             TouchedRows touchedUsers = new TouchedRows(c.numUsers()), touchedItems = new TouchedRows(c.numItems());
             for (int batch : o.globalBatches()) {
@@ -223,6 +226,7 @@ public final class FusedEngineBench {
         List<AdamMode> modes = d.adamModes();
         boolean split = d.splitGemm();
         FusedCpuEngine.FirstLayer first = d.firstLayer();
+        boolean sort = d.sortSamples();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
@@ -240,6 +244,11 @@ public final class FusedEngineBench {
                     default -> throw new IllegalArgumentException("--gemm must be split or openblas, got " + val);
                 };
                 case "--score" -> score = Integer.parseInt(val);
+                case "--sort" -> sort = switch (val) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--sort must be on or off, got " + val);
+                };
                 case "--first-layer" -> first = FusedCpuEngine.FirstLayer.valueOf(val.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
                 case "--adam" -> modes = switch (val) {
                     case "dense" -> List.of(AdamMode.DENSE);
@@ -250,7 +259,7 @@ public final class FusedEngineBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first));
+        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first, sort));
         System.out.println("gemm: " + (split ? Blas.describe() : "OpenBLAS, its own threads"));
         System.out.print(table(rows));
         System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");

@@ -84,6 +84,54 @@ class FusedCpuEngineTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} users, {1} items, {2}")
+    @CsvSource({"13, 11, PER_SAMPLE", "13, 11, FACTORED", "5, 29, PER_SAMPLE", "5, 29, FACTORED"})  // by user; by item
+    void samplesGroupedByIdKeepTheirMasksAndTheGradients(int users, int items, FusedCpuEngine.FirstLayer mode) {
+        NeuMFConfig c = new NeuMFConfig(users, items, 4, new int[]{8, 12, 6, 5}, 0.5f);
+        ParamSet p = randomParams(c, 41);
+        Batch b = Batch.random(c, 300, 42);
+        DropoutMask mask = new DropoutMask(43, 0.5f);
+        float weight = 1f / 250;
+        ReferenceNeuMF ref = new ReferenceNeuMF(p);
+        Map<String, double[]> rg = ref.zeroGrads();
+        double refLoss = ref.accumulate(b.users, b.items, b.labels, 30, 250, weight, mask, 77, rg);
+        ParamSet[] g = {p.zerosLike(), p.zerosLike()};
+        double[] loss = new double[2];
+        for (int sorted = 0; sorted < 2; sorted++) {
+            // micro-batches of 16: the reordered samples cross micro-batch and worker boundaries
+            try (FusedCpuEngine eng = new FusedCpuEngine(p, 16, 2)) {
+                eng.setFirstLayer(mode);
+                eng.setSortSamples(sorted == 1);
+                loss[sorted] = eng.accumulateGradients(b.users, b.items, b.labels, 30, 250, weight, mask, 77, g[sorted]);
+                eng.finishGradients(g[sorted]);
+            }
+        }
+        for (int sorted = 0; sorted < 2; sorted++) {
+            assertEquals(refLoss, loss[sorted], 1e-5 * Math.abs(refLoss), "sorted=" + (sorted == 1));
+            assertGradsMatch(g[sorted], rg, 1e-5);
+        }
+        for (String n : p.names()) {
+            double[] unsorted = new double[(int) p.get(n).length()];
+            for (int k = 0; k < unsorted.length; k++) unsorted[k] = g[0].get(n).getDouble(k);
+            assertTrue(relError(g[1].get(n).data().asNioFloat(), unsorted) < 1e-6, n + ": sorted and unsorted gradients differ");
+        }
+    }
+
+    @Test
+    void sampleOrderIsAStableSortThatRemembersOffsets() {
+        int[] u = {9, 2, 0, 2, 1, 0, 2}, it = {5, 6, 7, 8, 9, 10, 11};
+        float[] y = {0, 1, 2, 3, 4, 5, 6};
+        SampleOrder o = new SampleOrder();
+        o.sort(u, it, y, 1, 6, true, 3);   // samples 1..6: users 2 0 2 1 0 2
+        assertArrayEquals(new int[]{0, 0, 1, 2, 2, 2}, java.util.Arrays.copyOf(o.users, 6));
+        assertArrayEquals(new int[]{7, 10, 9, 6, 8, 11}, java.util.Arrays.copyOf(o.items, 6));
+        assertArrayEquals(new int[]{1, 4, 3, 0, 2, 5}, java.util.Arrays.copyOf(o.offset, 6));
+        assertArrayEquals(new float[]{2, 5, 4, 1, 3, 6}, java.util.Arrays.copyOf(o.labels, 6));
+        o.sort(u, it, y, 0, 3, false, 12);  // by item, reusing the buffers: items 5 6 7 are already in order
+        assertArrayEquals(new int[]{0, 1, 2}, java.util.Arrays.copyOf(o.offset, 3));
+        assertArrayEquals(new int[]{9, 2, 0}, java.util.Arrays.copyOf(o.users, 3));
+    }
+
     @Test
     void gradientsAccumulateAcrossCallsAndDoNotDependOnTheSplit() {
         ParamSet p = randomParams(SMALL, 5);
