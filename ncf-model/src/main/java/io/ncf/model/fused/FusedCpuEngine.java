@@ -74,6 +74,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private final float[][] userRow;     // [worker][maxWidth]: scoring: the current user's projected row (+ b0) during a run of its candidates
     private MaskRows maskRows;           // the dropout mask writer of the last mask seen
     private final float[][] maskRow;     // [worker][maxWidth]: one row's dropout mask, drawn before the vector loop
+    private final long[][] maskDraws;    // [worker][MaskRows.draws(maxWidth)]: a row's kept-lane bits (MaskRows scratch)
     private final float[][] tileA, tileB; // [worker][TILE * maxWidth]: blocks of rows copied on-heap
     private final float[][][] tiles;      // [worker][NTILES][TILE * max(maxWidth, f)]: more per-worker tiles
     private static final int NTILES = 7;
@@ -215,6 +216,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         rowA = new float[t][Math.max(maxWidth, f)];
         rowB = new float[t][Math.max(maxWidth, f)];
         maskRow = new float[t][maxWidth];
+        maskDraws = new long[t][MaskRows.draws(maxWidth)];
         userRow = new float[t][maxWidth];
         tileA = new float[t][TILE * Math.max(maxWidth, lastWidth + f)];   // scoring's last layer rows carry the GMF columns
         tileB = new float[t][TILE * maxWidth];
@@ -728,6 +730,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
             float[] ru = rowA[wk], ri = rowB[wk], m = maskRow[wk];
+            long[] draws = maskDraws[wk];
             for (int s = from; s < to; s++) {
                 // bulk copies are memcpy; element-wise FloatBuffer access in the loop would not vectorise
                 pu.get(users[off + s] * w, ru, 0, w);
@@ -735,7 +738,7 @@ public final class FusedCpuEngine implements TrainingEngine {
                 if (none) {
                     for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f);
                 } else {
-                    rows.fill(m, 0, w, mask.rowState(0, pos.of(s)));
+                    rows.fill(m, 0, w, mask.rowState(0, pos.of(s)), draws);
                     for (int j = 0; j < w; j++) ru[j] = Math.max(ru[j] + ri[j] + b[j], 0f) * m[j];
                 }
                 x.put(s * w, ru, 0, w);
@@ -761,13 +764,14 @@ public final class FusedCpuEngine implements TrainingEngine {
         final MaskRows rows = maskRows(mask);
         workers.run(n, (wk, from, to) -> {
             float[] t = tileA[wk], m = tileB[wk];
+            long[] draws = maskDraws[wk];
             for (int s0 = from; s0 < to; s0 += TILE) {
                 int n0 = Math.min(TILE, to - s0), len = n0 * w;
                 x.get(s0 * w, t, 0, len);
                 if (none) {
                     for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f);
                 } else {
-                    for (int r = 0; r < n0; r++) rows.fill(m, r * w, w, mask.rowState(k, pos.of(s0 + r)));
+                    for (int r = 0; r < n0; r++) rows.fill(m, r * w, w, mask.rowState(k, pos.of(s0 + r)), draws);
                     for (int i = 0; i < len; i++) t[i] = Math.max(t[i] + bt[i], 0f) * m[i];
                 }
                 x.put(s0 * w, t, 0, len);

@@ -19,7 +19,7 @@ import java.util.Random;
  *
  * <p>Usage: {@code FusedEngineBench [--batches 65536,1048576] [--micro 65536] [--steps 3] [--threads 2]
  * [--users 138493] [--items 26744] [--adam dense|lazy|both] [--first-layer auto|per-sample|factored]
- * [--sort on|off]}
+ * [--sort on|off] [--dropout 0.5]} ({@code --dropout 0} shows what the masks cost)
  */
 public final class FusedEngineBench {
 
@@ -27,10 +27,11 @@ public final class FusedEngineBench {
 
     public record Options(int users, int items, int[] globalBatches, int microBatch, int steps, int threads,
                           List<AdamMode> adamModes, int scoreSamples, boolean splitGemm, FusedCpuEngine.FirstLayer firstLayer,
-                          boolean sortSamples) {
+                          boolean sortSamples, float dropout) {
         public static Options defaults() {
             return new Options(138_493, 26_744, new int[]{65_536, 1_048_576}, 65_536, 3, 2,
-                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO, true);
+                    List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO, true,
+                    NeuMFConfig.DEFAULT_DROPOUT);
         }
     }
 
@@ -60,7 +61,7 @@ public final class FusedEngineBench {
     private static long[] lastPhases = new long[FusedCpuEngine.PHASES.length];
 
     public static List<Result> run(Options o) {
-        NeuMFConfig c = NeuMFConfig.defaults(o.users(), o.items());
+        NeuMFConfig c = NeuMFConfig.defaults(o.users(), o.items()).withDropout(o.dropout());
         ParamSet params = ParamSet.initialize(c, 1);
         ParamSet grads = params.zerosLike(), m = params.zerosLike(), v = params.zerosLike();
         int maxBatch = 0;
@@ -227,6 +228,7 @@ public final class FusedEngineBench {
         boolean split = d.splitGemm();
         FusedCpuEngine.FirstLayer first = d.firstLayer();
         boolean sort = d.sortSamples();
+        float dropout = d.dropout();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
@@ -249,6 +251,7 @@ public final class FusedEngineBench {
                     case "off" -> false;
                     default -> throw new IllegalArgumentException("--sort must be on or off, got " + val);
                 };
+                case "--dropout" -> dropout = Float.parseFloat(val);
                 case "--first-layer" -> first = FusedCpuEngine.FirstLayer.valueOf(val.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
                 case "--adam" -> modes = switch (val) {
                     case "dense" -> List.of(AdamMode.DENSE);
@@ -259,7 +262,7 @@ public final class FusedEngineBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first, sort));
+        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first, sort, dropout));
         System.out.println("gemm: " + (split ? Blas.describe() : "OpenBLAS, its own threads"));
         System.out.print(table(rows));
         System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");

@@ -31,28 +31,53 @@ final class MaskRows {
 
     boolean matches(int threshold, float keep) { return this.threshold == threshold && Float.compare(this.keep, keep) == 0; }
 
-    /** Units [0, w) of the row whose {@link DropoutMask#rowState} is {@code state}, into {@code m[at .. at+w)}. */
-    void fill(float[] m, int at, int w, long state) {
+    /** Draw q's state offset {@code (q + 1) * STATE_STEP}, tabled so the draw loop has no long multiply by its index. */
+    private static final long[] STEPS = new long[1024];
+
+    static {
+        for (int q = 0; q < STEPS.length; q++) STEPS[q] = (q + 1) * DropoutMask.STATE_STEP;
+    }
+
+    /** The scratch length {@link #fill} needs for rows of {@code w} units: one long per 64-bit draw. */
+    static int draws(int w) { return (w + 3) >> 2; }
+
+    /**
+     * Units [0, w) of the row whose {@link DropoutMask#rowState} is {@code state}, into {@code m[at .. at+w)};
+     * {@code scratch} holds at least {@link #draws}(w) longs. All of the row's draws are made first, in one loop
+     * without a table access (C2 vectorises it), then expanded: measured in a training step, faster than drawing
+     * and expanding two draws at a time.
+     */
+    void fill(float[] m, int at, int w, long state, long[] scratch) {
+        int q = draws(w), tabled = Math.min(q, STEPS.length);
+        long[] r = scratch, steps = STEPS;
+        for (int k = 0; k < tabled; k++) {
+            long z = state + steps[k];
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            r[k] = keptLanes(z ^ (z >>> 31));
+        }
+        for (int k = tabled; k < q; k++) r[k] = keptLanes(DropoutMask.mix(state + (k + 1) * DropoutMask.STATE_STEP));
+        float[] t = table;
         int j = 0;
         for (; j + 8 <= w; j += 8) {
-            state += DropoutMask.STATE_STEP;
-            long r0 = DropoutMask.mix(state);
-            state += DropoutMask.STATE_STEP;
-            long r1 = DropoutMask.mix(state);
-            System.arraycopy(table, (keptBits(r0) | keptBits(r1) << 4) << 3, m, at + j, 8);
+            int idx = (nibble(r[j >> 2]) | nibble(r[(j >> 2) + 1]) << 4) << 3;
+            m[at + j] = t[idx]; m[at + j + 1] = t[idx + 1]; m[at + j + 2] = t[idx + 2]; m[at + j + 3] = t[idx + 3];
+            m[at + j + 4] = t[idx + 4]; m[at + j + 5] = t[idx + 5]; m[at + j + 6] = t[idx + 6]; m[at + j + 7] = t[idx + 7];
         }
         for (; j < w; j += 4) {
-            state += DropoutMask.STATE_STEP;
-            int bits = keptBits(DropoutMask.mix(state));
-            for (int b = 0; b < 4 && j + b < w; b++) m[at + j + b] = table[(bits << 3) + b];
+            int bits = nibble(r[j >> 2]);
+            for (int b = 0; b < 4 && j + b < w; b++) m[at + j + b] = t[(bits << 3) + b];
         }
     }
 
-    /** Bit b set iff 16-bit lane b of {@code r} is at least the threshold (lane b is unit b of the draw). */
-    private int keptBits(long r) {
+    /** Lanes 0..3 of draw {@code r} kept (at least the threshold) as bits 0, 1, 32, 33. */
+    private long keptLanes(long r) {
         long even = ((((r & LOW16_OF_32) + bias) >>> 16) & BIT0_OF_32);           // lanes 0, 2 at bits 0, 32
         long odd = (((((r >>> 16) & LOW16_OF_32) + bias) >>> 16) & BIT0_OF_32);   // lanes 1, 3 at bits 0, 32
-        long ge = even | (odd << 1);                                               // lanes 0..3 at bits 0, 1, 32, 33
-        return ((int) ge & 3) | (int) (ge >>> 30);
+        return even | (odd << 1);
     }
+
+    /** {@link #keptLanes}' four bits as bits 0..3. */
+    private static int nibble(long kept) { return ((int) kept & 3) | (int) (kept >>> 30); }
+
 }

@@ -34,12 +34,13 @@ final class SampleOrder {
         int[] key = byUser ? u : it;
         for (int s = from; s < from + count; s++) start[key[s] + 1]++;
         for (int k = 0; k < keys; k++) start[k + 1] += start[k];
-        for (int s = from; s < from + count; s++) {
-            int at = start[key[s]]++;
+        // scatter only the offsets, then gather the samples in order: random reads are cheaper than random writes
+        for (int s = from; s < from + count; s++) offset[start[key[s]]++] = s - from;
+        for (int at = 0; at < count; at++) {
+            int s = from + offset[at];
             users[at] = u[s];
             items[at] = it[s];
             labels[at] = y[s];
-            offset[at] = s - from;
         }
     }
 }
