@@ -53,6 +53,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "ml-20m", description = "Format of --input (default: ${DEFAULT-VALUE}).") String format;
     @Option(names = "--blas", split = ",", paramLabel = "LIB", description = "BLAS libraries to compare under the fused engine: auto, mkl, openblas (default: auto, i.e. $NCF_BLAS or MKL when it loads).") List<String> blas;
     @Option(names = "--peer", description = "Also run the PyTorch CPU peer (../shared/bench/torch_cpu_neumf.py) when python3 has torch.") boolean peer;
+    @Option(names = "--rounds", defaultValue = "1", paramLabel = "N", description = "train: run every measurement N times, interleaved (each engine, then the peer, then again), and report the median samples/s and s/step of each; a shared machine's speed drifts over minutes, so a ratio is fairer from medians of interleaved runs (default: ${DEFAULT-VALUE}).") int rounds;
     @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py") Path peerScript;
     @Option(names = "--fp16", description = "--engine cuda: FP16 activations and GEMM inputs, FP32 accumulation and master weights, dynamic loss scaling.") boolean fp16;
     @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
@@ -66,6 +67,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (batches == null) batches = List.of(65_536, 1_048_576);
         if (workers == null) workers = List.of(1);
         for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
+        if (rounds < 1) throw new NcfCli.UsageException("--rounds must be at least 1, got " + rounds);
         boolean cudaOnly = engines.stream().allMatch(e -> e == EngineKind.CUDA);
         if (fp16 && !cudaOnly) throw new NcfCli.UsageException("benchmark --fp16 is for --engine cuda only (the CPU engines compute in FLOAT)");
         if (blas == null) blas = List.of("auto");
@@ -91,13 +93,18 @@ public final class BenchmarkCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         switch (what) {
             case train -> {
-                for (int b : batches) {
-                    for (EngineKind e : engines)
-                        for (String lib : blasFor(e))
-                            for (int w : workers)
-                                rows.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib)));
-                    if (peer) rows.add(runPeer(b));
+                List<Map<String, Object>> runs = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    for (int b : batches) {
+                        for (EngineKind e : engines)
+                            for (String lib : blasFor(e))
+                                for (int w : workers)
+                                    runs.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib)));
+                        if (peer) runs.add(runPeer(b));
+                    }
                 }
+                rows.addAll(medians(runs));
+                if (peer) addPeerRatios(rows);
             }
             case eval -> {
                 for (EngineKind e : engines)
@@ -262,6 +269,46 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return r;
     }
 
+    /**
+     * One row per measurement (engine label, batch, workers) in first-seen order: the median samples/s and s/step of
+     * its runs, the largest peak RSS, and "median of N" in the note when there was more than one run.
+     */
+    static List<Map<String, Object>> medians(List<Map<String, Object>> runs) {
+        Map<List<Object>, List<Map<String, Object>>> groups = new LinkedHashMap<>();
+        for (Map<String, Object> r : runs)
+            groups.computeIfAbsent(List.of(String.valueOf(r.get("engine")), String.valueOf(r.get("batch")), String.valueOf(r.get("workers"))),
+                    k -> new ArrayList<>()).add(r);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (List<Map<String, Object>> g : groups.values()) {
+            Map<String, Object> r = new LinkedHashMap<>(g.get(0));
+            if (g.size() > 1) {
+                for (String key : List.of("samples_per_s", "seconds")) {
+                    double[] v = g.stream().map(x -> x.get(key)).filter(java.util.Objects::nonNull).mapToDouble(x -> ((Number) x).doubleValue()).sorted().toArray();
+                    if (v.length > 0) r.put(key, v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
+                }
+                g.stream().map(x -> x.get("peak_rss_mb")).filter(java.util.Objects::nonNull)
+                        .mapToLong(x -> ((Number) x).longValue()).max().ifPresent(m -> r.put("peak_rss_mb", m));
+                String runsNote = "median of " + g.size() + ": " + g.stream().map(x -> fmt(x.get("samples_per_s"), "%,.0f"))
+                        .collect(java.util.stream.Collectors.joining(" / "));
+                Object note = r.get("note");
+                r.put("note", note == null || note.toString().isEmpty() ? runsNote : note + "; " + runsNote);
+            }
+            out.add(r);
+        }
+        return out;
+    }
+
+    /** Adds "vs_peer" (samples/s divided by the PyTorch peer's at the same batch) to every other train row. */
+    static void addPeerRatios(List<Map<String, Object>> rows) {
+        for (Map<String, Object> peerRow : rows) {
+            if (!"pytorch-peer".equals(peerRow.get("engine")) || !(peerRow.get("samples_per_s") instanceof Number p)) continue;
+            for (Map<String, Object> r : rows)
+                if (r != peerRow && String.valueOf(r.get("batch")).equals(String.valueOf(peerRow.get("batch")))
+                        && r.get("samples_per_s") instanceof Number n)
+                    r.put("vs_peer", n.doubleValue() / p.doubleValue());
+        }
+    }
+
     static long peakRssMb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status")))
@@ -273,11 +320,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     private static void printTable(PrintWriter out, List<Map<String, Object>> rows) {
-        out.printf("%-8s %-14s %10s %16s %12s %12s  %s%n", "what", "engine", "batch", "samples/s", "s/step", "peak RSS MB", "note");
+        boolean ratios = rows.stream().anyMatch(r -> r.containsKey("vs_peer"));
+        String ratioHead = ratios ? String.format(" %8s", "vs peer") : "";
+        out.printf("%-8s %-14s %10s %16s %12s %12s%s  %s%n", "what", "engine", "batch", "samples/s", "s/step", "peak RSS MB", ratioHead, "note");
         for (Map<String, Object> r : rows) {
-            out.printf("%-8s %-14s %10s %16s %12s %12s  %s%n", r.get("what"), r.get("engine"), r.get("batch"),
+            String ratio = ratios ? String.format(" %8s", fmt(r.get("vs_peer"), "%.2fx")) : "";
+            out.printf("%-8s %-14s %10s %16s %12s %12s%s  %s%n", r.get("what"), r.get("engine"), r.get("batch"),
                     fmt(r.get("samples_per_s"), "%,.0f"), fmt(r.get("seconds"), "%.3f"), fmt(r.get("peak_rss_mb"), "%s"),
-                    r.getOrDefault("note", ""));
+                    ratio, r.getOrDefault("note", ""));
         }
         out.flush();
     }

@@ -80,6 +80,59 @@ class BackendAndPrecisionCliTest {
         assertTrue(r.out().contains("fused x2"), r.out());
     }
 
+    @Test void benchmarkRoundsReportMediansAndRatiosToThePeer() throws Exception {
+        Result r = run("benchmark", "train", "--engine", "fused", "-b", "2048", "--rounds", "2", "--steps", "1", "--warmup", "0",
+                "--users", "300", "--items", "200");
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        assertTrue(Pattern.compile("(?m)^train +fused +2048 .*median of 2: [0-9,]+ / [0-9,]+$").matcher(r.out()).find(), r.out());
+
+        // a stand-in peer that prints the real script's summary line: 1,000 samples/s at every batch
+        Path fake = tmp.resolve("peer.py");
+        Files.writeString(fake, "print('median step 2.048s -> 1,000 samples/s')\n");
+        if (Files.isExecutable(Path.of("/usr/bin/python3"))) {
+            r = run("benchmark", "train", "--engine", "fused", "-b", "2048", "--steps", "1", "--warmup", "0",
+                    "--users", "300", "--items", "200", "--peer", "--peer-script", fake.toString());
+            assertEquals(0, r.exitCode(), r.err() + r.out());
+            var m = Pattern.compile("(?m)^train +fused +2048 +([0-9,]+) .* ([0-9.]+)x ").matcher(r.out());
+            assertTrue(m.find(), r.out());
+            double fused = Double.parseDouble(m.group(1).replace(",", ""));
+            assertEquals(fused / 1000, Double.parseDouble(m.group(2)), 0.006 + 1e-4 * fused / 1000, r.out());
+            assertTrue(Pattern.compile("(?m)^train +pytorch-peer +2048 +1,000 ").matcher(r.out()).find(), r.out());
+        } else {
+            System.err.println("no /usr/bin/python3: the benchmark's peer-ratio column is not checked");
+        }
+
+        r = run("benchmark", "train", "--rounds", "0");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--rounds must be at least 1, got 0"), r.err());
+    }
+
+    @Test void benchmarkMediansKeepFirstSeenOrderAndTheLargestRss() {
+        List<java.util.Map<String, Object>> runs = new java.util.ArrayList<>();
+        double[][] v = {{100, 1.0, 10}, {50, 9.0, 30}, {300, 3.0, 20}, {10, 5, 5}};
+        for (int k = 0; k < v.length; k++) {
+            java.util.Map<String, Object> r = new java.util.LinkedHashMap<>();
+            r.put("what", "train");
+            r.put("engine", k == 3 ? "pytorch-peer" : "fused");
+            r.put("batch", 8);
+            r.put("samples_per_s", v[k][0]);
+            r.put("seconds", v[k][1]);
+            if (k < 3) r.put("peak_rss_mb", (long) v[k][2]);
+            runs.add(r);
+        }
+        var rows = BenchmarkCommand.medians(runs);
+        assertEquals(2, rows.size());
+        assertEquals("fused", rows.get(0).get("engine"));
+        assertEquals(100.0, rows.get(0).get("samples_per_s"));
+        assertEquals(3.0, rows.get(0).get("seconds"));
+        assertEquals(30L, rows.get(0).get("peak_rss_mb"));
+        assertEquals("median of 3: 100 / 50 / 300", rows.get(0).get("note"));
+        assertNull(rows.get(1).get("note"), "one run: no median note");
+        BenchmarkCommand.addPeerRatios(rows);
+        assertEquals(10.0, (double) rows.get(0).get("vs_peer"), 1e-12);
+        assertFalse(rows.get(1).containsKey("vs_peer"));
+    }
+
     @org.junit.jupiter.api.AfterEach void defaultBlas() { io.ncf.model.fused.Blas.select("auto"); } // --blas is JVM-wide
 
     @Test void blasChoosesTheFusedEnginesGemmLibrary() {
