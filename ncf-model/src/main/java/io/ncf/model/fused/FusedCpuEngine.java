@@ -113,7 +113,8 @@ public final class FusedCpuEngine implements TrainingEngine {
     public enum FirstLayer { AUTO, PER_SAMPLE, FACTORED }
 
     private FirstLayer firstLayer = FirstLayer.AUTO;
-    private boolean sortSamples = true;
+    /** {@code -Dncf.fused.sortSamples=false} turns {@link #setSortSamples} off by default: for A/B timings of whole runs. */
+    private boolean sortSamples = !"false".equals(System.getProperty("ncf.fused.sortSamples"));
     private final SampleOrder order = new SampleOrder();
     private final int w1;                                   // width of the first dense layer
     private INDArray projUserArr, projItemArr, accUserArr, accItemArr;
