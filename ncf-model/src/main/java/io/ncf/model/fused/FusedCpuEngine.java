@@ -18,7 +18,8 @@ import java.nio.FloatBuffer;
  * <p>Layout: every activation is row-major {@code [samples, width]}, one contiguous row per sample, so a
  * gathered embedding row, a dropout-mask row and the final layer's dot product are all sequential reads.
  *
- * <p>Kernels per micro-batch of n samples (L dense layers):
+ * <p>A call's samples are first grouped by user ({@link SampleOrder}; each keeps its dropout position), so the
+ * embedding tables are walked in order. Kernels per micro-batch of n samples (L dense layers):
  * <ol>
  *   <li>gather: {@code X0[s] = concat(mlp_user[u], mlp_item[i])}</li>
  *   <li>per layer k: gemm {@code X_{k+1} = X_k W_k}, then one pass of bias + ReLU + dropout mask</li>
