@@ -51,6 +51,7 @@ final class MaskRows {
         int q = draws(w), tabled = Math.min(q, STEPS.length);
         long[] r = scratch, steps = STEPS;
         for (int k = 0; k < tabled; k++) {
+            // DropoutMask.mix written out: calling it here measured 2-5% slower training (3 interleaved pairs)
             long z = state + steps[k];
             z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
             z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
