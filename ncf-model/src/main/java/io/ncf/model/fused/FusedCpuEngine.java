@@ -115,7 +115,7 @@ public final class FusedCpuEngine implements TrainingEngine {
 
     private FirstLayer firstLayer = FirstLayer.AUTO;
     /** {@code -Dncf.fused.sortSamples=false} turns {@link #setSortSamples} off by default: for A/B timings of whole runs. */
-    private boolean sortSamples = !"false".equals(System.getProperty("ncf.fused.sortSamples"));
+    private boolean sortSamples = sortSamplesDefault(System.getProperty("ncf.fused.sortSamples"));
     private final SampleOrder order = new SampleOrder();
     private final int w1;                                   // width of the first dense layer
     private INDArray projUserArr, projItemArr, accUserArr, accItemArr;
@@ -279,6 +279,13 @@ public final class FusedCpuEngine implements TrainingEngine {
     public void setSortSamples(boolean sort) { sortSamples = sort; }
 
     public boolean sortSamples() { return sortSamples; }
+
+    /** The default of {@link #setSortSamples}: on unless the property says false; a value other than true/false is an error. */
+    static boolean sortSamplesDefault(String property) {
+        if (property == null || property.equalsIgnoreCase("true")) return true;
+        if (property.equalsIgnoreCase("false")) return false;
+        throw new IllegalArgumentException("-Dncf.fused.sortSamples=" + property + ": expected true or false");
+    }
 
     /** True if the current global step defers the first layer's gradients to {@link #finishGradients}. */
     public boolean deferringFirstLayer() { return deferring; }

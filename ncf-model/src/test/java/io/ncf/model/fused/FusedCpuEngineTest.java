@@ -118,6 +118,15 @@ class FusedCpuEngineTest {
     }
 
     @Test
+    void theSortPropertyAcceptsOnlyTrueOrFalse() {
+        assertTrue(FusedCpuEngine.sortSamplesDefault(null));
+        assertTrue(FusedCpuEngine.sortSamplesDefault("TRUE"));
+        assertFalse(FusedCpuEngine.sortSamplesDefault("false"));
+        var ex = assertThrows(IllegalArgumentException.class, () -> FusedCpuEngine.sortSamplesDefault("no"));
+        assertEquals("-Dncf.fused.sortSamples=no: expected true or false", ex.getMessage());
+    }
+
+    @Test
     void sampleOrderIsAStableSortThatRemembersOffsets() {
         int[] u = {9, 2, 0, 2, 1, 0, 2}, it = {5, 6, 7, 8, 9, 10, 11};
         float[] y = {0, 1, 2, 3, 4, 5, 6};
