@@ -6,7 +6,7 @@ import io.ncf.eval.Evaluator;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import io.ncf.train.Adam;
 import io.ncf.train.EngineKind;
 import picocli.CommandLine.Command;
@@ -40,7 +40,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "WHAT", description = "train, eval or prepare") What what;
-    @Option(names = "--engine", split = ",", description = "Engines to compare (default: fused,samediff).") List<EngineKind> engines;
+    @Option(names = "--engine", split = ",", paramLabel = "NAME", description = "Engines to compare, by registry name ('ncf engines') (default: fused,samediff).") List<String> engines;
     @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "N", description = "Global batch sizes (train; default: 65536,1048576).") List<Integer> batches;
     @Option(names = "--micro-batch", paramLabel = "N", description = "Micro-batch (default: the engine's).") Integer microBatch;
     @Option(names = "--workers", split = ",", paramLabel = "N", description = "Data-parallel worker counts to compare (train; default: 1). On the CPU backend workers share the cores.") List<Integer> workers;
@@ -52,9 +52,16 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "FILE", description = "Ratings file for 'prepare'.") Path input;
     @Option(names = "--format", defaultValue = "ml-20m", description = "Format of --input (default: ${DEFAULT-VALUE}).") String format;
     @Option(names = "--blas", split = ",", paramLabel = "LIB", description = "BLAS libraries to compare under the fused engine: auto, mkl, openblas (default: auto, i.e. $NCF_BLAS or MKL when it loads).") List<String> blas;
-    @Option(names = "--peer", description = "Also run the PyTorch CPU peer (../shared/bench/torch_cpu_neumf.py) when python3 has torch.") boolean peer;
+    @Option(names = "--peer", description = {"train: also run the PyTorch CPU peer (--peer-script, /usr/bin/python3, 2 threads) when python3 has torch,"
+            + " and add a 'vs peer' column: samples/s over the peer's at the same batch. Once per invocation the peer's own"
+            + " sgemm speed is measured (2048x2048 float32 matmul, same threads) and printed under the table; below"
+            + " --peer-min-gflops (or when it cannot be measured) the peer is not a fair peer: no ratio is reported and a"
+            + " WARNING names the fix (Debian's python3-torch without libopenblas0-pthread runs on the reference BLAS, about"
+            + " 14x slower). The exit code stays 0 then: the engine rows are still valid."}) boolean peer;
     @Option(names = "--rounds", defaultValue = "1", paramLabel = "N", description = "train: run every measurement N times, interleaved (each engine, then the peer, then again), and report the median samples/s and s/step of each; a shared machine's speed drifts over minutes, so a ratio is fairer from medians of interleaved runs (default: ${DEFAULT-VALUE}).") int rounds;
-    @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py") Path peerScript;
+    @Option(names = "--peer-script", paramLabel = "FILE", defaultValue = "../shared/bench/torch_cpu_neumf.py", description = "The peer's script (default: ${DEFAULT-VALUE}).") Path peerScript;
+    @Option(names = "--peer-min-gflops", paramLabel = "GFLOPS", defaultValue = "20", description = "The least sgemm GFLOP/s the peer's BLAS must reach for a 'vs peer' ratio; a reference BLAS does 2-5 on 2 cores, OpenBLAS 100 or more; 0 reports the ratio whatever the speed (default: ${DEFAULT-VALUE}).") double peerMinGflops;
+    @Option(names = "--peer-sgemm-script", paramLabel = "FILE", hidden = true, description = "A python file run (as 'python3 FILE THREADS') instead of the built-in sgemm probe; it prints 'sgemm X GFLOP/s torch VERSION threads N' (tests).") Path peerSgemmScript;
     @Option(names = "--fp16", description = "--engine cuda: FP16 activations and GEMM inputs, FP32 accumulation and master weights, dynamic loss scaling.") boolean fp16;
     @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
     @Option(names = "--in-process", hidden = true, description = "Run one measurement here (used by the child JVMs).") boolean inProcess;
@@ -63,12 +70,19 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (engines == null) engines = List.of(EngineKind.FUSED, EngineKind.SAMEDIFF);
+        if (engines == null) engines = List.of("fused", "samediff");
+        try {
+            engines = engines.stream().map(n -> io.ncf.train.engine.EngineRegistry.get(n).name()).toList();
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--engine: " + e.getMessage());
+        }
         if (batches == null) batches = List.of(65_536, 1_048_576);
         if (workers == null) workers = List.of(1);
         for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
         if (rounds < 1) throw new NcfCli.UsageException("--rounds must be at least 1, got " + rounds);
-        boolean cudaOnly = engines.stream().allMatch(e -> e == EngineKind.CUDA);
+        if (!(peerMinGflops >= 0) || Double.isInfinite(peerMinGflops))
+            throw new NcfCli.UsageException("--peer-min-gflops must be a finite number >= 0, got " + peerMinGflops);
+        boolean cudaOnly = engines.stream().allMatch(CUDA::equals);
         if (fp16 && !cudaOnly) throw new NcfCli.UsageException("benchmark --fp16 is for --engine cuda only (the CPU engines compute in FLOAT)");
         if (blas == null) blas = List.of("auto");
         for (String b : blas)
@@ -76,8 +90,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (inProcess) {
             if (!blas.equals(List.of("auto"))) TrainCommand.selectBlas(blas.get(0));
             Map<String, Object> r = switch (what) {
-                case train -> engines.get(0) == EngineKind.CUDA ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(engines.get(0), batches.get(0), workers.get(0));
-                case eval -> engines.get(0) == EngineKind.CUDA ? cudaEvalOnce() : evalOnce(engines.get(0));
+                case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(EngineKind.parse(engines.get(0)), batches.get(0), workers.get(0));
+                case eval -> CUDA.equals(engines.get(0)) ? cudaEvalOnce() : evalOnce(EngineKind.parse(engines.get(0)));
                 case prepare -> prepareOnce();
             };
             out.println(io.ncf.train.Json.object(r));
@@ -91,12 +105,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
             out.println(io.ncf.train.BackendInfo.current(false).line());
         }
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<String> underTable = new ArrayList<>();
         switch (what) {
             case train -> {
+                // once per invocation, before the timed runs: how fast the peer's torch multiplies matrices
+                PeerSgemm sgemm = peer && Files.isRegularFile(peerScript) ? probePeerSgemm() : null;
                 List<Map<String, Object>> runs = new ArrayList<>();
                 for (int round = 0; round < rounds; round++) {
                     for (int b : batches) {
-                        for (EngineKind e : engines)
+                        for (String e : engines)
                             for (String lib : blasFor(e))
                                 for (int w : workers)
                                     runs.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib)));
@@ -104,10 +121,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     }
                 }
                 rows.addAll(medians(runs));
-                if (peer) addPeerRatios(rows);
+                if (peer) {
+                    String warning = judgePeer(rows, sgemm, peerMinGflops);
+                    if (warning == null) addPeerRatios(rows);
+                    if (sgemm != null) underTable.add("PyTorch peer sgemm: " + sgemm.describe());
+                    if (warning != null) underTable.add(warning);
+                }
             }
             case eval -> {
-                for (EngineKind e : engines)
+                for (String e : engines)
                     for (String lib : blasFor(e)) rows.add(child(List.of("eval", "--engine", e.toString(), "--blas", lib)));
             }
             case prepare -> {
@@ -116,12 +138,21 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
         }
         printTable(out, rows);
+        for (String line : underTable) out.println(line);
+        out.flush();
         if (json) for (Map<String, Object> r : rows) out.println(io.ncf.train.Json.object(r));
         return NcfCli.EXIT_OK;
     }
 
     /** The --blas list applies to the fused engine only; other engines run once, their BLAS untouched. */
-    private List<String> blasFor(EngineKind e) { return e == EngineKind.FUSED ? blas : List.of("auto"); }
+    /**
+     * The benchmark times the engines' compute kernels outside the training loop: the CPU engines' gradient kernels
+     * (EngineKind) on random ids, the GPU's steps through ncf-cuda's GpuBenchmark. The training loop itself is the
+     * same for every engine, so these rows compare the engines.
+     */
+    private static final String CUDA = "cuda";
+
+    private List<String> blasFor(String e) { return "fused".equals(e) ? blas : List.of("auto"); }
 
     /** The fused engine's row names its BLAS: "fused" alone when only the default was asked for. */
     private String label(EngineKind kind) {
@@ -168,7 +199,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         ParamSet grads = params.zerosLike();
         Adam adam = new Adam(0.0045f, 0.25f, 0.5f, 1e-8f, params);
         double seconds = 0;
-        try (TrainingEngine e = io.ncf.train.Engines.create(kind, params, mb, false, workerCount); adam) {
+        try (GradientEngine e = io.ncf.train.Engines.create(kind, params, mb, false, workerCount); adam) {
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
                 e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
@@ -211,7 +242,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         for (int r = 0; r < evalUsers; r++) us[r] = r % users;
         for (int k = 0; k < cand.length; k++) cand[k] = rnd.nextInt(items);
         Evaluator ev = new Evaluator(new EvalCandidates(us, cand, 100), items, 10, 5000);
-        try (TrainingEngine e = kind.create(params, microBatch != null ? microBatch : kind.defaultMicroBatch())) {
+        try (GradientEngine e = kind.create(params, microBatch != null ? microBatch : kind.defaultMicroBatch())) {
             e.parametersChanged(); // as after loading a model: lets an engine cache functions of the parameters
             for (int s = 0; s < warmup; s++) ev.evaluate(e);
             double seconds = 0;
@@ -255,7 +286,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             r.put("note", "peer script " + peerScript + " not found");
             return r;
         }
-        Process p = new ProcessBuilder("/usr/bin/python3", peerScript.toString(), Integer.toString(batch), Integer.toString(warmup + steps + 1), "2")
+        Process p = new ProcessBuilder(PEER_PYTHON, peerScript.toString(), Integer.toString(batch), Integer.toString(warmup + steps + 1), Integer.toString(PEER_THREADS))
                 .redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
@@ -267,6 +298,115 @@ public final class BenchmarkCommand implements Callable<Integer> {
             r.put("note", "peer did not run (is python3-torch installed?): " + text.lines().reduce((a, b) -> b).orElse("").trim());
         }
         return r;
+    }
+
+    /** The interpreter and thread count of the PyTorch peer, and of its sgemm probe. */
+    static final String PEER_PYTHON = "/usr/bin/python3";
+    static final int PEER_THREADS = 2;
+    /** Longest wait for the sgemm probe; a reference BLAS takes about 10 s, an optimized one well under 1 s (plus torch's import). */
+    private static final long SGEMM_PROBE_TIMEOUT_S = 300;
+
+    /**
+     * The peer's sgemm probe, run as {@code python3 -c PROBE THREADS}: torch's float32 2048x2048 matmul with the peer's
+     * thread count, after a smaller warm-up product; the best of up to 5 timed products (fewer when they pass 1 s, as
+     * on a reference BLAS, where one takes several seconds).
+     */
+    private static final String SGEMM_PROBE = """
+            import sys, time, torch
+            torch.set_num_threads(int(sys.argv[1]))
+            torch.manual_seed(0)
+            n = 2048
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            torch.randn(1024, 1024) @ torch.randn(1024, 1024)
+            best, stop = float('inf'), time.perf_counter() + 1.0
+            for k in range(5):
+                t = time.perf_counter(); c = a @ b; best = min(best, time.perf_counter() - t)
+                if time.perf_counter() > stop: break
+            print(f'sgemm {2 * n ** 3 / best / 1e9:.1f} GFLOP/s torch {torch.__version__} threads {torch.get_num_threads()}')
+            """;
+
+    /** The peer's measured sgemm rate, or why it could not be measured ({@code error} non-null, {@code gflops} NaN). */
+    record PeerSgemm(double gflops, String torch, int threads, String error) {
+        boolean measured() { return error == null; }
+
+        String describe() {
+            return measured() ? String.format("%.1f GFLOP/s (%dx%d float32 matmul, torch %s, %d threads)", gflops, 2048, 2048, torch, threads)
+                    : "not measured (" + error + ")";
+        }
+    }
+
+    private static final java.util.regex.Pattern SGEMM_LINE =
+            java.util.regex.Pattern.compile("sgemm ([0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?) GFLOP/s torch (\\S+) threads ([0-9]+)");
+
+    /** Reads the probe's output: its "sgemm X GFLOP/s torch V threads N" line, or the output's last line as the error. */
+    static PeerSgemm parseSgemm(String text) {
+        var m = SGEMM_LINE.matcher(text);
+        if (m.find()) return new PeerSgemm(Double.parseDouble(m.group(1)), m.group(2), Integer.parseInt(m.group(3)), null);
+        String last = text.lines().map(String::trim).filter(s -> !s.isEmpty()).reduce((a, b) -> b).orElse("no output");
+        return new PeerSgemm(Double.NaN, null, PEER_THREADS, "sgemm probe printed no rate: " + last);
+    }
+
+    /** Runs the sgemm probe (or --peer-sgemm-script) with the peer's interpreter and thread count. */
+    private PeerSgemm probePeerSgemm() {
+        List<String> cmd = new ArrayList<>(List.of(PEER_PYTHON));
+        if (peerSgemmScript != null) cmd.add(peerSgemmScript.toString());
+        else cmd.addAll(List.of("-c", SGEMM_PROBE));
+        cmd.add(Integer.toString(PEER_THREADS));
+        Path log = null;
+        try {
+            log = Files.createTempFile("ncf-peer-sgemm", ".txt");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(SGEMM_PROBE_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                return new PeerSgemm(Double.NaN, null, PEER_THREADS, "sgemm probe took over " + SGEMM_PROBE_TIMEOUT_S + " s");
+            }
+            return parseSgemm(Files.readString(log, StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            return new PeerSgemm(Double.NaN, null, PEER_THREADS, "could not run " + PEER_PYTHON + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new PeerSgemm(Double.NaN, null, PEER_THREADS, "sgemm probe interrupted");
+        } finally {
+            if (log != null) try { Files.deleteIfExists(log); } catch (java.io.IOException ignored) { /* a temp file */ }
+        }
+    }
+
+    /**
+     * Decides whether the peer rows may serve as the denominator of "vs peer": every peer row gets
+     * "peer_sgemm_gflops" when the probe measured it; when the rate is below {@code minGflops} (or unknown, with
+     * {@code minGflops > 0}) the peer rows that ran get a note saying why no ratio is reported, and the WARNING line
+     * to print is returned. Null means the peer is fair (or never ran, its rows saying why): report the ratios.
+     */
+    static String judgePeer(List<Map<String, Object>> rows, PeerSgemm sgemm, double minGflops) {
+        List<Map<String, Object>> peers = rows.stream().filter(r -> "pytorch-peer".equals(r.get("engine"))).toList();
+        if (sgemm != null && sgemm.measured()) for (Map<String, Object> r : peers) r.put("peer_sgemm_gflops", sgemm.gflops());
+        List<Map<String, Object>> ran = peers.stream().filter(r -> r.get("samples_per_s") instanceof Number).toList();
+        if (minGflops <= 0 || ran.isEmpty()) return null;
+        String min = minGflops == Math.rint(minGflops) ? Long.toString((long) minGflops) : Double.toString(minGflops);
+        String note, warning;
+        if (sgemm == null || !sgemm.measured()) {
+            String why = sgemm == null ? "no sgemm probe ran" : sgemm.error();
+            note = "peer's BLAS speed unknown (" + why + "); no ratio reported";
+            warning = "WARNING: could not measure the PyTorch peer's sgemm speed (" + why + "), so it may be running on"
+                    + " Debian's reference BLAS, about 14x slower than with libopenblas0-pthread: no 'vs peer' ratio reported."
+                    + " Check that " + PEER_PYTHON + " -c 'import torch' works and that libopenblas0-pthread is installed"
+                    + " (see ../shared/bench/README.md), or pass --peer-min-gflops 0 to report the ratio anyway.";
+        } else if (sgemm.gflops() < minGflops) {
+            note = String.format("peer runs on a slow BLAS (%.1f GFLOP/s sgemm < %s): install libopenblas0-pthread"
+                    + " (see ../shared/bench/README.md); no ratio reported", sgemm.gflops(), min);
+            warning = String.format("WARNING: the PyTorch peer runs on a slow BLAS: %.1f GFLOP/s sgemm, below --peer-min-gflops %s"
+                    + " (an optimized BLAS does 100 or more on 2 cores), so it is not a fair peer and no 'vs peer' ratio is reported."
+                    + " Debian's python3-torch falls back to the reference BLAS without libopenblas0-pthread: install it"
+                    + " (apt-get install -y libopenblas0-pthread; see ../shared/bench/README.md) and run again. The engine rows are valid.",
+                    sgemm.gflops(), min);
+        } else {
+            return null;
+        }
+        for (Map<String, Object> r : ran) {
+            Object old = r.get("note");
+            r.put("note", old == null || old.toString().isEmpty() ? note : note + "; " + old);
+        }
+        return warning;
     }
 
     /**

@@ -11,14 +11,14 @@ import java.io.PrintWriter;
  */
 @Command(name = "ncf", mixinStandardHelpOptions = true, versionProvider = NcfCli.Version.class,
         description = "Neural Collaborative Filtering (NeuMF) on the JVM: prepare implicit-feedback data, train, evaluate, benchmark.",
-        subcommands = {PrepareCommand.class, TrainCommand.class, BenchmarkCommand.class, RecommendCommand.class, EvaluateCommand.class, CompareCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PrepareCommand.class, TrainCommand.class, EnginesCommand.class, BenchmarkCommand.class, RecommendCommand.class, EvaluateCommand.class, CompareCommand.class, CommandLine.HelpCommand.class})
 public final class NcfCli implements Runnable {
 
     public static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (prepare, train, benchmark, recommend, evaluate, compare)"); }
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (prepare, train, engines, benchmark, recommend, evaluate, compare)"); }
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -32,11 +32,12 @@ public final class NcfCli implements Runnable {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             Throwable cause = ex;
+            // library modules name their parameters (batchSize); the user typed flags (-b)
             if (cause instanceof UsageException || cause instanceof IllegalArgumentException) {
-                err.println("ncf: " + cause.getMessage());
+                err.println("ncf: " + FlagNames.translate(cause.getMessage()));
                 return EXIT_USAGE;
             }
-            err.println("ncf: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
+            err.println("ncf: " + FlagNames.translate(cause.getMessage() != null ? cause.getMessage() : cause.toString()));
             if (System.getenv("NCF_DEBUG") != null) cause.printStackTrace(err);
             return EXIT_FAILURE;
         });

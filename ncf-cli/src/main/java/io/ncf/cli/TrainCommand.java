@@ -5,17 +5,16 @@ import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
 import io.ncf.eval.EvalResult;
-import io.ncf.eval.Evaluator;
 import io.ncf.eval.RankingProtocols;
 import io.ncf.eval.RankingReport;
 import io.ncf.model.ModelKind;
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.ParamInit;
+import io.ncf.train.CheckpointDirInUseException;
+import io.ncf.train.CheckpointDirNotEmptyException;
 import io.ncf.train.Checkpoints;
-import io.ncf.train.BackendInfo;
-import io.ncf.train.EngineKind;
-import io.ncf.train.Engines;
+import io.ncf.train.RunLock;
+import io.ncf.train.TrainingCancelledException;
 import io.ncf.train.LossScaleLogLine;
 import io.ncf.train.LossScaler;
 import io.ncf.train.JsonLinesLog;
@@ -26,6 +25,12 @@ import io.ncf.train.Trainer;
 import io.ncf.train.TrainingOptions;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingSummary;
+import io.ncf.train.engine.EngineProvider;
+import io.ncf.train.engine.EngineRegistry;
+import io.ncf.train.engine.EngineSetup;
+import io.ncf.train.engine.EngineState;
+import io.ncf.train.engine.Feature;
+import io.ncf.train.engine.TrainingEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -99,8 +104,9 @@ public final class TrainCommand implements Callable<Integer> {
     int evalAfter;
     @Option(names = "--no-neg-trick", description = "Check training negatives against the user's positives (slower; default: unchecked, as the seed).")
     boolean noNegTrick;
-    @Option(names = "--engine", defaultValue = "fused", description = "Compute engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    EngineKind engine;
+    @Option(names = "--engine", defaultValue = "fused", paramLabel = "NAME", description = "Training engine, a plug-in: 'ncf engines' lists them and whether each runs here "
+            + "(fused, samediff, cuda) (default: ${DEFAULT-VALUE}).")
+    String engine;
     @Option(names = "--blas", paramLabel = "LIB", description = "BLAS for the fused engine's matrix products: auto (Intel MKL when it loads, else OpenBLAS), mkl or openblas "
             + "(default: $NCF_BLAS, else auto).")
     String blas;
@@ -124,6 +130,9 @@ public final class TrainCommand implements Callable<Integer> {
             + "(its flags are reused; -e may raise the epoch count).")
     Path resume;
 
+    @Option(names = "--overwrite", description = "Let a new run replace the run already in --checkpoint-dir (its state, model and chart are removed first).")
+    boolean overwrite;
+
     @Option(names = "--no-chart", description = "Do not write " + TrainingChart.FILE_NAME + " (loss, HR@K, NDCG@K per epoch) into --checkpoint-dir (or the --log-path directory).")
     boolean noChart;
     @Mixin OutputOptions console;
@@ -139,53 +148,141 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The engine chosen by --engine (or restored by --resume). */
+    EngineProvider provider;
+
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
-        if (engine == EngineKind.CUDA) return new CudaTrain(this).call(out); // ncf-cuda's own loop; loads no ND4J
-        BackendInfo backend = BackendInfo.current(fp16);
-        console.info(out).println(backend.line());
-        engine = resolveEngine(out, backend);
+        if (resume != null) {
+            resumeRun = new ResumeRun(this);
+            resumeRun.restore(); // the saved run's settings into these fields, before the engine is chosen
+        }
+        provider = resolveEngine();
+        return start(out);
+    }
+
+    /** Everything after --resume's restoration: the engine's start-up lines, data, options, then train or test. */
+    int start(PrintWriter out) throws Exception {
+        requireFeatures();
+        var available = provider.availability();
+        // a missing GPU or backend is a failure of the environment (exit 1), not of the flags: one line, no stack trace
+        if (!available.available()) throw new IllegalStateException(available.reason());
         if (blas != null) selectBlas(blas);
-        if (engine == EngineKind.FUSED) console.info(out).println("Fused engine gemm: " + io.ncf.model.fused.Blas.describe());
-        if (resume != null) return new ResumeRun(this).call(out);
-        kind = parseModel();
+        // one run per checkpoint directory, before any work: an OS lock, released by the OS if this process dies
+        if (checkpointDir == null || mode == Mode.test) return startLocked(out);
+        try (RunLock lock = RunLock.acquire(checkpointDir)) {
+            if (resume == null) claimFreshDirectory();
+            return startLocked(out);
+        } catch (CheckpointDirInUseException | CheckpointDirNotEmptyException e) {
+            throw new NcfCli.UsageException(e.getMessage());
+        }
+    }
+
+    /** A new run into a directory holding another run's files needs --overwrite, which removes them first. */
+    private void claimFreshDirectory() throws java.io.IOException {
+        try {
+            RunLock.requireFresh(checkpointDir, overwrite, TrainCommand::describeRun);
+        } catch (CheckpointDirNotEmptyException e) {
+            throw new NcfCli.UsageException(e.getMessage().replace("continue it with resume, or pass overwrite",
+                    "continue it with --resume " + checkpointDir + ", or pass --overwrite"));
+        }
+        if (overwrite) // a new run that dies before its first epoch must not leave the old run's state to be resumed
+            for (String f : List.of(TrainingStateFile.FILE, Checkpoints.MODEL_FILE, io.ncf.model.serve.ModelArtifact.FILE_NAME, TrainingChart.FILE_NAME))
+                Files.deleteIfExists(checkpointDir.resolve(f));
+    }
+
+    /** What a checkpoint directory's state says of its run, for the refusal message. */
+    static String describeRun(Path dir) {
+        TrainingState s = TrainingStateFile.read(dir).state();
+        String when;
+        try {
+            when = Files.getLastModifiedTime(TrainingStateFile.in(dir)).toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        } catch (java.io.IOException e) {
+            when = "at an unknown time";
+        }
+        return s.nextEpoch() + " epoch(s) done" + (s.bestEpoch() < 0 ? "" : String.format(", best HR %.4f at epoch %d", s.bestHr(), s.bestEpoch()))
+                + ", saved " + when;
+    }
+
+    private int startLocked(PrintWriter out) throws Exception {
+        for (String line : provider.startupLines(fp16)) console.info(out).println(line);
+        if (kind == null || resume == null) kind = parseModel();
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
-        boolean demo = data == null;
+        boolean demo = data == null || (resume != null && demoResume);
         long tLoad = System.nanoTime();
         NcfDataset ds;
         if (demo) {
             ds = new Preprocessor(new Preprocessor.Options(20, validNegative, seedUsed)).requireEnoughUnseenItems().run(DemoData.raw(seedUsed));
-            console.info(out).printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
-                    ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
+            if (resume == null)
+                console.info(out).printf("Using the built-in demo data (%,d users, %,d items, %,d training positives; generated in memory, seed %d). Use --data DIR for real data.%n",
+                        ds.numUsers(), ds.numItems(), ds.trainSize(), seedUsed);
         } else {
-            if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
+            if (!Files.isDirectory(data))
+                throw new NcfCli.UsageException(resume != null
+                        ? "the run in " + resume + " trained on " + data + ", which is not a dataset directory any more; give its new place with --data"
+                        : "--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
             ds = DatasetStore.load(data);
             console.info(out).printf("Loaded %s in %.2f s: %,d users, %,d items, %,d training positives, %d evaluation negatives per user.%n",
                     data, (System.nanoTime() - tLoad) / 1e9, ds.numUsers(), ds.numItems(), ds.trainSize(), ds.candidates().negativesPerUser());
-            if (spec.commandLine().getParseResult().hasMatchedOption("--valid-negative") && validNegative != ds.candidates().negativesPerUser())
+            if (resume == null && spec.commandLine().getParseResult().hasMatchedOption("--valid-negative") && validNegative != ds.candidates().negativesPerUser())
                 throw new NcfCli.UsageException("--valid-negative " + validNegative + " differs from the " + ds.candidates().negativesPerUser()
                         + " negatives the dataset " + data + " was prepared with; re-run 'ncf prepare --valid-negative " + validNegative + "'");
         }
         if (kind == null) return popularity(out, ds);
+        if (resume != null) return resumeRun.continueOn(out, ds, demo);
         int batch = batchSize != null ? batchSize : demo ? DEMO_BATCH : TrainingOptions.DEFAULT_BATCH;
         if (demo && batchSize == null) console.info(out).printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
         TrainingOptions opts = new TrainingOptions(epochs, batch, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch,
-                evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : engine.defaultMicroBatch());
+                evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : provider.defaultMicroBatch());
         NeuMFConfig config = new NeuMFConfig(ds.numUsers(), ds.numItems(), factors, layers, dropout);
         return mode == Mode.test ? test(out, ds, config, opts) : train(out, ds, config, opts, demo);
+    }
+
+    /** Set by --resume (ResumeRun) while it rebuilds the run. */
+    ResumeRun resumeRun;
+    boolean demoResume;
+
+    /** --engine through the registry; --fp16 without --engine picks samediff on the CPU, as before the registry. */
+    private EngineProvider resolveEngine() {
+        boolean explicit = spec.commandLine().getParseResult().hasMatchedOption("--engine");
+        try {
+            if (fp16 && !explicit && resume == null) return EngineRegistry.get("samediff");
+            return EngineRegistry.get(engine);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--engine: " + e.getMessage());
+        }
+    }
+
+    /** The flags given that the engine lacks, refused by name with the engine's reason (exit 2), before any work. */
+    private void requireFeatures() {
+        var given = spec.commandLine().getParseResult();
+        try {
+            if (fp16) provider.require(Feature.FP16);
+            if (workers > 1) provider.require(Feature.WORKERS);
+            if (noNegTrick) provider.require(Feature.CHECKED_NEGATIVES);
+            if (microBatch != null) provider.require(Feature.MICRO_BATCH);
+            if (mode == Mode.test) provider.require(Feature.MODE_TEST);
+            if (resume != null) provider.require(Feature.RESUME);
+            if (loadCheckpoint != null) provider.require(Feature.LOAD_CHECKPOINT);
+            if (pretrainGmf != null || pretrainMlp != null) provider.require(Feature.PRETRAINING);
+            if (given.hasMatchedOption("--model") && !"neumf".equalsIgnoreCase(model) && !"pop".equalsIgnoreCase(model))
+                provider.require(Feature.MODEL_VARIANTS);
+            if (lossScale != null) provider.require(Feature.LOSS_SCALING);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
+        }
     }
 
     private int test(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts) {
         Path file = loadCheckpoint != null ? loadCheckpoint : checkpointDir != null ? checkpointDir.resolve(Checkpoints.MODEL_FILE) : null;
         if (file == null) throw new NcfCli.UsageException("--mode test needs --load-checkpoint-path FILE (or --checkpoint-dir DIR holding " + Checkpoints.MODEL_FILE + ")");
         Checkpoints.Loaded loaded = Checkpoints.load(file, config, explicitShapeFlags());
-        ParamSet params = loaded.params();
         out.printf("Model: %s (from %s)%n", loaded.kind(), file);
-        try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers)) {
-            e.parametersChanged(); // freshly loaded: lets the engine cache per-parameter work (fused: first-layer projections)
-            Evaluator ev = new Evaluator(ds.candidates(), ds.numItems(), opts.topK(), opts.validUsersPerBatch());
-            EvalResult r = ev.evaluate(e, console.progress(spec.commandLine().getErr()));
+        EngineSetup setup = new EngineSetup(ds, loaded.config(), loaded.kind(), opts, fp16, workers, LossScaler.none(),
+                EngineState.initial(loaded.config(), loaded.flat()));
+        try (TrainingEngine e = provider.open(setup)) {
+            EvalResult r = e.evaluate(console.progress(spec.commandLine().getErr()));
             out.printf("Eval Time = %.4f, HR@%d = %.4f, NDCG@%d = %.4f%n", r.seconds(), opts.topK(), r.hitRate(), opts.topK(), r.ndcg());
             out.printf("Eval Throughput = %,.0f samples/s (%,d users × %d candidates)%n", r.samplesPerSecond(), r.users(), ds.candidates().width());
         }
@@ -202,55 +299,73 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts, boolean demo) throws Exception {
         MemoryEstimate.of(ds, config, opts, opts.microBatch()).requireFits();
-        ParamSet params;
+        float[] params;
         if (pretrainGmf != null) {
-            params = Checkpoints.loadPretrained(pretrainGmf, pretrainMlp, config, explicitShapeFlags());
+            Checkpoints.Loaded l = Checkpoints.loadPretrained(pretrainGmf, pretrainMlp, config, explicitShapeFlags());
+            config = l.config();
+            params = l.flat();
         } else if (loadCheckpoint != null) {
             Checkpoints.Loaded l = Checkpoints.load(loadCheckpoint, config, explicitShapeFlags());
             if (l.kind() != kind && spec.commandLine().getParseResult().hasMatchedOption("--model"))
                 throw new NcfCli.UsageException("--load-checkpoint-path " + loadCheckpoint + " holds a " + l.kind() + " model, not --model " + kind);
             kind = l.kind();
-            params = l.params();
+            config = l.config();
+            params = l.flat();
         } else {
-            params = kind.shape(ParamSet.initialize(config, opts.seed()));
+            params = kind.shape(ParamInit.nvidia(config, opts.seed()), config);
         }
-        return run(out, ds, params, opts, demo, null);
+        return run(out, ds, config, opts, demo, null, EngineState.initial(config, params));
     }
 
-    /** Trains from {@code params} (or from {@code state}, whose parameters they are); saves a state each epoch with --checkpoint-dir. */
-    int run(PrintWriter out, NcfDataset ds, ParamSet params, TrainingOptions opts, boolean demo, TrainingState state) throws Exception {
-        NeuMFConfig config = params.config();
+    /** Trains from {@code initial} (or from {@code state}, whose engine state it is); saves a state each epoch with --checkpoint-dir. */
+    int run(PrintWriter out, NcfDataset ds, NeuMFConfig config, TrainingOptions opts, boolean demo, TrainingState state, EngineState initial) throws Exception {
         List<TrainingListener> listeners = new ArrayList<>();
         listeners.add(new SeedLogLines(out, opts.topK(), verbose));
         JsonLinesLog json = null;
-        if (logPath != null) {
-            Map<String, Object> p = parameters(ds, config, opts, demo);
-            p.put("fp16", fp16);
-            p.put("workers", workers);
-            p.putAll(BackendInfo.current(fp16).asParameters());
-            if (engine == EngineKind.FUSED) p.put("fused_gemm", io.ncf.model.fused.Blas.describe());
-            json = new JsonLinesLog(logPath, p);
-            listeners.add(json);
-        }
         LossScaler scaler = lossScaler();
-        if (scaler != null) {
-            if (verbose) listeners.add(new LossScaleLogLine(out, scaler));
-            if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
-        }
-        if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind));
-        console.info(out).printf("Model: %s%s %s, %,d parameters; engine %s, micro-batch %d; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config, config.parameterCount(), engine, opts.microBatch(), opts.seed());
-        if (workers > 1 || scaler != null)
-            console.info(out).printf("Workers: %d; %s%n", workers, scaler != null ? scaler : "no loss scaling");
-        try (TrainingEngine e = Engines.create(engine, params, opts.microBatch(), fp16, workers);
-             Trainer trainer = new Trainer(ds, e, opts, listeners, state)) {
-            if (scaler != null) trainer.gradientPolicy(scaler);
-            trainer.modelKind(kind);
+        EngineSetup setup = new EngineSetup(ds, config, kind, opts, fp16, workers, scaler, initial);
+        console.info(out).printf("Model: %s%s %s, %,d parameters; engine %s; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config,
+                config.parameterCount(), provider.name(), opts.seed());
+        try (TrainingEngine e = provider.open(setup)) {
+            console.info(out).printf("Engine: %s%n", e.describe());
+            if (workers > 1 || scaler.isActive())
+                console.info(out).printf("Workers: %d; %s%n", workers, scaler);
+            if (logPath != null) {
+                Map<String, Object> p = parameters(ds, config, opts, demo);
+                p.put("fp16", fp16);
+                p.put("workers", workers);
+                p.put("engine_detail", e.describe());
+                p.putAll(provider.logParameters(fp16));
+                json = new JsonLinesLog(logPath, p);
+                listeners.add(json);
+            }
+            if (scaler.isActive()) {
+                if (verbose) listeners.add(new LossScaleLogLine(out, scaler));
+                if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
+            }
+            if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind));
+            Trainer trainer = new Trainer(e, config, opts, listeners, state);
             trainer.progress(console.progress(spec.commandLine().getErr()));
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
-                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, withLossScale(run, scaler)));
+                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, run));
             }
-            TrainingSummary s = trainer.train();
+            TrainingSummary s;
+            try (StopSignals stop = StopSignals.install(trainer::cancel, spec.commandLine().getErr())) {
+                try {
+                    s = trainer.train();
+                } catch (TrainingCancelledException c) {
+                    // the step in flight finished (no native work is cut off); the last completed epoch's state stands
+                    out.flush();
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.println("ncf: stopped by " + stop.signalName() + " in epoch " + c.epoch() + " (step " + c.step() + "); "
+                            + (checkpointDir == null ? "nothing was saved (no --checkpoint-dir)."
+                            : c.completedEpochs() == 0 && state == null ? "no epoch completed, nothing to resume."
+                            : "the state after epoch " + (c.completedEpochs() - 1) + " is kept in " + checkpointDir + ". Continue with: ncf train --resume " + checkpointDir));
+                    err.flush();
+                    return stop.exitCode();
+                }
+            }
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)
@@ -262,23 +377,6 @@ public final class TrainCommand implements Callable<Integer> {
             if (json != null) json.close();
         }
         return NcfCli.EXIT_OK;
-    }
-
-    /** --fp16 defaults to the SameDiff engine; the fused engine is FLOAT-only and needs the CPU backend. */
-    private EngineKind resolveEngine(PrintWriter out, BackendInfo backend) {
-        boolean explicit = spec.commandLine().getParseResult().hasMatchedOption("--engine");
-        if (fp16) {
-            if (explicit && engine == EngineKind.FUSED)
-                throw new NcfCli.UsageException("--fp16 needs --engine samediff: the fused engine computes in FLOAT only");
-            return EngineKind.SAMEDIFF;
-        }
-        if (engine == EngineKind.FUSED && backend.isCuda()) {
-            if (explicit)
-                throw new NcfCli.UsageException("--engine fused calls a CPU BLAS on host memory and cannot run on the CUDA backend (" + backend.backend() + "); use --engine samediff");
-            out.println("CUDA backend: using --engine samediff (the fused engine is CPU-only).");
-            return EngineKind.SAMEDIFF;
-        }
-        return engine;
     }
 
     /** The variant to train (null: pop); --resume restores it from the state. */
@@ -317,28 +415,12 @@ public final class TrainCommand implements Callable<Integer> {
         return NcfCli.EXIT_OK;
     }
 
-    /** Set by --resume: the dynamic loss scale and good-step count the run had reached. */
-    Float resumedLossScale;
-    int resumedGoodSteps;
-
-    /** The run metadata of a state file plus the loss scaler's current state (it changes every step). */
-    private static Map<String, String> withLossScale(Map<String, String> run, LossScaler scaler) {
-        if (scaler == null) return run;
-        Map<String, String> m = new LinkedHashMap<>(run);
-        m.put("loss_scale_state", Integer.toString(Float.floatToRawIntBits(scaler.lossScale())));
-        m.put("loss_scale_good_steps", Integer.toString(scaler.goodSteps()));
-        return m;
-    }
-
-    /** The loss scaler for --fp16 or an explicit --loss-scale; null for plain FLOAT training. */
+    /** The loss scaler: fixed with --loss-scale, dynamic with --fp16, none otherwise (the engine restores a resumed scale). */
     private LossScaler lossScaler() {
         try {
             if (lossScale != null) return LossScaler.fixed(lossScale);
-            if (fp16) {
-                LossScaler s = LossScaler.dynamic(lossScaleInit, lossScaleWindow, lossScaleFloor);
-                return resumedLossScale == null ? s : s.restore(resumedLossScale, resumedGoodSteps);
-            }
-            return null;
+            if (fp16) return LossScaler.dynamic(lossScaleInit, lossScaleWindow, lossScaleFloor);
+            return LossScaler.none();
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException(e.getMessage());
         }
@@ -370,7 +452,7 @@ public final class TrainCommand implements Callable<Integer> {
         p.put("dropout", c.dropout());
         p.put("eval_after", o.evalAfter());
         p.put("no_neg_trick", o.verifyNegatives());
-        p.put("engine", engine.toString());
+        p.put("engine", provider.name());
         p.put("parameters", c.parameterCount());
         return p;
     }

@@ -54,7 +54,7 @@ class BackendAndPrecisionCliTest {
     @Test void fp16WithTheFusedEngineIsAUsageError() {
         Result r = run(args("--fp16", "--engine", "fused"));
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("--fp16 needs --engine samediff"), r.err());
+        assertTrue(r.err().contains("--fp16 is not available with --engine fused: it computes in FLOAT only"), r.err());
 
         r = run(args("--fp16", "--loss-scale-window", "0"));
         assertEquals(2, r.exitCode());

@@ -42,18 +42,23 @@ class CudaEngineCliTest {
         assertNoGpuFailure(run("benchmark", "eval", "--engine", "cuda", "--fp16", "--users", "50", "--items", "40"));
     }
 
-    @Test void flagsTheGpuLoopCannotHonourAreRefusedByName() {
-        Result r = run(tiny("--no-neg-trick"));
+    /** Every training feature but micro-batches is the GPU engine's too: without a GPU they reach the probe (exit 1). */
+    @Test void theGpuEngineHasEveryFeatureButMicroBatches() {
+        assumeFalse(CudaProbe.probe().available(), "a GPU is present: the no-GPU message cannot be shown here");
+        for (String[] flags : new String[][]{{"--no-neg-trick"}, {"--model", "gmf"}, {"--workers", "2"}, {"--loss-scale", "128"}})
+            assertNoGpuFailure(run(tiny(flags)));
+        assertNoGpuFailure(run(tiny("--mode", "test", "--load-checkpoint-path", "model.ncf")));
+    }
+
+    @Test void microBatchesAreRefusedByNameWithTheReason() {
+        Result r = run(tiny("--micro-batch", "512"));
         assertEquals(2, r.exitCode(), r.out() + r.err());
-        assertTrue(r.err().contains("--no-neg-trick is not available with --engine cuda"), r.err());
-        r = run(tiny("--mode", "test"));
-        assertEquals(2, r.exitCode(), r.err());
-        assertTrue(r.err().contains("--mode test"), r.err());
-        r = run(tiny("--micro-batch", "512"));
-        assertEquals(2, r.exitCode(), r.err());
-        assertTrue(r.err().contains("--micro-batch"), r.err());
+        assertTrue(r.err().contains("--micro-batch is not available with --engine cuda: the GPU processes"), r.err());
         r = run("benchmark", "train", "--engine", "fused", "--fp16");
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("--fp16 is for --engine cuda"), r.err());
+        r = run("train", "--engine", "nope");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("unknown engine 'nope' (engines: fused, samediff, cuda)"), r.err());
     }
 }

@@ -60,7 +60,9 @@ class ModelVariantsCliTest {
         assertEquals("mf", TrainingStateFile.read(dir).run().get("model"));
         Result changed = run("train", "--resume", dir.toString(), "-e", "3", "--model", "neumf");
         assertEquals(2, changed.exitCode());
-        assertTrue(changed.err().contains("--model cannot be changed"), changed.err());
+        assertTrue(changed.err().contains("--model: saved mf, given neumf"), changed.err());
+        Result same = run("train", "--resume", dir.toString(), "-e", "3", "--model", "mf");
+        assertEquals(0, same.exitCode(), "the saved value given again is accepted: " + same.err());
     }
 
     @Test void evaluateAndTestModeNameTheKind() {

@@ -1,6 +1,5 @@
 package io.ncf.cli;
 
-import io.ncf.cuda.HostInit;
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
 import io.ncf.model.NeuMFConfig;
@@ -36,7 +35,7 @@ public final class ThinClassPathSmoke {
                 li.onEnd(new TrainingSummary(List.of(r), -1, Double.NaN, 1.0, 0.25, 0.125, 0, 2.0));
             }
         }
-        Checkpoints.writeBestFlat(out, ds, o, false, r, c, HostInit.nvidia(c, 1));
+        Checkpoints.writeBestFlat(out, ds, o, false, r, c, io.ncf.model.ParamInit.nvidia(c, 1), io.ncf.model.ModelKind.NEUMF);
         Class<?> nd4j = null;
         try { nd4j = Class.forName("org.nd4j.linalg.factory.Nd4j", false, ThinClassPathSmoke.class.getClassLoader()); } catch (ClassNotFoundException expected) { }
         System.out.println("thin class path OK: checkpoint written to " + out + (nd4j == null ? " (no ND4J on the class path)" : " (ND4J is on the class path)"));

@@ -1,5 +1,9 @@
 package io.ncf.cuda;
 
+import io.ncf.train.LossScaler;
+
+import io.ncf.train.AdamConfig;
+
 import io.ncf.model.NeuMFConfig;
 
 import java.util.Random;
@@ -18,15 +22,15 @@ final class Bench {
         NeuMFConfig cfg = CudaMain.ml20m(dropout);
         long t0 = System.nanoTime();
         int[][] pos = CudaMain.randomPositives(cfg.numUsers(), cfg.numItems(), CudaMain.ML20M_POSITIVES, 17);
-        float[] init = HostInit.nvidia(cfg, 1);
+        float[] init = io.ncf.model.ParamInit.nvidia(cfg, 1);
         System.out.printf("host data + init: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         try (CudaDevice dev = CudaDevice.open(0);
              CudaNeuMF eng = new CudaNeuMF(dev, cfg, prec, batch)) {
             System.out.printf("%s | %s | %s | batch %,d | NVRTC %.2f s%n", dev.describe(), cfg, prec, batch, eng.kernelCompileSeconds());
             eng.setParameters(init);
             eng.setPositives(pos[0], pos[1]);
-            LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefault() : LossScaler.fixed(1f);
-            GpuTrainer tr = new GpuTrainer(eng, AdamConfig.nvidia(), scaler, 1, pos[0].length, 4, batch, 0, 1, null);
+            LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefaults() : LossScaler.fixed(1f);
+            HarnessStepper tr = new HarnessStepper(new GpuTrainer(eng, 1, pos[0].length, 4, batch, 0, 1, null, java.util.List.of(), null), AdamConfig.nvidia(), scaler);
             EpochPlan plan = tr.plan(0);
             for (int s = 0; s < 3; s++) tr.step(plan, s, dropout);
             dev.synchronize();
@@ -39,7 +43,7 @@ final class Bench {
                 double sec = (System.nanoTime() - a) / 1e9;
                 double loss = eng.takeLossSum() / ((double) steps * batch);
                 System.out.printf("RESULT train %s: %d steps of %,d in %.3f s = %.2fM samples/s (%.2f ms/step), mean loss %.5f, loss scale %.0f, skipped %d%n",
-                        prec, steps, batch, sec, steps * (double) batch / sec / 1e6, sec * 1e3 / steps, loss, scaler.scale(), scaler.skippedSteps());
+                        prec, steps, batch, sec, steps * (double) batch / sec / 1e6, sec * 1e3 / steps, loss, scaler.lossScale(), scaler.skippedTotal());
             } else {
                 int[][] cand = randomCandidates(cfg, 101, 23);
                 eng.setEvalCandidates(cand[0], cand[1], 101);
@@ -52,7 +56,7 @@ final class Bench {
                     for (long s = 0; s < n; s++) tr.step(p, s, dropout);
                     double loss = eng.takeLossSum() / ((double) n * batch);
                     double es = (System.nanoTime() - a) / 1e9;
-                    CudaNeuMF.EvalMetrics m = eng.evaluate(10);
+                    io.ncf.eval.EvalResult m = eng.evaluate(10);
                     trainSec += es;
                     evalSec += m.seconds();
                     System.out.printf("epoch %2d: train %.3f s (%.2fM samples/s) loss %.5f | eval %.3f s HR@10 %.4f NDCG %.4f%n",
@@ -109,7 +113,7 @@ final class Bench {
         int batch = o.getInt("batch", 1 << 20);
         NeuMFConfig cfg = CudaMain.ml20m(0.5f);
         int[][] cand = randomCandidates(cfg, 101, 23);
-        float[] init = HostInit.nvidia(cfg, 1);
+        float[] init = io.ncf.model.ParamInit.nvidia(cfg, 1);
         try (CudaDevice dev = CudaDevice.open(0);
              CudaNeuMF eng = new CudaNeuMF(dev, cfg, prec, batch)) {
             eng.setParameters(init);
@@ -117,7 +121,7 @@ final class Bench {
             eng.evaluate(10);
             int reps = o.getInt("reps", 5);
             double best = Double.MAX_VALUE, sum = 0;
-            CudaNeuMF.EvalMetrics m = null;
+            io.ncf.eval.EvalResult m = null;
             for (int i = 0; i < reps; i++) {
                 m = eng.evaluate(10);
                 best = Math.min(best, m.seconds());

@@ -99,7 +99,7 @@ final class Check {
             rowUsers[u] = u;
             for (int j = 0; j < width; j++) cand[u * width + j] = r.nextInt(items); // few items: many duplicates
         }
-        float[] params = HostInit.nvidia(cfg, 3);
+        float[] params = io.ncf.model.ParamInit.nvidia(cfg, 3);
         for (int i = 0; i < params.length; i++) params[i] *= 50; // spread scores
         // users 0..99 get identical item embeddings for two items -> exact ties between different items
         ParamLayout layout = new ParamLayout(cfg);
@@ -111,7 +111,7 @@ final class Check {
             for (int u = 0; u < 100; u++) { cand[u * width] = 7; cand[u * width + 5] = 8; }
             eng.setParameters(params);
             eng.setEvalCandidates(rowUsers, cand, width);
-            CudaNeuMF.EvalMetrics m = eng.evaluate(k);
+            io.ncf.eval.EvalResult m = eng.evaluate(k);
             int[] su = new int[cand.length];
             for (int i = 0; i < su.length; i++) su[i] = rowUsers[i / width];
             float[] scores = new float[cand.length];

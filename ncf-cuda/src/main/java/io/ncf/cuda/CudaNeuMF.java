@@ -179,6 +179,24 @@ public final class CudaNeuMF implements AutoCloseable {
 
     public void zeroGradients() { dev.zero(grads, 4 * layout.totalLength()); }
 
+    /** Uploads Adam's moments (flat, {@link ParamLayout} order): a resumed run continues with them. */
+    public void setAdamMoments(float[] m, float[] v) {
+        checkLength(m, "Adam first moments");
+        checkLength(v, "Adam second moments");
+        dev.upload(adamM, m, 0, m.length);
+        dev.upload(adamV, v, 0, v.length);
+    }
+
+    /** Adam's moments, {@code {m, v}}, flat in {@link ParamLayout} order (for a training state). */
+    public float[][] adamMoments() { return new float[][]{downloadAll(adamM), downloadAll(adamV)}; }
+
+    /** Zeroes gradient entries {@code [offset, offset+length)} (a model variant's frozen parameters). */
+    public void zeroGradients(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > layout.totalLength())
+            throw new IllegalArgumentException("gradient range [" + offset + ", " + (offset + length) + ") outside " + layout.totalLength());
+        if (length > 0) dev.zero(grads + 4 * offset, 4 * length);
+    }
+
     public void resetOptimizer() {
         dev.zero(adamM, 4 * layout.totalLength());
         dev.zero(adamV, 4 * layout.totalLength());
@@ -297,7 +315,7 @@ public final class CudaNeuMF implements AutoCloseable {
      * One Adam step (1-based {@code step}) on all parameters with the gradients divided by {@code lossScale},
      * clearing the gradients. Returns false, leaving parameters and moments untouched, if a gradient was inf/NaN.
      */
-    public boolean adamStep(AdamConfig adam, long step, float lossScale) {
+    public boolean adamStep(io.ncf.train.AdamConfig adam, long step, float lossScale) {
         long n = layout.totalLength();
         dev.zero(flag, 4);
         long vecGrid = Math.max(1, (n / 4 + BLOCK - 1) / BLOCK);
@@ -373,7 +391,7 @@ public final class CudaNeuMF implements AutoCloseable {
     }
 
     /** HR@k and NDCG@k over the candidate set, scored, ranked and reduced on the GPU. */
-    public EvalMetrics evaluate(int k) {
+    public io.ncf.eval.EvalResult evaluate(int k) {
         if (evalRows == 0) throw new IllegalStateException("setEvalCandidates must be called before evaluate");
         if (k < 1 || k > evalWidth) throw new IllegalArgumentException("--topk " + k + " outside 1.." + evalWidth);
         long t0 = System.nanoTime();
@@ -388,11 +406,9 @@ public final class CudaNeuMF implements AutoCloseable {
         }
         long hits = dev.downloadLong(evalHits);
         double ndcg = dev.downloadDouble(evalNdcg);
-        return new EvalMetrics((double) hits / evalRows, ndcg / evalRows, k, evalRows, (long) evalRows * evalWidth,
+        return new io.ncf.eval.EvalResult((double) hits / evalRows, ndcg / evalRows, k, evalRows, (long) evalRows * evalWidth,
                 (System.nanoTime() - t0) / 1e9);
     }
-
-    public record EvalMetrics(double hitRate, double ndcg, int k, int users, long samples, double seconds) {}
 
     // ---- helpers ----
 

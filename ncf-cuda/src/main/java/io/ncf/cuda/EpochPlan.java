@@ -64,6 +64,28 @@ public final class EpochPlan {
     }
 
     /**
+     * {@link #fill} with checked negatives ({@code --no-neg-trick}): a negative that is in fact one of the user's
+     * training positives is redrawn, attempt a = 1, 2, ... from {@code mix(negKey ^ mix(s) + a·GOLD)}, until it is not
+     * (a user who has rated every item keeps the last draw). Still a pure function of (seed, epoch, position), so
+     * resumed runs and any split over GPUs draw the same samples. The GPU engine builds such batches on the host and
+     * uploads them: the device sampler itself stays unchecked, as NVIDIA's.
+     */
+    public void fillChecked(long t0, int count, int[] posUsers, int[] posItems, int numItems, io.ncf.data.UserItemIndex positives,
+                            int[] users, int[] items, float[] labels) {
+        fill(t0, count, posUsers, posItems, numItems, users, items, labels);
+        for (int b = 0; b < count; b++) {
+            if (labels[b] != 0f || !positives.contains(users[b], items[b])) continue;
+            int u = users[b];
+            if (positives.count(u) >= numItems) continue;
+            long s = permute(t0 + b);
+            for (long a = 1; positives.contains(u, items[b]); a++) {
+                long r = DropoutMask.mix((negKey ^ DropoutMask.mix(s)) + a * GOLD);
+                items[b] = (int) (((r >>> 32) * (long) numItems) >>> 32);
+            }
+        }
+    }
+
+    /**
      * Fills users/items/labels for epoch positions {@code [t0, t0+count)} from the training positives, as the
      * kernel does.
      */

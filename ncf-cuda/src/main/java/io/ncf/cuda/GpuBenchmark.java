@@ -1,5 +1,9 @@
 package io.ncf.cuda;
 
+import io.ncf.train.LossScaler;
+
+import io.ncf.train.AdamConfig;
+
 import io.ncf.model.NeuMFConfig;
 
 /**
@@ -20,13 +24,13 @@ public final class GpuBenchmark {
         int positives = (int) Math.max(batch, Math.round((double) CudaMain.ML20M_POSITIVES * users / CudaMain.ML20M_USERS));
         int[][] pos = CudaMain.randomPositives(users, items, positives, 17);
         GpuTraining.Settings s = new GpuTraining.Settings(cfg, precision, AdamConfig.nvidia(), 1, 4, batch, gpus);
-        try (GpuTraining run = new GpuTraining(s, HostInit.nvidia(cfg, 1), pos[0], pos[1], null, null, 0,
-                () -> precision.needsLossScaling() ? LossScaler.dynamicDefault() : LossScaler.fixed(1f))) {
-            run.trainSteps(0, 0, warmup, dropout);
+        try (GpuTraining run = new GpuTraining(s, io.ncf.model.ParamInit.nvidia(cfg, 1), pos[0], pos[1], null, null, 0,
+                precision.needsLossScaling() ? LossScaler.dynamicDefaults() : LossScaler.none())) {
+            run.trainSteps(0, 0, warmup, 0, dropout);
             long t0 = System.nanoTime();
-            run.trainSteps(0, warmup, steps, dropout);
+            run.trainSteps(0, warmup, steps, warmup, dropout);
             double sec = (System.nanoTime() - t0) / 1e9;
-            return new Result((double) batch * steps / sec, sec / steps, run.describe() + ", " + precision + ", skipped steps " + run.scaler().skippedSteps());
+            return new Result((double) batch * steps / sec, sec / steps, run.describe() + ", " + precision + ", skipped steps " + run.scaler().skippedTotal());
         }
     }
 
@@ -36,13 +40,13 @@ public final class GpuBenchmark {
         int[][] cand = Bench.randomCandidates(new NeuMFConfig(evalUsers, items, NeuMFConfig.DEFAULT_FACTORS, NeuMFConfig.DEFAULT_LAYERS, 0.5f), 101, 23);
         for (int r = 0; r < evalUsers; r++) cand[0][r] = r % users;
         GpuTraining.Settings s = new GpuTraining.Settings(cfg, precision, AdamConfig.nvidia(), 1, 4, 1 << 20, 1);
-        try (GpuTraining run = new GpuTraining(s, HostInit.nvidia(cfg, 1), new int[]{0}, new int[]{0}, cand[0], cand[1], 101,
-                LossScaler::dynamicDefault)) {
+        try (GpuTraining run = new GpuTraining(s, io.ncf.model.ParamInit.nvidia(cfg, 1), new int[]{0}, new int[]{0}, cand[0], cand[1], 101,
+                LossScaler.dynamicDefaults())) {
             for (int i = 0; i < warmup; i++) run.evaluate(10);
             double sum = 0, best = Double.MAX_VALUE;
             long samples = 0;
             for (int i = 0; i < reps; i++) {
-                CudaNeuMF.EvalMetrics m = run.evaluate(10);
+                io.ncf.eval.EvalResult m = run.evaluate(10);
                 sum += m.seconds();
                 best = Math.min(best, m.seconds());
                 samples = m.samples();

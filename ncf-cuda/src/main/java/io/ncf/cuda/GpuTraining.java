@@ -1,72 +1,74 @@
 package io.ncf.cuda;
 
+import io.ncf.eval.EvalResult;
 import io.ncf.model.NeuMFConfig;
+import io.ncf.train.AdamConfig;
+import io.ncf.train.LossScaler;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.javacpp.PointerPointer;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.function.Supplier;
 
 import static org.bytedeco.cuda.global.nccl.*;
 
 /**
- * A whole training run on 1..n GPUs of this host, for the command line ({@code ncf train --engine cuda}):
- * parameters, gradients and Adam moments resident on every GPU, each epoch sampled and shuffled on the device
- * ({@link EpochPlan}), gradients all-reduced with NCCL when n > 1, evaluation on GPU 0. Nothing is copied per step;
- * parameters come back to the host only when {@link #parameters()} is called (for a checkpoint).
+ * Training on 1..n GPUs of this host: parameters, gradients and Adam moments resident on every GPU, each epoch
+ * sampled and shuffled on the device ({@link EpochPlan}), gradients all-reduced with NCCL when n > 1, evaluation on
+ * GPU 0. Nothing is copied per step but the step's overflow flag; parameters and moments come back to the host only
+ * for a snapshot. {@link CudaEngine} puts it behind the training loop's seam; the benchmarks drive it directly.
  *
- * <p>Each GPU is driven by its own thread (a CUDA context is current per thread), so every call here is handed to
- * those threads and waited for.
+ * <p>Each GPU is driven by its own thread ({@link RankGroup}: a CUDA context is current per thread); a failure on one
+ * GPU aborts the NCCL communicators so the others return, and the run ends naming the failed GPU.
  */
 public final class GpuTraining implements AutoCloseable {
 
     /** What a run needs besides its data; {@code gpus} GPUs share each global batch of {@code batch} samples. */
     public record Settings(NeuMFConfig config, Precision precision, AdamConfig adam, long seed, int negatives, int batch, int gpus) {
         public Settings {
-            if (gpus < 1) throw new IllegalArgumentException("--workers must be positive, got " + gpus);
-            if (batch % gpus != 0) throw new IllegalArgumentException("-b " + batch + " is not divisible by --workers " + gpus);
-            if (negatives < 1) throw new IllegalArgumentException("--negative-samples must be positive, got " + negatives);
+            if (gpus < 1) throw new IllegalArgumentException("workers must be positive, got " + gpus);
+            if (batch % gpus != 0) throw new IllegalArgumentException("batchSize " + batch + " is not divisible by workers " + gpus);
+            if (negatives < 1) throw new IllegalArgumentException("negatives must be positive, got " + negatives);
         }
     }
 
+    /** The state a run starts from besides its parameters: Adam's moments (null: zeros) and step count. */
+    public record Start(float[] params, float[] adamM, float[] adamV, long adamStep) {
+        public static Start fresh(float[] params) { return new Start(params, null, null, 0); }
+    }
+
     private final Settings settings;
-    private final ExecutorService[] threads;
+    private final RankGroup group;
     private final CudaDevice[] devices;
     private final CudaNeuMF[] engines;
     private final GpuTrainer[] trainers;
     private final ncclComm[] comms;
+    private final LossScaler scaler;
+    private long adamSteps;
+    private int planEpoch = -1;
+    private EpochPlan[] plans;
 
     /**
+     * @param frozen    gradient ranges never trained (a model variant's); empty for NeuMF
+     * @param checkedNegatives draw training negatives checked against the user's positives (on the host)
      * @param evalUsers candidate rows (held-out item first in each row of {@code evalItems}); null: no evaluation
-     * @param scalers one loss scaler per GPU, all alike (they see the same all-reduced gradients, so they stay equal)
+     * @param scaler    the run's loss scaler (the GPUs see the same all-reduced gradients, so one decides for all)
      */
-    public GpuTraining(Settings s, float[] initialParameters, int[] trainUsers, int[] trainItems, int[] evalUsers, int[] evalItems,
-                       int evalWidth, Supplier<LossScaler> scalers) {
+    public GpuTraining(Settings s, Start start, List<long[]> frozen, boolean checkedNegatives, int[] trainUsers, int[] trainItems,
+                       int[] evalUsers, int[] evalItems, int evalWidth, LossScaler scaler) {
         int n = s.gpus();
         int available = CudaDevice.count();
-        if (n > available) throw new IllegalArgumentException("--workers " + n + " needs " + n + " GPUs but " + available + " are present");
+        if (n > available) throw new IllegalArgumentException("workers " + n + " needs " + n + " GPUs but " + available + " are present");
         if (n > 1 && !"0".equals(System.getenv("NCCL_NVLS_ENABLE")))
             throw new IllegalArgumentException("set NCCL_NVLS_ENABLE=0 before training on several GPUs (NVLink multicast must stay off)");
         this.settings = s;
-        threads = new ExecutorService[n];
+        this.scaler = scaler;
+        this.adamSteps = start.adamStep();
         devices = new CudaDevice[n];
         engines = new CudaNeuMF[n];
         trainers = new GpuTrainer[n];
         comms = new ncclComm[n];
-        for (int r = 0; r < n; r++) {
-            int rank = r;
-            threads[r] = Executors.newSingleThreadExecutor(task -> {
-                Thread t = new Thread(task, "gpu-" + rank);
-                t.setDaemon(true);
-                return t;
-            });
-        }
+        group = new RankGroup(n, "gpu", this::abortComms, 30_000);
         boolean ok = false;
         try {
             if (n > 1) {
@@ -77,16 +79,19 @@ public final class GpuTraining implements AutoCloseable {
                 for (int i = 0; i < n; i++) comms[i] = new ncclComm(pp.get(i));
             }
             int local = s.batch() / n;
-            onEach(r -> {
+            group.onEach(r -> {
                 devices[r] = CudaDevice.open(r);
                 // evaluation scores chunks of up to maxBatch samples: keep that at least 64K for small batches
                 engines[r] = new CudaNeuMF(devices[r], s.config(), s.precision(), Math.max(local, 1 << 16));
-                engines[r].setParameters(initialParameters);
+                engines[r].setParameters(start.params());
+                if (start.adamM() != null) engines[r].setAdamMoments(start.adamM(), start.adamV());
                 engines[r].setPositives(trainUsers, trainItems);
                 if (r == 0 && evalUsers != null) engines[r].setEvalCandidates(evalUsers, evalItems, evalWidth);
                 GpuTrainer.GradientReducer reducer = n == 1 ? null : e -> MultiGpu.checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()),
                         CudaDevice.ptr(e.gradientAddress()), e.parameterCount(), ncclFloat32, ncclSum, comms[r], (CUstream_st) null), "ncclAllReduce");
-                trainers[r] = new GpuTrainer(engines[r], s.adam(), scalers.get(), s.seed(), trainUsers.length, s.negatives(), s.batch(), r, n, reducer);
+                GpuTrainer.HostBatches hb = checkedNegatives
+                        ? new GpuTrainer.HostBatches(s.config().numUsers(), s.config().numItems(), trainUsers, trainItems, local) : null;
+                trainers[r] = new GpuTrainer(engines[r], s.seed(), trainUsers.length, s.negatives(), s.batch(), r, n, reducer, frozen, hb);
                 return null;
             });
             ok = true;
@@ -95,96 +100,80 @@ public final class GpuTraining implements AutoCloseable {
         }
     }
 
+    /** Kept for the benchmarks and tests: a fresh NeuMF run with every feature at its default. */
+    public GpuTraining(Settings s, float[] initialParameters, int[] trainUsers, int[] trainItems, int[] evalUsers, int[] evalItems,
+                       int evalWidth, LossScaler scaler) {
+        this(s, Start.fresh(initialParameters), List.of(), false, trainUsers, trainItems, evalUsers, evalItems, evalWidth, scaler);
+    }
+
     /** Global steps per epoch: whole batches only (the last partial batch is dropped, as NVIDIA's PyTorch does). */
     public long stepsPerEpoch() { return trainers[0].stepsPerEpoch(); }
 
     /** Samples one epoch trains on. */
     public long samplesPerEpoch() { return stepsPerEpoch() * settings.batch(); }
 
-    /** Runs one epoch on every GPU; returns the mean training loss per sample. */
-    public double trainEpoch(int epoch, float dropout) {
-        return trainSteps(epoch, 0, stepsPerEpoch(), dropout) / samplesPerEpoch();
-    }
-
     /**
-     * Global steps {@code [first, first+count)} of an epoch (positions wrap around the epoch), on every GPU; waits for
-     * them and returns the summed training loss of their samples.
+     * Global steps {@code [first, first+count)} of an epoch (positions wrap around the epoch), on every GPU, the first
+     * of them run step {@code globalStep}; waits for them and returns the summed training loss of their samples.
      */
-    public double trainSteps(int epoch, long first, long count, float dropout) {
-        List<Double> sums = onEach(r -> {
-            GpuTrainer tr = trainers[r];
-            EpochPlan plan = tr.plan(epoch);
-            long n = tr.stepsPerEpoch();
-            for (long step = first; step < first + count; step++) tr.step(plan, step % n, dropout);
-            return engines[r].takeLossSum();
-        });
+    public double trainSteps(int epoch, long first, long count, long globalStep, float dropout) {
+        if (epoch != planEpoch) {
+            plans = new EpochPlan[trainers.length];
+            for (int r = 0; r < plans.length; r++) plans[r] = trainers[r].plan(epoch);
+            planEpoch = epoch;
+        }
         double sum = 0;
-        for (double v : sums) sum += v;
+        for (long k = 0; k < count; k++) {
+            long step = first + k, g = globalStep + k;
+            float scale = scaler.lossScale();
+            long nextAdam = adamSteps + 1;
+            long n = stepsPerEpoch();
+            List<Boolean> finite = group.onEach(r -> trainers[r].step(plans[r], step % n, g, dropout, settings.adam(), nextAdam, scale));
+            boolean allFinite = finite.stream().allMatch(Boolean::booleanValue); // equal on every GPU: same reduced gradients
+            if (scaler.update(allFinite)) adamSteps++;
+        }
+        for (double v : group.onEach(r -> engines[r].takeLossSum())) sum += v;
         return sum;
     }
 
+    /** Adam steps applied so far (bias correction). */
+    public long adamSteps() { return adamSteps; }
+
     /** HR@k and NDCG@k on GPU 0. */
-    public CudaNeuMF.EvalMetrics evaluate(int k) { return on(0, () -> engines[0].evaluate(k)); }
+    public EvalResult evaluate(int k) { return group.on(0, () -> engines[0].evaluate(k)); }
 
     /** The parameters (GPU 0's; every GPU holds the same), flat in {@link ParamLayout} order. */
-    public float[] parameters() { return on(0, engines[0]::parameters); }
+    public float[] parameters() { return group.on(0, engines[0]::parameters); }
 
-    /** The loss scaler of GPU 0 (all are equal). */
-    public LossScaler scaler() { return trainers[0].scaler(); }
+    /** Adam's moments {@code {m, v}} (GPU 0's; every GPU holds the same). */
+    public float[][] adamMoments() { return group.on(0, engines[0]::adamMoments); }
+
+    public LossScaler scaler() { return scaler; }
+
+    public NeuMFConfig config() { return settings.config(); }
+
+    public int gpus() { return devices.length; }
 
     public String describe() {
-        return on(0, () -> devices[0].describe()) + (devices.length > 1 ? " (× " + devices.length + " GPUs, NCCL)" : "");
+        return group.on(0, () -> devices[0].describe()) + (devices.length > 1 ? " (× " + devices.length + " GPUs, NCCL)" : "");
+    }
+
+    private void abortComms() {
+        for (ncclComm c : comms) if (c != null) ncclCommAbort(c);
+        java.util.Arrays.fill(comms, null);
     }
 
     @Override public void close() {
         try {
-            onEach(r -> {
-                if (engines[r] != null) engines[r].close();
-                if (devices[r] != null) devices[r].close();
-                return null;
-            });
+            if (!group.isAborted())
+                group.onEach(r -> {
+                    if (engines[r] != null) engines[r].close();
+                    if (devices[r] != null) devices[r].close();
+                    return null;
+                });
         } finally {
             for (ncclComm c : comms) if (c != null) ncclCommDestroy(c);
-            for (ExecutorService t : threads) if (t != null) t.shutdownNow();
-        }
-    }
-
-    private interface RankTask<T> { T run(int rank) throws Exception; }
-
-    /** Runs the task on every GPU's thread at once (NCCL needs all ranks in flight) and waits for all. */
-    private <T> List<T> onEach(RankTask<T> task) {
-        List<Future<T>> fs = new ArrayList<>();
-        for (int r = 0; r < threads.length; r++) {
-            int rank = r;
-            fs.add(threads[r].submit(() -> task.run(rank)));
-        }
-        List<T> out = new ArrayList<>();
-        Throwable first = null;
-        for (Future<T> f : fs) {
-            try {
-                out.add(f.get());
-            } catch (ExecutionException e) {
-                if (first == null) first = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CudaException("interrupted while waiting for the GPUs", e);
-            }
-        }
-        if (first instanceof RuntimeException re) throw re;
-        if (first instanceof Error err) throw err;
-        if (first != null) throw new CudaException("GPU worker failed: " + first, first);
-        return out;
-    }
-
-    private <T> T on(int rank, Supplier<T> task) {
-        try {
-            return threads[rank].submit(task::get).get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new CudaException("GPU " + rank + " failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CudaException("interrupted while waiting for GPU " + rank, e);
+            group.close();
         }
     }
 }

@@ -1,5 +1,9 @@
 package io.ncf.cuda;
 
+import io.ncf.train.LossScaler;
+
+import io.ncf.train.AdamConfig;
+
 import io.ncf.model.NeuMFConfig;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
@@ -37,7 +41,7 @@ final class MultiGpu {
         float dropout = o.getFloat("dropout", 0.5f);
         NeuMFConfig cfg = CudaMain.ml20m(dropout);
         int[][] pos = CudaMain.randomPositives(cfg.numUsers(), cfg.numItems(), CudaMain.ML20M_POSITIVES, 17);
-        float[] init = HostInit.nvidia(cfg, 1);
+        float[] init = io.ncf.model.ParamInit.nvidia(cfg, 1);
         float[] reference = null, referenceGrads = null;
         double base = 0;
         boolean ok = true;
@@ -90,8 +94,8 @@ final class MultiGpu {
                     eng.setPositives(pos[0], pos[1]);
                     GpuTrainer.GradientReducer reducer = n == 1 ? null : e -> checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()),
                             CudaDevice.ptr(e.gradientAddress()), e.parameterCount(), ncclFloat32, ncclSum, comms[r], (CUstream_st) null), "ncclAllReduce");
-                    LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefault() : LossScaler.fixed(1f);
-                    GpuTrainer tr = new GpuTrainer(eng, AdamConfig.nvidia(), scaler, 1, pos[0].length, 4, batch, r, n, reducer);
+                    LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefaults() : LossScaler.fixed(1f);
+                    HarnessStepper tr = new HarnessStepper(new GpuTrainer(eng, 1, pos[0].length, 4, batch, r, n, reducer, java.util.List.of(), null), AdamConfig.nvidia(), scaler);
                     EpochPlan plan = tr.plan(0);
                     int local = batch / n;
                     eng.makeBatch(plan, (long) r * local, local);

@@ -1,5 +1,7 @@
 package io.ncf.cuda;
 
+import io.ncf.train.AdamConfig;
+
 import io.ncf.model.NeuMFConfig;
 
 import java.io.BufferedInputStream;

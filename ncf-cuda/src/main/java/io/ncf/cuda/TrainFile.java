@@ -1,5 +1,9 @@
 package io.ncf.cuda;
 
+import io.ncf.train.LossScaler;
+
+import io.ncf.train.AdamConfig;
+
 import io.ncf.model.NeuMFConfig;
 
 import java.nio.file.Path;
@@ -22,12 +26,12 @@ final class TrainFile {
         NeuMFConfig cfg = new NeuMFConfig(ds.numUsers(), ds.numItems(), NeuMFConfig.DEFAULT_FACTORS, NeuMFConfig.DEFAULT_LAYERS, dropout);
         try (CudaDevice dev = CudaDevice.open(0);
              CudaNeuMF eng = new CudaNeuMF(dev, cfg, prec, Math.max(batch, 1 << 16))) {
-            eng.setParameters(HostInit.nvidia(cfg, seed));
+            eng.setParameters(io.ncf.model.ParamInit.nvidia(cfg, seed));
             eng.setPositives(ds.trainUsers(), ds.trainItems());
             eng.setEvalCandidates(ds.evalUsers(), ds.evalItems(), ds.evalWidth());
-            LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefault() : LossScaler.fixed(1f);
-            GpuTrainer tr = new GpuTrainer(eng, adam, scaler, seed, ds.trainUsers().length, negatives, batch, 0, 1, null);
-            CudaNeuMF.EvalMetrics m0 = eng.evaluate(10);
+            LossScaler scaler = prec.needsLossScaling() ? LossScaler.dynamicDefaults() : LossScaler.fixed(1f);
+            HarnessStepper tr = new HarnessStepper(new GpuTrainer(eng, seed, ds.trainUsers().length, negatives, batch, 0, 1, null, java.util.List.of(), null), adam, scaler);
+            io.ncf.eval.EvalResult m0 = eng.evaluate(10);
             System.out.printf("%s | %s | %s | batch %d | before training HR@10 %.4f NDCG %.4f%n", dev.describe(), cfg, prec, batch, m0.hitRate(), m0.ndcg());
             double bestHr = -1, bestNdcg = 0;
             int bestEpoch = -1;
@@ -39,7 +43,7 @@ final class TrainFile {
                 for (long s = 0; s < steps; s++) tr.step(plan, s, dropout);
                 double loss = eng.takeLossSum() / ((double) steps * batch);
                 double sec = (System.nanoTime() - t) / 1e9;
-                CudaNeuMF.EvalMetrics m = eng.evaluate(10);
+                io.ncf.eval.EvalResult m = eng.evaluate(10);
                 if (m.hitRate() > bestHr) { bestHr = m.hitRate(); bestNdcg = m.ndcg(); bestEpoch = e; }
                 System.out.printf("epoch %2d: loss %.5f HR@10 %.4f NDCG@10 %.4f | train %.2f s, eval %.3f s%n", e, loss, m.hitRate(), m.ndcg(), sec, m.seconds());
             }

@@ -1,5 +1,8 @@
 package io.ncf.cuda;
 
+import io.ncf.train.AdamConfig;
+import io.ncf.train.LossScaler;
+
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
@@ -25,7 +28,7 @@ public final class CpuBaseline {
         float dropout = 0.5f;
         NeuMFConfig cfg = new NeuMFConfig(ds.numUsers(), ds.numItems(), NeuMFConfig.DEFAULT_FACTORS, NeuMFConfig.DEFAULT_LAYERS, dropout);
         ParamLayout layout = new ParamLayout(cfg);
-        float[][] init = layout.split(HostInit.nvidia(cfg, seed));
+        float[][] init = layout.split(io.ncf.model.ParamInit.nvidia(cfg, seed));
         ParamSet params = ParamSet.zeros(cfg), grads = params.zerosLike(), m = params.zerosLike(), v = params.zerosLike();
         for (int t = 0; t < init.length; t++) params.get(layout.tensors().get(t).name()).data().setData(init[t]);
         AdamConfig adam = AdamConfig.nvidia();

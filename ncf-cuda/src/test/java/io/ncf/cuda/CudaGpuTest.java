@@ -29,7 +29,7 @@ class CudaGpuTest {
         int[] u = new int[b], i = new int[b];
         float[] y = new float[b];
         for (int k = 0; k < b; k++) { u[k] = r.nextInt(60); i[k] = r.nextInt(40); y[k] = r.nextInt(2); }
-        float[] p = HostInit.nvidia(c, 4);
+        float[] p = io.ncf.model.ParamInit.nvidia(c, 4);
         for (int k = 0; k < p.length; k++) p[k] *= 20;
         DropoutMask mask = DropoutMask.forStep(1, 2, 0.5f);
         try (CudaDevice dev = CudaDevice.open(0); CudaNeuMF eng = new CudaNeuMF(dev, c, Precision.FP32, b)) {

@@ -1,5 +1,8 @@
 package io.ncf.cuda;
 
+import io.ncf.train.AdamConfig;
+import io.ncf.train.LossScaler;
+
 import io.ncf.model.NeuMFConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,7 +83,7 @@ class FormatsTest {
 
     @Test void hostInitIsDeterministicAndFollowsNvidiasScales() {
         NeuMFConfig c = new NeuMFConfig(400, 300, 16, new int[]{32, 16, 8}, 0f);
-        float[] a = HostInit.nvidia(c, 5), b = HostInit.nvidia(c, 5), d = HostInit.nvidia(c, 6);
+        float[] a = io.ncf.model.ParamInit.nvidia(c, 5), b = io.ncf.model.ParamInit.nvidia(c, 5), d = io.ncf.model.ParamInit.nvidia(c, 6);
         assertArrayEquals(a, b);
         assertFalse(java.util.Arrays.equals(a, d));
         ParamLayout l = new ParamLayout(c);

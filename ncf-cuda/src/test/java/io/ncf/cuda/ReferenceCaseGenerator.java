@@ -1,5 +1,8 @@
 package io.ncf.cuda;
 
+import io.ncf.train.AdamConfig;
+import io.ncf.train.LossScaler;
+
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;

@@ -97,8 +97,18 @@ public final class ModelIO {
      * Loads no ND4J class, so the GPU path can write checkpoints without ND4J's native libraries.
      */
     public static void writeFlat(Path file, NeuMFConfig config, Map<String, String> meta, String section, float[] flat) throws IOException {
-        if (flat.length != ParamShapes.totalLength(config))
-            throw new IllegalArgumentException("flat parameters have " + flat.length + " values but " + config + " has " + ParamShapes.totalLength(config));
+        writeFlat(file, config, meta, Map.of(section, flat));
+    }
+
+    /**
+     * Several sections given flat (parameters and optimizer moments of a training state), in the map's order: the same
+     * bytes as {@link #write(Path, NeuMFConfig, Map, Map)} for those values, without loading ND4J.
+     */
+    public static void writeFlat(Path file, NeuMFConfig config, Map<String, String> meta, Map<String, float[]> sections) throws IOException {
+        long total = ParamShapes.totalLength(config);
+        for (var e : sections.entrySet())
+            if (e.getValue().length != total)
+                throw new IllegalArgumentException("flat section '" + e.getKey() + "' has " + e.getValue().length + " values but " + config + " has " + total);
         Map<String, Long> offsets = new LinkedHashMap<>();
         long off = 0;
         for (var t : ParamShapes.of(config).entrySet()) {
@@ -106,8 +116,8 @@ public final class ModelIO {
             off += ParamShapes.length(t.getValue());
         }
         Map<String, long[]> shapes = ParamShapes.of(config);
-        writeFile(file, config, meta, List.of(section),
-                (w, s, tensor) -> w.floats(flat, Math.toIntExact(offsets.get(tensor)), Math.toIntExact(ParamShapes.length(shapes.get(tensor)))));
+        writeFile(file, config, meta, List.copyOf(sections.keySet()), (w, s, tensor) -> w.floats(sections.get(s),
+                Math.toIntExact(offsets.get(tensor)), Math.toIntExact(ParamShapes.length(shapes.get(tensor)))));
     }
 
     /** Writes one tensor's data of a section. */
@@ -171,6 +181,54 @@ public final class ModelIO {
     }
 
     public static Loaded read(Path file) throws IOException {
+        Map<String, ParamSet> sections = new LinkedHashMap<>();
+        Header h = readSections(file, (r, config, name) -> {
+            Map<String, INDArray> arrays = new LinkedHashMap<>();
+            readTensors(r, config, name, (tn, shape, where) -> {
+                INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape);
+                r.floats(a, "data of " + tn + " in " + where);
+                arrays.put(tn, a);
+            });
+            sections.put(name, ParamSet.of(config, arrays));
+        });
+        return new Loaded(file, h.config(), h.meta(), sections);
+    }
+
+    /** A checkpoint read into flat arrays ({@link ParamShapes} order), as the GPU path and the training state use it. */
+    public record FlatLoaded(Path path, NeuMFConfig config, Map<String, String> meta, Map<String, float[]> sections) {
+        public float[] section(String name) throws ModelFileException {
+            float[] f = sections.get(name);
+            if (f == null) throw new ModelFileException("checkpoint " + path + " has no section '" + name + "' (it has " + sections.keySet() + ")");
+            return f;
+        }
+    }
+
+    /** {@link #read} into flat float arrays: loads no ND4J class. */
+    public static FlatLoaded readFlat(Path file) throws IOException {
+        Map<String, float[]> sections = new LinkedHashMap<>();
+        Header h = readSections(file, (r, config, name) -> {
+            long total = ParamShapes.totalLength(config);
+            if (total > Integer.MAX_VALUE - 8) throw r.error("holds " + total + " values per section: too many for one Java array");
+            float[] flat = new float[(int) total];
+            int[] off = {0};
+            readTensors(r, config, name, (tn, shape, where) -> {
+                int n = Math.toIntExact(ParamShapes.length(shape));
+                r.floats(flat, off[0], n, "data of " + tn + " in " + where);
+                off[0] += n;
+            });
+            sections.put(name, flat);
+        });
+        return new FlatLoaded(file, h.config(), Collections.unmodifiableMap(h.meta()), Collections.unmodifiableMap(sections));
+    }
+
+    private record Header(NeuMFConfig config, Map<String, String> meta) {}
+
+    private interface SectionReader { void read(CrcReader r, NeuMFConfig config, String name) throws IOException; }
+
+    private interface TensorReader { void read(String name, long[] shape, String where) throws IOException; }
+
+    /** The file's structure, checked as it is read; each section's tensors go to {@code sections}. */
+    private static Header readSections(Path file, SectionReader sections) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             CrcReader r = new CrcReader(file, ch);
             NeuMFConfig config = readHeader(r);
@@ -180,38 +238,38 @@ public final class ModelIO {
                 String k = r.string("metadata key");
                 meta.put(k, r.string("metadata value of '" + k + "'"));
             }
-            Map<String, long[]> shapes = ParamSet.shapes(config);
-            Map<String, ParamSet> sections = new LinkedHashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
             int sectionCount = r.count("section count");
             for (int s = 0; s < sectionCount; s++) {
                 String name = r.string("section name");
-                if (sections.containsKey(name)) throw r.error("section '" + name + "' appears twice");
-                int tensors = r.count("tensor count of section '" + name + "'");
-                if (tensors != shapes.size())
-                    throw r.error("section '" + name + "' has " + tensors + " tensors but " + config + " has " + shapes.size());
-                Map<String, INDArray> arrays = new LinkedHashMap<>();
-                for (var expected : shapes.entrySet()) {
-                    String where = "section '" + name + "'";
-                    String tn = r.string("tensor name in " + where);
-                    if (!tn.equals(expected.getKey()))
-                        throw r.error(where + " has tensor '" + tn + "' where '" + expected.getKey() + "' belongs");
-                    int rank = r.i32("rank of " + tn);
-                    if (rank < 0 || rank > 8) throw r.error("tensor '" + tn + "' in " + where + " has rank " + rank);
-                    long[] shape = new long[rank];
-                    for (int d = 0; d < rank; d++) shape[d] = r.i64("shape of " + tn);
-                    if (!Arrays.equals(shape, expected.getValue()))
-                        throw r.error("tensor '" + tn + "' in " + where + " has shape " + Arrays.toString(shape) + " but "
-                                + config + " needs " + Arrays.toString(expected.getValue()));
-                    INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape);
-                    r.floats(a, "data of " + tn + " in " + where);
-                    arrays.put(tn, a);
-                }
-                sections.put(name, ParamSet.of(config, arrays));
+                if (!seen.add(name)) throw r.error("section '" + name + "' appears twice");
+                sections.read(r, config, name);
             }
             r.finish();
-            return new Loaded(file, config, meta, sections);
+            return new Header(config, meta);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ModelFileException("checkpoint " + file + " does not exist", e);
+        }
+    }
+
+    private static void readTensors(CrcReader r, NeuMFConfig config, String name, TensorReader tensor) throws IOException {
+        Map<String, long[]> shapes = ParamShapes.of(config);
+        int tensors = r.count("tensor count of section '" + name + "'");
+        if (tensors != shapes.size())
+            throw r.error("section '" + name + "' has " + tensors + " tensors but " + config + " has " + shapes.size());
+        for (var expected : shapes.entrySet()) {
+            String where = "section '" + name + "'";
+            String tn = r.string("tensor name in " + where);
+            if (!tn.equals(expected.getKey()))
+                throw r.error(where + " has tensor '" + tn + "' where '" + expected.getKey() + "' belongs");
+            int rank = r.i32("rank of " + tn);
+            if (rank < 0 || rank > 8) throw r.error("tensor '" + tn + "' in " + where + " has rank " + rank);
+            long[] shape = new long[rank];
+            for (int d = 0; d < rank; d++) shape[d] = r.i64("shape of " + tn);
+            if (!Arrays.equals(shape, expected.getValue()))
+                throw r.error("tensor '" + tn + "' in " + where + " has shape " + Arrays.toString(shape) + " but "
+                        + config + " needs " + Arrays.toString(expected.getValue()));
+            tensor.read(tn, shape, where);
         }
     }
 
@@ -444,6 +502,16 @@ public final class ModelIO {
             if (n < 0 || n > MAX_STRING_BYTES) throw error("has an implausible length " + n + " for " + what + " at byte " + (consumed - 4));
             if (consumed + n > size) throw truncated(what);
             return new String(bytes(n, what), StandardCharsets.UTF_8);
+        }
+
+        /** Reads n floats into {@code dst[off..]} (through the small buffer, counted into the CRC). */
+        void floats(float[] dst, int off, int n, String what) throws IOException {
+            if (consumed + 4L * n > size) throw truncated(what);
+            for (int k = 0; k < n; ) {
+                int m = Math.min(n - k, buf.capacity() / 4);
+                take(4 * m, what).asFloatBuffer().get(dst, off + k, m); // take's slice is little-endian
+                k += m;
+            }
         }
 
         /** Reads the array's data straight into its memory: the bulk of the file moves without a Java copy. */

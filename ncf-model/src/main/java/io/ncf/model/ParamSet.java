@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * NeuMF's tensors by name, in a fixed order: {@code mf_user [U,f]}, {@code mf_item [I,f]},
@@ -49,25 +48,7 @@ public final class ParamSet {
      * LeCun-uniform, biases zero. Deterministic in {@code seed}, independent of ND4J's random state.
      */
     public static ParamSet initialize(NeuMFConfig c, long seed) {
-        ParamSet p = zeros(c);
-        Random rng = new Random(seed);
-        for (String n : List.of(MF_USER, MF_ITEM, MLP_USER, MLP_ITEM)) {
-            float[] v = new float[(int) p.get(n).length()];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * 0.01);
-            p.get(n).data().setData(v);
-        }
-        for (int k = 0; k < c.denseLayerCount(); k++) {
-            int in = c.layer(k), out = c.layer(k + 1);
-            fillUniform(p.get(denseWeight(k)), Math.sqrt(6.0 / (in + out)), rng);
-        }
-        fillUniform(p.get(FINAL_W), Math.sqrt(3.0 / c.finalInputDim()), rng);
-        return p;
-    }
-
-    private static void fillUniform(INDArray a, double limit, Random rng) {
-        float[] v = new float[(int) a.length()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
-        a.data().setData(v);
+        return fromFlat(c, ParamInit.nvidia(c, seed)); // one implementation for every engine: ParamInit
     }
 
     /** Wraps existing arrays (e.g. loaded from a checkpoint); names and shapes must match the config. */
@@ -82,6 +63,42 @@ public final class ParamSet {
             a.put(e.getKey(), arr.dataType() == DataType.FLOAT && arr.ordering() == 'c' ? arr : arr.castTo(DataType.FLOAT).dup('c'));
         }
         return new ParamSet(c, a);
+    }
+
+    /**
+     * Parameters from one flat array in {@link ParamShapes} order (the engine-neutral snapshot form), copied into
+     * fresh arrays.
+     */
+    public static ParamSet fromFlat(NeuMFConfig c, float[] flat) {
+        if (flat.length != ParamShapes.totalLength(c))
+            throw new IllegalArgumentException("flat parameters have " + flat.length + " values but " + c + " has " + ParamShapes.totalLength(c));
+        ParamSet p = zeros(c);
+        p.copyFromFlat(flat);
+        return p;
+    }
+
+    /** Overwrites every tensor from a flat array in {@link ParamShapes} order. */
+    public void copyFromFlat(float[] flat) {
+        int off = 0;
+        for (INDArray a : arrays.values()) {
+            int n = (int) a.length();
+            a.data().asNioFloat().put(flat, off, n);
+            off += n;
+        }
+    }
+
+    /** All tensors in one flat array, {@link ParamShapes} order (a copy). */
+    public float[] toFlat() {
+        long total = totalLength();
+        if (total > Integer.MAX_VALUE - 8) throw new IllegalStateException(config + " has too many parameters for one Java array: " + total);
+        float[] flat = new float[(int) total];
+        int off = 0;
+        for (INDArray a : arrays.values()) {
+            int n = (int) a.length();
+            a.data().asNioFloat().get(flat, off, n);
+            off += n;
+        }
+        return flat;
     }
 
     public NeuMFConfig config() { return config; }

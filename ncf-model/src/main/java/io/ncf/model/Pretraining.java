@@ -22,8 +22,13 @@ public final class Pretraining {
      *                                  from {@code expected} (the message says which)
      */
     public static ParamSet combine(ParamSet gmf, ParamSet mlp, NeuMFConfig expected, float alpha) {
-        if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         NeuMFConfig g = gmf.config(), m = mlp.config();
+        return ParamSet.fromFlat(expected, combineFlat(gmf.toFlat(), g, mlp.toFlat(), m, expected, alpha));
+    }
+
+    /** The checks of {@link #combine}; throws IllegalArgumentException naming what differs. */
+    public static void check(NeuMFConfig g, NeuMFConfig m, NeuMFConfig expected, float alpha) {
+        if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         if (g.numUsers() != expected.numUsers() || g.numItems() != expected.numItems())
             throw new IllegalArgumentException("the GMF model is for " + g.numUsers() + " users × " + g.numItems() + " items but the data has "
                     + expected.numUsers() + " × " + expected.numItems());
@@ -34,22 +39,38 @@ public final class Pretraining {
             throw new IllegalArgumentException("the GMF model has --factors " + g.factors() + " but NeuMF is asked for " + expected.factors());
         if (!Arrays.equals(m.layers(), expected.layers()))
             throw new IllegalArgumentException("the MLP model has --layers " + join(m.layers()) + " but NeuMF is asked for " + join(expected.layers()));
-        ParamSet p = ParamSet.zeros(expected);
-        p.get(ParamSet.MF_USER).assign(gmf.get(ParamSet.MF_USER));
-        p.get(ParamSet.MF_ITEM).assign(gmf.get(ParamSet.MF_ITEM));
-        p.get(ParamSet.MLP_USER).assign(mlp.get(ParamSet.MLP_USER));
-        p.get(ParamSet.MLP_ITEM).assign(mlp.get(ParamSet.MLP_ITEM));
+    }
+
+    /**
+     * {@link #combine} on flat parameters in {@link ParamShapes} order (the engine-neutral form; loads no ND4J). Both
+     * inputs must already have {@code expected}'s shapes in the branch they contribute; the other branch's tensors
+     * only need the layout of their own model, which for GMF and MLP models of the same users and items differs
+     * only in the branch not read, so offsets are taken per model.
+     */
+    public static float[] combineFlat(float[] gmf, NeuMFConfig gmfConfig, float[] mlp, NeuMFConfig mlpConfig, NeuMFConfig expected, float alpha) {
+        check(gmfConfig, mlpConfig, expected, alpha);
+        float[] p = new float[Math.toIntExact(ParamShapes.totalLength(expected))];
+        copy(gmf, gmfConfig, p, expected, ParamSet.MF_USER);
+        copy(gmf, gmfConfig, p, expected, ParamSet.MF_ITEM);
+        copy(mlp, mlpConfig, p, expected, ParamSet.MLP_USER);
+        copy(mlp, mlpConfig, p, expected, ParamSet.MLP_ITEM);
         for (int k = 0; k < expected.denseLayerCount(); k++) {
-            p.get(ParamSet.denseWeight(k)).assign(mlp.get(ParamSet.denseWeight(k)));
-            p.get(ParamSet.denseBias(k)).assign(mlp.get(ParamSet.denseBias(k)));
+            copy(mlp, mlpConfig, p, expected, ParamSet.denseWeight(k));
+            copy(mlp, mlpConfig, p, expected, ParamSet.denseBias(k));
         }
-        FloatBuffer w = p.get(ParamSet.FINAL_W).data().asNioFloat();
-        FloatBuffer wg = gmf.get(ParamSet.FINAL_W).data().asNioFloat(), wm = mlp.get(ParamSet.FINAL_W).data().asNioFloat();
+        int w = (int) ModelKind.offsetOf(expected, ParamSet.FINAL_W);
+        int wg = (int) ModelKind.offsetOf(gmfConfig, ParamSet.FINAL_W), wm = (int) ModelKind.offsetOf(mlpConfig, ParamSet.FINAL_W);
         int f = expected.factors(), n = expected.finalInputDim();
-        for (int r = 0; r < n; r++) w.put(r, r < f ? alpha * wg.get(r) : (1 - alpha) * wm.get(r));
-        float bg = gmf.get(ParamSet.FINAL_B).getFloat(0), bm = mlp.get(ParamSet.FINAL_B).getFloat(0);
-        p.get(ParamSet.FINAL_B).putScalar(0, alpha * bg + (1 - alpha) * bm);
+        int fm = mlpConfig.factors(); // the MLP model's own GMF width: its MLP rows of final_w start there
+        for (int r = 0; r < n; r++) p[w + r] = r < f ? alpha * gmf[wg + r] : (1 - alpha) * mlp[wm + fm + (r - f)];
+        int b = (int) ModelKind.offsetOf(expected, ParamSet.FINAL_B);
+        p[b] = alpha * gmf[(int) ModelKind.offsetOf(gmfConfig, ParamSet.FINAL_B)] + (1 - alpha) * mlp[(int) ModelKind.offsetOf(mlpConfig, ParamSet.FINAL_B)];
         return p;
+    }
+
+    private static void copy(float[] src, NeuMFConfig srcConfig, float[] dst, NeuMFConfig dstConfig, String tensor) {
+        int n = Math.toIntExact(ParamShapes.length(ParamShapes.of(dstConfig).get(tensor)));
+        System.arraycopy(src, (int) ModelKind.offsetOf(srcConfig, tensor), dst, (int) ModelKind.offsetOf(dstConfig, tensor), n);
     }
 
     private static String join(int[] a) { return Arrays.toString(a).replaceAll("[\\[\\],]", ""); }

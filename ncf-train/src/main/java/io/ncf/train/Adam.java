@@ -22,19 +22,21 @@ public final class Adam implements AutoCloseable {
     private long step;
 
     public Adam(float lr, float beta1, float beta2, float eps, ParamSet params) {
-        this(lr, beta1, beta2, eps, params.zerosLike(), params.zerosLike(), 0);
+        this(new AdamConfig(lr, beta1, beta2, eps), params);
+    }
+
+    public Adam(AdamConfig c, ParamSet params) {
+        this(c, params.zerosLike(), params.zerosLike(), 0);
     }
 
     /** Resumes with given moments and step count (from a checkpoint). */
-    public Adam(float lr, float beta1, float beta2, float eps, ParamSet m, ParamSet v, long step) {
-        if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("--learning-rate must be positive, got " + lr);
-        if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("--beta1 must be in [0, 1), got " + beta1);
-        if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("--beta2 must be in [0, 1), got " + beta2);
-        if (!(eps > 0)) throw new IllegalArgumentException("--eps must be positive, got " + eps);
-        this.lr = lr;
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.eps = eps;
+    public Adam(AdamConfig c, ParamSet m, ParamSet v, long step) {
+        if (!Float.isFinite(c.lr())) throw new IllegalArgumentException("learningRate must be finite, got " + c.lr());
+        if (step < 0) throw new IllegalArgumentException("negative Adam step " + step);
+        this.lr = c.lr();
+        this.beta1 = c.beta1();
+        this.beta2 = c.beta2();
+        this.eps = c.eps();
         this.m = m;
         this.v = v;
         this.step = step;

@@ -25,8 +25,11 @@ public final class Checkpoints {
 
     private Checkpoints() {}
 
-    /** A checkpoint's parameters and the model variant that trained them. */
-    public record Loaded(ParamSet params, ModelKind kind) {}
+    /** A checkpoint's parameters (flat, {@link io.ncf.model.ParamShapes} order) and the model variant that trained them. */
+    public record Loaded(NeuMFConfig config, float[] flat, ModelKind kind) {
+        /** The parameters as ND4J arrays (CPU engines, serving). */
+        public ParamSet params() { return ParamSet.fromFlat(config, flat); }
+    }
 
     /** {@link #load}'s parameters only. */
     public static ParamSet loadParams(Path file, NeuMFConfig requested, List<String> explicitFlags) {
@@ -48,7 +51,7 @@ public final class Checkpoints {
             // a model artifact (model.zip) carries the same parameters, so either file can be resumed or tested
             boolean isArtifact = file.getFileName().toString().endsWith(".zip");
             ModelArtifact artifact = isArtifact ? ModelArtifact.read(file) : null;
-            ModelIO.Loaded loaded = isArtifact ? null : ModelIO.read(file);
+            ModelIO.FlatLoaded loaded = isArtifact ? null : ModelIO.readFlat(file); // a model.ncf loads without ND4J (GPU path)
             Map<String, String> meta = isArtifact ? artifact.metadata() : loaded.meta();
             if (TrainingStateFile.KIND.equals(meta.get("kind")))
                 throw new IllegalArgumentException(file + " is a training state (for --resume), not a model checkpoint; give model.ncf or model.zip");
@@ -62,8 +65,8 @@ public final class Checkpoints {
             } catch (ModelFileException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            ParamSet p = isArtifact ? artifact.params() : loaded.section(PARAMS);
-            return new Loaded(ParamSet.of(expected, p.asMap()), kind);
+            float[] flat = isArtifact ? artifact.params().toFlat() : loaded.section(PARAMS);
+            return new Loaded(expected, flat, kind);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (IOException e) {
@@ -77,13 +80,13 @@ public final class Checkpoints {
      *
      * @throws IllegalArgumentException when a file is not of the expected kind or the shapes do not fit (a usage error)
      */
-    public static ParamSet loadPretrained(Path gmfFile, Path mlpFile, NeuMFConfig requested, List<String> explicitFlags) {
+    public static Loaded loadPretrained(Path gmfFile, Path mlpFile, NeuMFConfig requested, List<String> explicitFlags) {
         // only the branch taken from a file must agree with the flags: a GMF model's MLP part is never read
         Loaded gmf = loadAs(gmfFile, "--pretrain-gmf", ModelKind.GMF, requested, without(explicitFlags, "--layers"));
         Loaded mlp = loadAs(mlpFile, "--pretrain-mlp", ModelKind.MLP, requested, without(explicitFlags, "--factors"));
-        NeuMFConfig c = new NeuMFConfig(requested.numUsers(), requested.numItems(), gmf.params().config().factors(),
-                mlp.params().config().layers(), requested.dropout());
-        return Pretraining.combine(gmf.params(), mlp.params(), c, Pretraining.DEFAULT_ALPHA);
+        NeuMFConfig c = new NeuMFConfig(requested.numUsers(), requested.numItems(), gmf.config().factors(),
+                mlp.config().layers(), requested.dropout());
+        return new Loaded(c, Pretraining.combineFlat(gmf.flat(), gmf.config(), mlp.flat(), mlp.config(), c, Pretraining.DEFAULT_ALPHA), ModelKind.NEUMF);
     }
 
     private static List<String> without(List<String> flags, String flag) {
@@ -116,26 +119,20 @@ public final class Checkpoints {
     public static TrainingListener bestModelWriter(Path dir, NcfDataset data, TrainingOptions o, boolean demo, ModelKind kind) {
         Path file = dir.resolve(MODEL_FILE);
         return new TrainingListener() {
-            @Override public void onNewBest(EpochReport r, ParamSet params) {
-                Map<String, String> meta = bestMeta(r, data, o, demo, kind);
-                try {
-                    Files.createDirectories(dir);
-                    ModelIO.write(file, params.config(), meta, Map.of(PARAMS, params));
-                    ModelArtifact.of(params, data, meta).write(dir.resolve(ModelArtifact.FILE_NAME));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
-                }
+            @Override public void onNewBest(EpochReport r, NeuMFConfig config, float[] params) {
+                writeBestFlat(dir, data, o, demo, r, config, params, kind);
             }
         };
     }
 
     /**
      * What {@link #bestModelWriter} writes, for parameters held as one flat array in {@link io.ncf.model.ParamShapes}
-     * order (the GPU engine's layout): the same two files, byte for byte, without loading ND4J.
+     * order (every engine's snapshot form): {@code model.ncf} and {@code model.zip}, without loading ND4J.
      */
-    public static void writeBestFlat(Path dir, NcfDataset data, TrainingOptions o, boolean demo, EpochReport r, NeuMFConfig config, float[] flat) {
+    public static void writeBestFlat(Path dir, NcfDataset data, TrainingOptions o, boolean demo, EpochReport r, NeuMFConfig config, float[] flat,
+                                     ModelKind kind) {
         Path file = dir.resolve(MODEL_FILE);
-        Map<String, String> meta = bestMeta(r, data, o, demo, ModelKind.NEUMF);
+        Map<String, String> meta = bestMeta(r, data, o, demo, kind);
         try {
             Files.createDirectories(dir);
             ModelIO.writeFlat(file, config, meta, PARAMS, flat);

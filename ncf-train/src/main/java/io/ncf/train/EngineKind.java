@@ -1,21 +1,20 @@
 package io.ncf.train;
 
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import io.ncf.model.samediff.SameDiffEngine;
 
-/** The compute engines selectable with {@code --engine}; {@link Engines} builds them. */
+/**
+ * The host-side gradient kernels ({@link GradientEngine}s) of the CPU engines; {@link Engines} builds them. The
+ * engines users select are plug-ins ({@link io.ncf.train.engine.EngineRegistry}); this enum is what the two CPU
+ * providers and the benchmarks build on.
+ */
 public enum EngineKind {
     /** Hand-written forward/backward over sgemm (MKL or OpenBLAS, see io.ncf.model.fused.Blas) with fused Java kernels: the CPU hot path. */
     FUSED("fused", 16_384),
     /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend and in HALF. */
-    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH),
-    /**
-     * NVIDIA GPUs through ncf-cuda (JavaCPP's CUDA 13 presets): not a {@link TrainingEngine}, the command line runs
-     * ncf-cuda's own training loop (parameters, Adam state and sampling stay on the device), so {@link Engines}
-     * refuses it. Whole global batches go through the GPU at once: there are no micro-batches.
-     */
-    CUDA("cuda", 1 << 20);
+    SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH);
+
 
     private final String cliName;
     private final int defaultMicroBatch;
@@ -26,7 +25,7 @@ public enum EngineKind {
     }
 
     /** A single FLOAT engine of this kind on all cores (see {@link Engines#create} for fp16 and workers). */
-    public TrainingEngine create(ParamSet params, int microBatch) { return Engines.create(this, params, microBatch, false, 1); }
+    public GradientEngine create(ParamSet params, int microBatch) { return Engines.create(this, params, microBatch, false, 1); }
 
     public int defaultMicroBatch() { return defaultMicroBatch; }
 
@@ -35,6 +34,6 @@ public enum EngineKind {
     /** Accepts the CLI spelling (picocli also calls valueOf with it). */
     public static EngineKind parse(String s) {
         for (EngineKind k : values()) if (k.cliName.equalsIgnoreCase(s) || k.name().equalsIgnoreCase(s)) return k;
-        throw new IllegalArgumentException("unknown engine '" + s + "' (expected fused, samediff or cuda)");
+        throw new IllegalArgumentException("unknown CPU kernel '" + s + "' (expected fused or samediff)");
     }
 }

@@ -1,7 +1,7 @@
 package io.ncf.train;
 
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import io.ncf.model.fused.FusedCpuEngine;
 import io.ncf.model.parallel.DataParallelEngine;
 import io.ncf.model.samediff.SameDiffEngine;
@@ -17,13 +17,10 @@ public final class Engines {
      * @param fp16    HALF compute with FLOAT master weights; only the SameDiff engine has it
      * @param workers data-parallel replicas (1: the plain engine)
      */
-    public static TrainingEngine create(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int workers) {
+    public static GradientEngine create(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int workers) {
         if (fp16 && kind != EngineKind.SAMEDIFF)
-            throw new IllegalArgumentException("--fp16 needs --engine samediff: the " + kind + " engine computes in FLOAT only");
-        if (workers <= 0) throw new IllegalArgumentException("--workers must be positive, got " + workers);
-        if (kind == EngineKind.CUDA)
-            throw new IllegalArgumentException("--engine cuda is not available here: it trains through 'ncf train' / 'ncf benchmark' only"
-                    + " (ncf-cuda's GPU loop), not as a CPU-side engine");
+            throw new IllegalArgumentException("fp16 needs the samediff engine: the " + kind + " engine computes in FLOAT only");
+        if (workers <= 0) throw new IllegalArgumentException("workers must be positive, got " + workers);
         if (kind == EngineKind.FUSED && BackendInfo.isCudaBackend(Nd4j.getBackend().getClass().getSimpleName()))
             throw new IllegalArgumentException("--engine fused calls OpenBLAS on host memory and cannot run on the CUDA backend ("
                     + Nd4j.getBackend().getClass().getSimpleName() + "); use --engine samediff");
@@ -36,11 +33,10 @@ public final class Engines {
         return new DataParallelEngine(params, workers, rep, (p, i) -> single(kind, p, microBatch, fp16, threadsEach));
     }
 
-    private static TrainingEngine single(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int threads) {
+    private static GradientEngine single(EngineKind kind, ParamSet params, int microBatch, boolean fp16, int threads) {
         return switch (kind) {
             case FUSED -> new FusedCpuEngine(params, microBatch, threads);
             case SAMEDIFF -> new SameDiffEngine(params, microBatch, fp16 ? DataType.HALF : DataType.FLOAT);
-            case CUDA -> throw new IllegalArgumentException("--engine cuda has no CPU-side engine");
         };
     }
 }

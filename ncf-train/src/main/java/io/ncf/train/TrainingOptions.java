@@ -21,19 +21,22 @@ public record TrainingOptions(int epochs, int batchSize, int negatives, float le
     }
 
     public TrainingOptions {
-        if (epochs <= 0) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
-        if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
-        if (negatives <= 0) throw new IllegalArgumentException("--negative-samples must be positive, got " + negatives);
-        if (!(learningRate > 0) || !Float.isFinite(learningRate)) throw new IllegalArgumentException("--learning-rate must be positive, got " + learningRate);
-        if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("--beta1 must be in [0, 1), got " + beta1);
-        if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("--beta2 must be in [0, 1), got " + beta2);
-        if (!(eps > 0)) throw new IllegalArgumentException("--eps must be positive, got " + eps);
-        if (topK <= 0) throw new IllegalArgumentException("--topk must be positive, got " + topK);
-        if (validUsersPerBatch <= 0) throw new IllegalArgumentException("--valid-users-per-batch must be positive, got " + validUsersPerBatch);
-        if (evalAfter < 0) throw new IllegalArgumentException("--eval-after must be ≥ 0, got " + evalAfter);
-        if (!(target >= 0 && target <= 1)) throw new IllegalArgumentException("--target must be in [0, 1], got " + target);
-        if (microBatch <= 0) throw new IllegalArgumentException("--micro-batch must be positive, got " + microBatch);
+        if (epochs <= 0) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        if (batchSize <= 0) throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        if (negatives <= 0) throw new IllegalArgumentException("negatives must be positive, got " + negatives);
+        if (!(learningRate > 0) || !Float.isFinite(learningRate)) throw new IllegalArgumentException("learningRate must be positive, got " + learningRate);
+        if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
+        if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
+        if (!(eps > 0)) throw new IllegalArgumentException("eps must be positive, got " + eps);
+        if (topK <= 0) throw new IllegalArgumentException("topK must be positive, got " + topK);
+        if (validUsersPerBatch <= 0) throw new IllegalArgumentException("validUsersPerBatch must be positive, got " + validUsersPerBatch);
+        if (evalAfter < 0) throw new IllegalArgumentException("evalAfter must be ≥ 0, got " + evalAfter);
+        if (!(target >= 0 && target <= 1)) throw new IllegalArgumentException("target must be in [0, 1], got " + target);
+        if (microBatch <= 0) throw new IllegalArgumentException("microBatch must be positive, got " + microBatch);
     }
+
+    /** Adam's hyper-parameters of these options (the one Adam configuration every engine reads). */
+    public AdamConfig adam() { return new AdamConfig(learningRate, beta1, beta2, eps); }
 
     public TrainingOptions withEpochs(int e) {
         return new TrainingOptions(e, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,

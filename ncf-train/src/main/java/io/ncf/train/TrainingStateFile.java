@@ -3,7 +3,7 @@ package io.ncf.train;
 import io.ncf.model.ModelFileException;
 import io.ncf.model.ModelIO;
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamSet;
+import io.ncf.train.engine.EngineState;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +37,11 @@ public final class TrainingStateFile {
         m.put("next_epoch", Integer.toString(s.nextEpoch()));
         m.put("global_step", Long.toString(s.globalStep()));
         m.put("adam_step", Long.toString(s.adamStep()));
+        EngineState es = s.engine();
+        if (es.hasLossScale()) {
+            m.put("loss_scale", Integer.toString(Float.floatToRawIntBits(es.lossScale())));
+            m.put("loss_scale_good_steps", Integer.toString(es.lossScaleGoodSteps()));
+        }
         m.put("best_hr", Double.toString(s.bestHr()));
         m.put("best_ndcg", Double.toString(s.bestNdcg()));
         m.put("best_epoch", Integer.toString(s.bestEpoch()));
@@ -60,14 +65,16 @@ public final class TrainingStateFile {
         m.put("opt.seed", Long.toString(o.seed()));
         m.put("opt.micro_batch", Integer.toString(o.microBatch()));
         for (var e : run.entrySet()) m.put("run." + e.getKey(), e.getValue());
-        Map<String, ParamSet> sections = new LinkedHashMap<>();
-        sections.put(PARAMS, s.params());
-        sections.put(ADAM_M, s.adamM());
-        sections.put(ADAM_V, s.adamV());
+        Map<String, float[]> sections = new LinkedHashMap<>();
+        sections.put(PARAMS, es.params());
+        if (es.hasMoments()) {
+            sections.put(ADAM_M, es.adamM());
+            sections.put(ADAM_V, es.adamV());
+        }
         Path file = in(dir);
         try {
             Files.createDirectories(dir);
-            ModelIO.write(file, s.params().config(), m, sections);
+            ModelIO.writeFlat(file, es.config(), m, sections);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write training state " + file + ": " + e.getMessage(), e);
         }
@@ -85,7 +92,7 @@ public final class TrainingStateFile {
         if (!Files.isRegularFile(file))
             throw new IllegalArgumentException("--resume " + dir + " holds no " + FILE + ": no epoch of a run with --checkpoint-dir " + dir + " completed yet");
         try {
-            ModelIO.Loaded l = ModelIO.read(file);
+            ModelIO.FlatLoaded l = ModelIO.readFlat(file);
             Map<String, String> m = l.meta();
             if (!KIND.equals(m.get("kind"))) throw new ModelFileException(file + " is a model file, not a training state");
             Field f = new Field(file, m);
@@ -94,13 +101,25 @@ public final class TrainingStateFile {
                     f.i("opt.eval_after"), Double.longBitsToDouble(f.l("opt.target")), Boolean.parseBoolean(f.s("opt.verify_negatives")),
                     f.l("opt.seed"), f.i("opt.micro_batch"));
             NeuMFConfig c = l.config();
-            TrainingState s = new TrainingState(f.i("next_epoch"), f.l("global_step"), f.l("adam_step"), f.d("best_hr"), f.d("best_ndcg"),
-                    f.i("best_epoch"), f.i("first_to_hit"), f.d("time_to_train"), f.d("time_to_best"), f.d("elapsed"),
-                    l.section(PARAMS), l.section(ADAM_M), l.section(ADAM_V));
-            if (!s.params().allFinite()) throw new ModelFileException(file + ": parameters are not finite");
             Map<String, String> run = new LinkedHashMap<>();
             for (var e : m.entrySet()) if (e.getKey().startsWith("run.")) run.put(e.getKey().substring(4), e.getValue());
-            assert c.equals(s.params().config());
+            // the loss scale: written by the loop since the engine seam; before it, by the command line under run.*
+            float scale = Float.NaN;
+            int good = 0;
+            if (m.containsKey("loss_scale")) {
+                scale = f.f("loss_scale");
+                good = f.i("loss_scale_good_steps");
+            } else if (run.containsKey("loss_scale_state")) {
+                scale = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_state")));
+                good = Integer.parseInt(run.getOrDefault("loss_scale_good_steps", "0"));
+            }
+            float[] params = l.section(PARAMS);
+            for (float v : params) if (!Float.isFinite(v)) throw new ModelFileException(file + ": parameters are not finite");
+            boolean moments = l.sections().containsKey(ADAM_M);
+            EngineState es = new EngineState(c, params, moments ? l.section(ADAM_M) : null, moments ? l.section(ADAM_V) : null,
+                    f.l("adam_step"), scale, good);
+            TrainingState s = new TrainingState(f.i("next_epoch"), f.l("global_step"), f.d("best_hr"), f.d("best_ndcg"),
+                    f.i("best_epoch"), f.i("first_to_hit"), f.d("time_to_train"), f.d("time_to_best"), f.d("elapsed"), es);
             return new Loaded(s, o, run);
         } catch (IllegalArgumentException e) {
             throw new UncheckedIOException(new IOException("training state " + file + " is inconsistent: " + e.getMessage(), e));

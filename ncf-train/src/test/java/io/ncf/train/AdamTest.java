@@ -41,8 +41,50 @@ class AdamTest {
 
     @Test void rejectsImpossibleHyperparameters() {
         ParamSet p = ParamSet.initialize(new NeuMFConfig(2, 2, 2, new int[]{2, 2}, 0f), 1);
-        assertThrows(IllegalArgumentException.class, () -> new Adam(-1f, 0.25f, 0.5f, 1e-8f, p));
-        assertThrows(IllegalArgumentException.class, () -> new Adam(0.1f, 1f, 0.5f, 1e-8f, p));
-        assertThrows(IllegalArgumentException.class, () -> new Adam(0.1f, 0.2f, 0.5f, 0f, p));
+        var e = assertThrows(IllegalArgumentException.class, () -> new Adam(-1f, 0.25f, 0.5f, 1e-8f, p));
+        assertTrue(e.getMessage().contains("learningRate must"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Adam(0.1f, 1f, 0.5f, 1e-8f, p));
+        assertTrue(e.getMessage().contains("beta1 must"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Adam(0.1f, 0.2f, 0.5f, 0f, p));
+        assertTrue(e.getMessage().contains("eps must"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new AdamConfig(Float.NaN, 0.25f, 0.5f, 1e-8f));
+        assertTrue(e.getMessage().contains("learningRate must"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Adam(AdamConfig.nvidia(), p.zerosLike(), p.zerosLike(), -1));
+        assertTrue(e.getMessage().contains("negative Adam step"), e.getMessage());
+        assertEquals(new AdamConfig(0.0045f, 0.25f, 0.5f, 1e-8f), TrainingOptions.defaults().adam(), "the options' Adam is NVIDIA's");
+    }
+
+    /** The resume constructor: moments and step count handed over continue exactly as the uninterrupted optimizer. */
+    @Test void continuesBitForBitFromHandedOverMomentsAndStep() {
+        NeuMFConfig c = new NeuMFConfig(5, 4, 3, new int[]{4, 3}, 0f);
+        AdamConfig cfg = new AdamConfig(0.01f, 0.9f, 0.999f, 1e-8f);
+        ParamSet a = ParamSet.initialize(c, 4), g = a.zerosLike();
+        Random r = new Random(2);
+        ParamSet b;
+        try (Adam full = new Adam(cfg, a)) {
+            for (int t = 0; t < 3; t++) { fill(g, r); full.step(a, g); }
+            b = a.copy();
+            try (Adam resumed = new Adam(cfg, full.firstMoment().copy(), full.secondMoment().copy(), full.stepCount())) {
+                for (int t = 0; t < 2; t++) {
+                    fill(g, r);
+                    ParamSet g2 = g.copy();
+                    full.step(a, g);
+                    resumed.step(b, g2);
+                }
+                assertEquals(5, resumed.stepCount());
+                assertArrayEquals(full.firstMoment().toFlat(), resumed.firstMoment().toFlat(), 0f);
+                assertArrayEquals(full.secondMoment().toFlat(), resumed.secondMoment().toFlat(), 0f);
+            }
+        }
+        float[] x = a.toFlat(), y = b.toFlat();
+        for (int i = 0; i < x.length; i++) assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), "element " + i);
+    }
+
+    private static void fill(ParamSet g, Random r) {
+        for (var arr : g.arrays()) {
+            float[] v = new float[(int) arr.length()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+            arr.data().setData(v);
+        }
     }
 }

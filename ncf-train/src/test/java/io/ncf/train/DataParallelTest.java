@@ -3,7 +3,7 @@ package io.ncf.train;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import io.ncf.model.fused.FusedCpuEngine;
 import io.ncf.model.parallel.DataParallelEngine;
 import io.ncf.model.parallel.DataParallelEngine.Replication;
@@ -22,14 +22,14 @@ class DataParallelTest {
     private static final NeuMFConfig C = new NeuMFConfig(60, 45, 8, new int[]{16, 16, 8}, 0f);
     private static final int BATCH = 1001, STEPS = 20; // odd batch: shards of unequal size
 
-    private static ParamSet train(NeuMFConfig c, Function<ParamSet, TrainingEngine> make) {
+    private static ParamSet train(NeuMFConfig c, Function<ParamSet, GradientEngine> make) {
         ParamSet params = ParamSet.initialize(c, 2), grads = params.zerosLike();
         SplittableRandom rnd = new SplittableRandom(17);
         int n = BATCH * STEPS;
         int[] u = new int[n], it = new int[n];
         float[] y = new float[n];
         for (int k = 0; k < n; k++) { u[k] = rnd.nextInt(c.numUsers()); it[k] = rnd.nextInt(c.numItems()); y[k] = rnd.nextInt(5) == 0 ? 1 : 0; }
-        try (TrainingEngine e = make.apply(params); Adam adam = new Adam(0.005f, 0.25f, 0.5f, 1e-8f, params)) {
+        try (GradientEngine e = make.apply(params); Adam adam = new Adam(0.005f, 0.25f, 0.5f, 1e-8f, params)) {
             for (int s = 0; s < STEPS; s++) {
                 DropoutMask mask = DropoutMask.forStep(4, s, c.dropout());
                 e.accumulateGradients(u, it, y, s * BATCH, BATCH, 1f / BATCH, mask, s * BATCH, grads);
@@ -80,7 +80,7 @@ class DataParallelTest {
             float[] a = new float[5], b = new float[5];
             int[] us = {0, 1, 2, 3, 4}, its = {4, 3, 2, 1, 0};
             e.score(us, its, 5, a);
-            try (TrainingEngine single = new FusedCpuEngine(p, 128, 1)) { single.score(us, its, 5, b); }
+            try (GradientEngine single = new FusedCpuEngine(p, 128, 1)) { single.score(us, its, 5, b); }
             assertArrayEquals(b, a, 0f, "scoring uses the master parameters");
         }
     }
@@ -88,8 +88,8 @@ class DataParallelTest {
     @Test void enginesFactoryRejectsFp16OnTheFusedEngine() {
         ParamSet p = ParamSet.initialize(C, 1);
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> Engines.create(EngineKind.FUSED, p, 128, true, 1));
-        assertTrue(ex.getMessage().contains("--fp16 needs --engine samediff"), ex.getMessage());
-        try (TrainingEngine e = Engines.create(EngineKind.FUSED, p, 128, false, 2)) {
+        assertTrue(ex.getMessage().contains("fp16 needs the samediff engine"), ex.getMessage());
+        try (GradientEngine e = Engines.create(EngineKind.FUSED, p, 128, false, 2)) {
             assertInstanceOf(DataParallelEngine.class, e);
         }
     }

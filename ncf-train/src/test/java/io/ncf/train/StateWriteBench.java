@@ -1,7 +1,8 @@
 package io.ncf.train;
 
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamSet;
+import io.ncf.model.ParamInit;
+import io.ncf.train.engine.EngineState;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +13,8 @@ public final class StateWriteBench {
     public static void main(String[] args) throws Exception {
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 138_493, items = args.length > 1 ? Integer.parseInt(args[1]) : 26_744;
         NeuMFConfig c = NeuMFConfig.defaults(users, items);
-        ParamSet p = ParamSet.initialize(c, 1), m = ParamSet.initialize(c, 2), v = ParamSet.initialize(c, 3);
-        TrainingState s = new TrainingState(1, 100, 100, 0.5, 0.3, 0, -1, Double.NaN, 1, 10, p, m, v);
+        float[] p = ParamInit.nvidia(c, 1), m = ParamInit.nvidia(c, 2), v = ParamInit.nvidia(c, 3);
+        TrainingState s = new TrainingState(1, 100, 0.5, 0.3, 0, -1, Double.NaN, 1, 10, new EngineState(c, p, m, v, 100, Float.NaN, 0));
         Path dir = Files.createTempDirectory("state-bench");
         System.out.printf("%-10s %10s %10s %10s%n", "run", "MiB", "write s", "read s");
         for (int r = 0; r < 3; r++) {

@@ -6,8 +6,7 @@ import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
 import io.ncf.eval.PopularityScorer;
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.train.engine.TrainingEngine;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,7 +19,7 @@ class TrainerDemoTest {
 
     @Test void neuMFBeatsPopularityByAWideMargin() {
         NcfDataset ds = DemoData.generate(5);
-        TrainingOptions o = TrainingOptions.defaults().withEpochs(6).withBatch(4096).withEvalAfter(0).withSeed(5);
+        TrainingOptions o = TestRuns.withMicroBatch(TrainingOptions.defaults().withEpochs(6).withBatch(4096).withEvalAfter(0).withSeed(5), 4096);
         NeuMFConfig c = NeuMFConfig.defaults(ds.numUsers(), ds.numItems());
         List<String> warnings = new ArrayList<>();
         List<EpochReport> epochs = new ArrayList<>();
@@ -29,8 +28,8 @@ class TrainerDemoTest {
             @Override public void onEpoch(EpochReport r) { epochs.add(r); }
         };
         TrainingSummary s;
-        try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(c, 5), 4096); Trainer t = new Trainer(ds, e, o, List.of(l))) {
-            s = t.train();
+        try (TrainingEngine e = TestRuns.fused(ds, c, o)) {
+            s = TestRuns.train(e, c, o, l);
         }
         EvalResult pop = new Evaluator(ds.candidates(), ds.numItems(), 10, 1000).evaluate(new PopularityScorer(ds.numItems(), ds.trainItems()));
         assertTrue(warnings.isEmpty(), warnings.toString());
@@ -42,16 +41,17 @@ class TrainerDemoTest {
 
     @Test void warnsWhenTheBatchIsLargerThanAnEpoch() {
         NcfDataset ds = DemoData.generate(5);
-        TrainingOptions o = TrainingOptions.defaults().withEpochs(1).withSeed(1); // batch 1,048,576 > demo epoch
+        TrainingOptions o = TestRuns.withMicroBatch(TrainingOptions.defaults().withEpochs(1).withSeed(1), 4096); // batch 1,048,576 > demo epoch
+        NeuMFConfig c = NeuMFConfig.defaults(ds.numUsers(), ds.numItems());
         List<String> warnings = new ArrayList<>();
-        try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(NeuMFConfig.defaults(ds.numUsers(), ds.numItems()), 1), 4096)) {
-            try (Trainer t = new Trainer(ds, e, o, List.of(new TrainingListener() {
+        try (TrainingEngine e = TestRuns.fused(ds, c, o)) {
+            TestRuns.train(e, c, o, new TrainingListener() {
                 @Override public void onWarning(String m) { warnings.add(m); }
-            }))) {
-                t.train();
-            }
+            });
         }
         assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).contains("single Adam step") && warnings.get(0).contains("-b "), warnings.get(0));
+        long perEpoch = Trainer.samplesPerEpoch(ds, o);
+        assertTrue(warnings.get(0).contains("single Adam step") && warnings.get(0).contains("batchSize " + o.batchSize())
+                && warnings.get(0).contains("(" + perEpoch + " samples)") && warnings.get(0).contains("try batchSize " + Trainer.suggestedBatch(perEpoch)), warnings.get(0));
     }
 }

@@ -3,8 +3,7 @@ package io.ncf.train;
 import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.train.engine.TrainingEngine;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -17,11 +16,11 @@ class TrainerProgressTest {
 
     @Test void epochsAndEvaluationsReportProgress() {
         NcfDataset ds = DemoData.generate(2);
-        TrainingOptions o = TrainingOptions.defaults().withEpochs(2).withBatch(8192).withEvalAfter(1).withSeed(2);
+        TrainingOptions o = TestRuns.withMicroBatch(TrainingOptions.defaults().withEpochs(2).withBatch(8192).withEvalAfter(1).withSeed(2), 4096);
+        NeuMFConfig c = new NeuMFConfig(ds.numUsers(), ds.numItems(), 8, new int[]{16, 8}, 0f);
         List<String> updates = new ArrayList<>();
-        try (TrainingEngine e = EngineKind.FUSED.create(ParamSet.initialize(new NeuMFConfig(ds.numUsers(), ds.numItems(), 8, new int[]{16, 8}, 0f), 2), 4096);
-             Trainer t = new Trainer(ds, e, o, List.of())) {
-            t.progress((task, done, total) -> updates.add(task + " " + done + "/" + total)).train();
+        try (TrainingEngine e = TestRuns.fused(ds, c, o)) {
+            new Trainer(e, c, o, List.of()).progress((task, done, total) -> updates.add(task + " " + done + "/" + total)).train();
         }
         int steps = (int) ((Trainer.samplesPerEpoch(ds, o) + 8191) / 8192);
         assertTrue(updates.contains("epoch 0 1/" + steps), updates.toString());

@@ -7,15 +7,15 @@ import io.ncf.cuda.Precision;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 
 /**
- * The CUDA engine behind the {@link TrainingEngine} interface, so the CPU trainer and the equivalence tests can
+ * The CUDA engine behind the {@link GradientEngine} interface, so the CPU trainer and the equivalence tests can
  * drive it. The interface keeps parameters and gradients in host ParamSets, so every call copies the parameters to
  * the GPU and the gradients back (2 x 127 MB per call at the ml-20m shape): correct, but the fast path is
  * {@link io.ncf.cuda.GpuTrainer}, which keeps everything on the device. Needs ND4J on the class path.
  */
-public final class CudaTrainingEngine implements TrainingEngine {
+public final class CudaTrainingEngine implements GradientEngine {
 
     private final ParamSet params;
     private final ParamLayout layout;

@@ -32,7 +32,7 @@ public final class ParamSetBridge {
         for (ParamLayout.Tensor t : layout.tensors()) buffer(set.get(t.name()), t).put(flat, (int) t.offset(), (int) t.length());
     }
 
-    /** set += flat, element-wise (gradients are accumulated, per the TrainingEngine contract). */
+    /** set += flat, element-wise (gradients are accumulated, per the GradientEngine contract). */
     public static void addInto(ParamSet set, ParamLayout layout, float[] flat) {
         checkConfig(set, layout);
         checkFlat(layout, flat);

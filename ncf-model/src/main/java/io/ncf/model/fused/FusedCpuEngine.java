@@ -3,7 +3,7 @@ package io.ncf.model.fused;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,7 +36,7 @@ import java.nio.FloatBuffer;
  * <p>Not thread-safe: one call at a time. The parameters are read in place from the {@link ParamSet}'s
  * off-heap buffers, so an optimizer updating them between calls is seen by the next call.
  */
-public final class FusedCpuEngine implements TrainingEngine {
+public final class FusedCpuEngine implements GradientEngine {
 
     private final NeuMFConfig config;
     private final ParamSet params;
@@ -108,7 +108,7 @@ public final class FusedCpuEngine implements TrainingEngine {
      * scatter-adds each sample's {@code dZ0} row into per-user/per-item accumulators and turns them into the W0 and
      * table gradients with four table-sized gemms in {@link #finishGradients}. Its cost scales with users + items,
      * the per-sample one with the samples of a step. AUTO: FACTORED once the caller follows the
-     * {@link TrainingEngine} step protocol and its last global step had at least users + items samples; scoring
+     * {@link GradientEngine} step protocol and its last global step had at least users + items samples; scoring
      * factors when the projections are current or the call scores at least (users + items) / 2 samples.
      */
     public enum FirstLayer { AUTO, PER_SAMPLE, FACTORED }
@@ -127,6 +127,7 @@ public final class FusedCpuEngine implements TrainingEngine {
     private INDArray scoreItemArr;
     private FloatBuffer scoreItem;
     private boolean paramsProtocol, gradsProtocol;          // the caller has called parametersChanged / finishGradients
+    private boolean wholeSteps;                             // promiseWholeSteps: decide a step from its one call
     private long samplesThisStep, lastStepSamples;
     private boolean deferring;                              // this step's W0 and MLP-table gradients wait for finishGradients
     private ParamSet deferredGrads;
@@ -324,12 +325,19 @@ public final class FusedCpuEngine implements TrainingEngine {
         phaseNanos[6] += Sgemm.clock() - t0;
     }
 
-    private boolean factorTraining() {
+    @Override public void promiseWholeSteps() { wholeSteps = true; }
+
+    /**
+     * Whether this step factors the first layer. Without {@link #promiseWholeSteps} the engine learns the step's size
+     * from the previous step (a caller may split a step over calls); with it, from the step's one call, so the choice
+     * is a function of the step alone and a resumed run repeats an uninterrupted one bit for bit.
+     */
+    private boolean factorTraining(int count) {
+        long enough = (long) config.numUsers() + config.numItems();
         return switch (firstLayer) {
             case FACTORED -> true;
             case PER_SAMPLE -> false;
-            case AUTO -> paramsProtocol && gradsProtocol
-                    && lastStepSamples >= (long) config.numUsers() + config.numItems();
+            case AUTO -> paramsProtocol && (wholeSteps ? count >= enough : gradsProtocol && lastStepSamples >= enough);
         };
     }
 
@@ -403,7 +411,7 @@ public final class FusedCpuEngine implements TrainingEngine {
         if (!grads.config().equals(config)) throw new IllegalArgumentException("gradient set is for " + grads.config() + ", engine for " + config);
         bindGrads(grads);
         if (samplesThisStep == 0 && !deferring) {
-            deferring = factorTraining();
+            deferring = factorTraining(count);
             if (deferring) deferredGrads = grads;
         } else if (deferring && grads != deferredGrads) {
             throw new IllegalArgumentException("a global step's accumulateGradients calls must share one gradient set until finishGradients");

@@ -39,7 +39,7 @@
  *       sample's {@code dZ0} row into per-user/per-item accumulators that four table-sized gemms turn into the W0 and
  *       MLP-table gradients in {@code finishGradients}. That removes the first layer's three per-sample products
  *       (~61% of NeuMF's per-sample FLOPs) for a cost that scales with users + items instead of samples. It relies on
- *       the {@link io.ncf.model.TrainingEngine} step protocol ({@code finishGradients}, {@code parametersChanged}),
+ *       the {@link io.ncf.model.GradientEngine} step protocol ({@code finishGradients}, {@code parametersChanged}),
  *       and in AUTO mode engages only for callers that follow it and only for global steps of at least users + items
  *       samples, so a caller unaware of the protocol always gets complete, fresh results.</li>
  *   <li>Element-wise kernels (bias+ReLU+dropout, final layer+loss, ReLU backward with bias-gradient sums, Adam) copy

@@ -3,7 +3,7 @@ package io.ncf.model.parallel;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
@@ -29,12 +29,12 @@ import java.util.concurrent.Future;
  * replicas 1..N-1 own a copy that is refreshed from the master at the start of every call (a broadcast; right
  * for several GPUs, where each replica's arrays should live on its own device).
  */
-public final class DataParallelEngine implements TrainingEngine {
+public final class DataParallelEngine implements GradientEngine {
 
     /** Makes replica {@code index}'s engine over the given parameters; called on that replica's device thread. */
     @FunctionalInterface
     public interface ReplicaFactory {
-        TrainingEngine create(ParamSet params, int index);
+        GradientEngine create(ParamSet params, int index);
     }
 
     public enum Replication { SHARED, COPIES }
@@ -42,7 +42,7 @@ public final class DataParallelEngine implements TrainingEngine {
     private final ParamSet master;
     private final Replication replication;
     private final ExecutorService[] threads;
-    private final TrainingEngine[] replicas;
+    private final GradientEngine[] replicas;
     private final ParamSet[] replicaGrads; // [0] unused: replica 0 accumulates into the caller's set
     private final int[] device;
 
@@ -51,7 +51,7 @@ public final class DataParallelEngine implements TrainingEngine {
         this.master = master;
         this.replication = replication;
         this.threads = new ExecutorService[workers];
-        this.replicas = new TrainingEngine[workers];
+        this.replicas = new GradientEngine[workers];
         this.replicaGrads = new ParamSet[workers];
         this.device = new int[workers];
         int devices = Math.max(1, Nd4j.getAffinityManager().getNumberOfDevices());
@@ -87,7 +87,7 @@ public final class DataParallelEngine implements TrainingEngine {
     /** The device each replica's thread is pinned to (all 0 on the CPU backend). */
     public int[] devices() { return device.clone(); }
 
-    public TrainingEngine replica(int r) { return replicas[r]; }
+    public GradientEngine replica(int r) { return replicas[r]; }
 
     @Override public NeuMFConfig config() { return master.config(); }
 
@@ -148,7 +148,7 @@ public final class DataParallelEngine implements TrainingEngine {
     @Override public void close() {
         for (int r = 0; r < replicas.length; r++) {
             if (replicas[r] != null && threads[r] != null) {
-                final TrainingEngine e = replicas[r];
+                final GradientEngine e = replicas[r];
                 try { threads[r].submit(e::close).get(); } catch (Exception ignored) { e.close(); }
             }
             if (threads[r] != null) threads[r].shutdownNow();

@@ -3,7 +3,7 @@ package io.ncf.model.samediff;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.TrainingEngine;
+import io.ncf.model.GradientEngine;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
  *
  * <p>Not thread-safe: one engine per thread.
  */
-public final class SameDiffEngine implements TrainingEngine {
+public final class SameDiffEngine implements GradientEngine {
 
     /**
      * Measured with SameDiffEngineBench (ml-20m shape, global batch 1M, 2 cores shared with other jobs): 64k used

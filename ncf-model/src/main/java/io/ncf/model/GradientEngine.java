@@ -1,7 +1,7 @@
 package io.ncf.model;
 
 /**
- * One way of computing NeuMF's loss and gradients (the SameDiff graph is the definition; faster engines
+ * The host-side gradient kernel of the CPU engines: one way of computing NeuMF's loss and gradients (the SameDiff graph is the definition; faster engines
  * must match it). An engine reads the parameters of its {@link ParamSet} in place, so an optimizer that
  * updates that set changes what the engine computes next.
  *
@@ -17,7 +17,7 @@ package io.ncf.model;
  * {@link #finishGradients}; an engine must not do either for a caller that has never called these methods, so
  * callers that ignore the protocol keep getting complete gradients and fresh parameters.
  */
-public interface TrainingEngine extends Scorer, AutoCloseable {
+public interface GradientEngine extends Scorer, AutoCloseable {
 
     NeuMFConfig config();
 
@@ -52,6 +52,14 @@ public interface TrainingEngine extends Scorer, AutoCloseable {
      * so anything it derived from them is stale. The default does nothing.
      */
     default void parametersChanged() {}
+
+    /**
+     * The caller promises the step protocol from the first step on, and passes each global step (or, data-parallel,
+     * each replica's share of it) in a single {@link #accumulateGradients} call. An engine may then choose how to
+     * compute a step from that call alone rather than from the steps it has seen, so a fresh engine (a resumed run)
+     * computes exactly what a long-running one does. The default ignores it.
+     */
+    default void promiseWholeSteps() {}
 
     @Override default void close() {}
 }

@@ -1,0 +1,86 @@
+package io.ncf.cuda;
+
+import io.ncf.data.NcfDataset;
+import io.ncf.data.Progress;
+import io.ncf.eval.EvalResult;
+import io.ncf.model.ModelKind;
+import io.ncf.train.LossScaler;
+import io.ncf.train.TrainingOptions;
+import io.ncf.train.engine.EngineSetup;
+import io.ncf.train.engine.EngineState;
+import io.ncf.train.engine.TrainingEngine;
+
+/**
+ * The GPU engine behind the training loop's seam: a {@link GpuTraining} run on 1..n GPUs. Each {@link #step} is one
+ * global step on the device (batch built from the epoch plan, forward, backward, NCCL all-reduce, frozen entries of a
+ * model variant zeroed, overflow check and Adam), and one flag comes back to decide the loss scaler's update.
+ * Parameters and moments come to the host only for {@link #snapshot()} / {@link #parameters()}. Loads no ND4J class.
+ *
+ * <p>Differences from the CPU engines, by design: whole batches only (an epoch's last partial batch is dropped, as
+ * NVIDIA's PyTorch does) and a device-side epoch plan ({@link EpochPlan}: a keyed permutation, not the host
+ * sampler's shuffle), so GPU and CPU runs of one seed learn alike but not bit for bit.
+ */
+public final class CudaEngine implements TrainingEngine {
+
+    private final GpuTraining run;
+    private final TrainingOptions options;
+    private final LossScaler scaler;
+    private final float dropout;
+    private final String description;
+    private int epoch = -1;
+    private double pendingLoss;
+
+    CudaEngine(EngineSetup s, Precision precision) {
+        NcfDataset ds = s.data();
+        EngineState st = s.initial();
+        this.options = s.options();
+        this.scaler = s.lossScaler();
+        if (st.hasLossScale() && scaler.isDynamic()) scaler.restore(st.lossScale(), st.lossScaleGoodSteps());
+        this.dropout = s.config().dropout();
+        GpuTraining.Settings settings = new GpuTraining.Settings(s.config(), precision, options.adam(), options.seed(), options.negatives(),
+                options.batchSize(), s.workers());
+        GpuTraining.Start start = new GpuTraining.Start(st.params(), st.adamM(), st.adamV(), st.adamStep());
+        this.run = new GpuTraining(settings, start, s.kind().frozenRanges(s.config()), options.verifyNegatives(), ds.trainUsers(), ds.trainItems(),
+                ds.candidates().users(), ds.candidates().items(), ds.candidates().width(), scaler);
+        boolean ok = false;
+        try {
+            if (run.stepsPerEpoch() == 0)
+                throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch ("
+                        + (long) ds.trainSize() * (1 + options.negatives()) + " samples): the GPU trains on whole batches only; lower batchSize");
+            this.description = "cuda (" + run.describe() + "), " + precision + (s.kind() != ModelKind.NEUMF ? ", " + s.kind() : "")
+                    + (options.verifyNegatives() ? ", checked negatives (host-drawn)" : "");
+            ok = true;
+        } finally {
+            if (!ok) run.close();
+        }
+    }
+
+    @Override public String describe() { return description; }
+
+    @Override public EpochShape beginEpoch(int e) {
+        this.epoch = e;
+        scaler.onEpochStart(e);
+        return new EpochShape(run.samplesPerEpoch(), (int) run.stepsPerEpoch());
+    }
+
+    @Override public StepResult step(int stepInEpoch, long globalStep) {
+        if (epoch < 0) throw new IllegalStateException("beginEpoch must be called before step");
+        long before = scaler.skippedTotal();
+        double loss = run.trainSteps(epoch, stepInEpoch, 1, globalStep, dropout);
+        return new StepResult(loss, options.batchSize(), scaler.skippedTotal() == before);
+    }
+
+    @Override public EvalResult evaluate(Progress progress) { return run.evaluate(options.topK()); }
+
+    @Override public float[] parameters() { return run.parameters(); }
+
+    @Override public EngineState snapshot() {
+        float[] p = run.parameters();
+        float[][] mv = run.adamMoments();
+        return new EngineState(run.config(), p, mv[0], mv[1], run.adamSteps(), scaler.isActive() ? scaler.lossScale() : Float.NaN, scaler.goodSteps());
+    }
+
+    @Override public LossScaler lossScaler() { return scaler; }
+
+    @Override public void close() { run.close(); }
+}

@@ -1,0 +1,56 @@
+package io.ncf.train.engine;
+
+import java.util.Optional;
+
+/**
+ * A training engine as a plug-in, found with {@link java.util.ServiceLoader} (list the class in
+ * {@code META-INF/services/io.ncf.train.engine.EngineProvider}): adding an engine touches no switch anywhere.
+ */
+public interface EngineProvider {
+
+    /** The name users select it by ({@code --engine NAME}); lower case. */
+    String name();
+
+    /** One line: what it is. */
+    String description();
+
+    /** Sort key of listings (smaller first); ties by name. */
+    default int order() { return 100; }
+
+    /** Whether it can run here; must not throw (a probe that fails says why). */
+    Availability availability();
+
+    /** Empty when the engine has the feature; else why not (shown in messages and the README's table). */
+    default Optional<String> unsupported(Feature feature) { return Optional.empty(); }
+
+    /** Lines a command prints before training with this engine (backend, device, BLAS); may load its runtime. */
+    default java.util.List<String> startupLines(boolean fp16) { return java.util.List.of(); }
+
+    /** Fields a run's JSON log records about this engine's runtime (backend, devices, BLAS). */
+    default java.util.Map<String, Object> logParameters(boolean fp16) { return java.util.Map.of(); }
+
+    /** The micro-batch it uses when the user gives none. */
+    int defaultMicroBatch();
+
+    /**
+     * Opens the engine on {@code setup}. A request it cannot serve is refused with {@link UnsupportedFeatureException}
+     * (naming the feature and why) before any work.
+     */
+    TrainingEngine open(EngineSetup setup);
+
+    /** Throws {@link UnsupportedFeatureException} if this engine lacks {@code f}. */
+    default void require(Feature f) {
+        Optional<String> why = unsupported(f);
+        if (why.isPresent()) throw new UnsupportedFeatureException(name(), f, why.get());
+    }
+
+    /** The features {@code setup} asks for, checked against {@link #unsupported}. */
+    default void requireAll(EngineSetup s) {
+        if (s.fp16()) require(Feature.FP16);
+        if (s.workers() > 1) require(Feature.WORKERS);
+        if (s.options().verifyNegatives()) require(Feature.CHECKED_NEGATIVES);
+        if (s.kind() != io.ncf.model.ModelKind.NEUMF) require(Feature.MODEL_VARIANTS);
+        if (s.initial().hasMoments()) require(Feature.RESUME);
+        if (s.lossScaler().isActive()) require(Feature.LOSS_SCALING);
+    }
+}

@@ -1,0 +1,37 @@
+package io.ncf.train.engine;
+
+import io.ncf.data.NcfDataset;
+import io.ncf.model.ModelKind;
+import io.ncf.model.NeuMFConfig;
+import io.ncf.train.LossScaler;
+import io.ncf.train.TrainingOptions;
+
+import java.util.Objects;
+
+/**
+ * What an engine is opened with: the data, the model and its variant, the loop's options (batch, negatives, Adam,
+ * seed, checked negatives, micro-batch), precision, data-parallel workers, the loss scaler to step with, and the
+ * state to start from.
+ *
+ * @param fp16    16-bit compute with FP32 master weights
+ * @param workers data-parallel replicas (threads on the CPU, GPUs on the CUDA engine); the global batch is split
+ */
+public record EngineSetup(NcfDataset data, NeuMFConfig config, ModelKind kind, TrainingOptions options, boolean fp16, int workers,
+                          LossScaler lossScaler, EngineState initial) {
+
+    public EngineSetup {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(lossScaler, "lossScaler");
+        Objects.requireNonNull(initial, "initial");
+        if (workers <= 0) throw new IllegalArgumentException("workers must be positive, got " + workers);
+        if (config.numUsers() != data.numUsers() || config.numItems() != data.numItems())
+            throw new IllegalArgumentException("model is for " + config.numUsers() + " users × " + config.numItems()
+                    + " items but the dataset has " + data.numUsers() + " × " + data.numItems());
+        // dropout is a training setting, not a shape: a state may come from a run with another rate
+        if (!initial.config().withDropout(config.dropout()).equals(config))
+            throw new IllegalArgumentException("the initial state is for " + initial.config() + ", not " + config);
+    }
+}

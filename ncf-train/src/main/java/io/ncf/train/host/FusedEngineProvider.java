@@ -1,0 +1,47 @@
+package io.ncf.train.host;
+
+import io.ncf.model.fused.Blas;
+import io.ncf.train.EngineKind;
+import io.ncf.train.Engines;
+import io.ncf.train.engine.Availability;
+import io.ncf.train.engine.EngineProvider;
+import io.ncf.train.engine.EngineSetup;
+import io.ncf.train.engine.Feature;
+import io.ncf.train.engine.TrainingEngine;
+
+import java.util.Optional;
+
+/** {@code fused}: the CPU hot path (hand-written forward/backward over sgemm, fused Java kernels). */
+public final class FusedEngineProvider implements EngineProvider {
+
+    @Override public String name() { return "fused"; }
+
+    @Override public String description() { return "CPU: hand-written NeuMF passes over sgemm (Intel MKL or OpenBLAS) and fused Java kernels; the fastest CPU engine"; }
+
+    @Override public int order() { return 10; }
+
+    @Override public Availability availability() { return HostAvailability.probe(false); }
+
+    @Override public Optional<String> unsupported(Feature f) {
+        return f == Feature.FP16 ? Optional.of("it computes in FLOAT only (on the CPU, --fp16 uses the samediff engine)") : Optional.empty();
+    }
+
+    @Override public java.util.List<String> startupLines(boolean fp16) {
+        return java.util.List.of(io.ncf.train.BackendInfo.current(fp16).line(), "Fused engine gemm: " + Blas.describe());
+    }
+
+    @Override public int defaultMicroBatch() { return EngineKind.FUSED.defaultMicroBatch(); }
+
+    @Override public TrainingEngine open(EngineSetup s) {
+        requireAll(s);
+        int mb = s.options().microBatch();
+        String d = "fused (gemm: " + Blas.describe() + "), micro-batch " + mb + (s.workers() > 1 ? ", " + s.workers() + " workers" : "");
+        return new HostTrainingEngine(d, s, p -> Engines.create(EngineKind.FUSED, p, mb, false, s.workers()));
+    }
+
+    @Override public java.util.Map<String, Object> logParameters(boolean fp16) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(io.ncf.train.BackendInfo.current(fp16).asParameters());
+        m.put("fused_gemm", Blas.describe());
+        return m;
+    }
+}
