@@ -29,6 +29,8 @@ v_pico="$(prop picocli.version)"; v_junit="$(prop junit.version)"; v_plat="1.${v
 cp "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda.jar" "$m2/org/bytedeco/cuda/$v_cuda/cuda-$v_cuda-linux-x86_64.jar" \
    "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp.jar" "$m2/org/bytedeco/javacpp/$v_cpp/javacpp-$v_cpp-linux-x86_64.jar" \
    "$m2/info/picocli/picocli/$v_pico/picocli-$v_pico.jar" "$m2/org/datavec/datavec-api/$v_dl4j/datavec-api-$v_dl4j.jar" "$out/lib/"
+# the training chart (ncf train writes training.png next to the checkpoints)
+cp "$m2/org/jfree/jfreechart/1.5.6/jfreechart-1.5.6.jar" "$out/lib/"
 # what 'ncf prepare' (DataVec's readers) loads besides datavec-api; nd4j-common is utilities, no native code
 cp "$m2/org/nd4j/nd4j-common/$v_dl4j/nd4j-common-$v_dl4j.jar" "$m2/commons-io/commons-io/2.7/commons-io-2.7.jar" \
    "$m2/org/apache/commons/commons-lang3/3.11/commons-lang3-3.11.jar" "$m2/org/slf4j/slf4j-api/1.7.21/slf4j-api-1.7.21.jar" \
@@ -76,5 +78,7 @@ exec /tmp/ncf-jre/jre/bin/java -Xmx24g -jar "\$here"/tests/junit-platform-consol
   --class-path "\$(ls "\$here"/lib/*.jar "\$here"/tests/ncf-cuda-tests.jar | paste -sd:)" --details=tree --disable-banner --disable-ansi-colors "\$@"
 RUN
 cp "$root/ncf-cuda/scripts/device-cli-run.sh" "$out/"
+# NVIDIA's PyTorch NCF, the speed peer, when the shared folder beside the checkout has it (never committed)
+if [ -d "$root/../shared/peers/nvidia-ncf-pytorch" ]; then rm -rf "$out/peer" && cp -r "$root/../shared/peers/nvidia-ncf-pytorch" "$out/peer"; fi
 chmod +x "$out/ncf" "$out/run.sh" "$out/junit.sh" "$out/device-cli-run.sh"
 du -sh "$out" "$out"/* "$out"/lib/* "$out"/tests/*

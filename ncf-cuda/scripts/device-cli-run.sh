@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # On a GPU machine, with the bundle of build-device-bundle.sh (which copies this script into it): the real ncf command
-# line with --engine cuda, ncf-cuda's GPU tests, benchmarks. Logs and checkpoints go to $OUT.
-# Usage: BUNDLE/device-cli-run.sh one|two|ml20m   (one: 1-GPU checks and speed; two: the --workers 2 checks on a 2-GPU
-# machine; ml20m: generate an ml-20m-shaped ratings.csv there, 'ncf prepare' it, 30 epochs of 'ncf train --engine cuda')
+# line with --engine cuda through the one training loop, the GPU tests (engine parity suite included), benchmarks and
+# NVIDIA's PyTorch NCF beside them. Logs and checkpoints go to $OUT.
+# Usage: BUNDLE/device-cli-run.sh check|speed|two
+#   check: GPU tests, ncf train --engine cuda on ml-100k and ml-latest-small (FP32, FP16), SIGKILL + --resume, --mode test
+#   speed: ncf benchmark (train FP32/FP16, eval), NVIDIA's PyTorch NCF on the same synthetic ml-20m shape (FP32, AMP),
+#          30 epochs of ml-20m shape end to end through 'ncf train --engine cuda'
+#   two:   the --workers 2 checks on a 2-GPU machine
 set -uo pipefail
 out="${OUT:-/tmp/out}"; mkdir -p "$out"
 b="$(cd "$(dirname "$0")" && pwd)"
@@ -11,38 +15,59 @@ step() { echo; echo "=== $* ($(date -u +%T))"; }
 {
 nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
 step probe; "$b/run.sh" probe
-if [ "$1" = ml20m ]; then
-  step "gen-ratings + ncf prepare (ml-20m shape, generated here: nothing carried)"
-  "$b/run.sh" gen-ratings /tmp/ml20m.csv
-  "$b/ncf" prepare -i /tmp/ml20m.csv --format ml-20m -o /tmp/ml20m --seed 1
+if [ "$1" = check ]; then
+  step "JUnit: the engine parity suite on cuda, ncf-cuda's GPU tests, rank-failure abort (CPU logic)"
+  "$b/junit.sh" --select-class io.ncf.parity.CudaParityTest --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.cuda.GpuTrainingGpuTest \
+      --select-class io.ncf.cuda.RankGroupTest --select-class io.ncf.cuda.CheckedNegativesTest 2>&1 | grep -v '^\s*at ' | tail -60
+  step "check: GPU vs fused CPU engine reference cases"; "$b/run.sh" check "$b/reference-cases.bin" | tail -12
+  for d in ml-100k ml-latest-small; do
+    for p in fp32 fp16; do
+      f=""; [ $p = fp16 ] && f=--fp16
+      step "ncf train --engine cuda $d $p (the one training loop)"
+      "$b/ncf" train --engine cuda --data "$b/data/$d" -b 4096 -e 20 --seed 1 $f --verbose \
+          --checkpoint-dir "$out/ck-$d-$p" --log-path "$out/ck-$d-$p/train.jsonl" | grep -v "^Epoch: " | tail -18
+    done
+  done
+  step "SIGKILL mid-run, then the same command with --resume (ml-100k fp32)"
+  cmd=("$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 300 --seed 1 --eval-after 0 --checkpoint-dir /tmp/ck-kill)
+  "${cmd[@]}" > /tmp/kill.log 2>&1 & pid=$!
+  for i in $(seq 1 600); do [ -f /tmp/ck-kill/state.ncf ] && break; sleep 0.1; done; sleep 3
+  kill -9 $pid; wait $pid; echo "killed: exit $?"; tail -3 /tmp/kill.log
+  "${cmd[@]}" --resume /tmp/ck-kill | grep -E "Resuming|Best HR|Best Epoch"
+  step "the same run uninterrupted (best HR must equal the resumed one's within GPU float noise)"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 300 --seed 1 --eval-after 0 --checkpoint-dir /tmp/ck-straight | grep -E "Best HR|Best Epoch"
+  step "SIGTERM mid-run: exit 143 and the resume line"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 300 --seed 1 --checkpoint-dir /tmp/ck-term > /tmp/term.log 2>&1 & pid=$!
+  for i in $(seq 1 600); do [ -f /tmp/ck-term/state.ncf ] && break; sleep 0.1; done; sleep 1
+  kill -TERM $pid; wait $pid; echo "exit $?"; tail -2 /tmp/term.log
+  "$b/ncf" train --resume /tmp/ck-term | grep -E "Resuming|Best HR|Best Epoch"
+  step "--mode test on the GPU with the GPU-trained checkpoint"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" --mode test --load-checkpoint-path "$out/ck-ml-100k-fp32/model.ncf"
+  step "variants and checked negatives on the GPU (ml-100k)"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --model gmf --checkpoint-dir /tmp/ck-gmf | grep "Best HR"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --model mlp --checkpoint-dir /tmp/ck-mlp | grep "Best HR"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --pretrain-gmf /tmp/ck-gmf/model.ncf --pretrain-mlp /tmp/ck-mlp/model.ncf | grep "Best HR"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --no-neg-trick | grep "Best HR\|Engine:"
+elif [ "$1" = speed ]; then
+  for r in 1 2 3; do
+    step "ncf benchmark train --engine cuda (ml-20m shape), round $r"
+    "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 30 --warmup 3 | tail -1
+    "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 60 --warmup 3 --fp16 | tail -1
+    "$b/ncf" benchmark eval --engine cuda --steps 5 | tail -1
+  done
+  step "NVIDIA's PyTorch NCF (peer), synthetic ml-20m shape, batch 1048576, 3 epochs FP32 and AMP"
+  ( cd "$b/peer" && source env.sh >/dev/null 2>&1 && python3 make_synthetic.py /tmp/ncf-ml20m > /dev/null 2>&1 &&
+    python3 ncf.py --data /tmp/ncf-ml20m -e 3 -b 1048576 --seed 1 --log_path /tmp/peer32.json 2>&1 | grep -E "train_throughput|best_train" | cut -c1-400 &&
+    python3 ncf.py --data /tmp/ncf-ml20m -e 3 -b 1048576 --seed 1 --amp --log_path /tmp/peer16.json 2>&1 | grep -E "train_throughput|best_train" | cut -c1-400 )
+  step "gen-ratings + ncf prepare (ml-20m shape) + 30 epochs 'ncf train --engine cuda' end to end"
+  "$b/run.sh" gen-ratings /tmp/ml20m.csv > /dev/null
+  "$b/ncf" prepare -i /tmp/ml20m.csv --format ml-20m -o /tmp/ml20m --seed 1 | tail -1
   for p in fp16 fp32; do
     f=""; [ $p = fp16 ] && f=--fp16
-    step "ncf train --engine cuda ml-20m-shaped, 30 epochs, $p, checkpoints"
     t0=$(date +%s.%N)
-    "$b/ncf" train --engine cuda --data /tmp/ml20m -e 30 --seed 1 $f --verbose --checkpoint-dir /tmp/ck-$p
-    echo "END TO END (JVM start, data load, GPU set-up, 30 epochs, evaluations, checkpoints): $(awk "BEGIN{print $(date +%s.%N) - $t0}") s"
-    ls -la /tmp/ck-$p
+    "$b/ncf" train --engine cuda --data /tmp/ml20m -e 30 --seed 1 $f --checkpoint-dir /tmp/ck-$p | tail -13
+    echo "END TO END $p (JVM start, data load, GPU set-up, 30 epochs, evaluations, checkpoints): $(awk "BEGIN{print $(date +%s.%N) - $t0}") s"
   done
-elif [ "$1" = one ]; then
-  step "JUnit: ncf-cuda GPU tests (the nd4j bridge test needs ND4J natives, which the bundle does not carry)"
-  "$b/junit.sh" --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.cuda.GpuTrainingGpuTest \
-      --select-class io.ncf.cuda.nd4j.CudaTrainingEngineTest 2>&1 | grep -v '^\s*at ' | head -60
-  step "check: GPU vs fused CPU engine reference cases"; "$b/run.sh" check "$b/reference-cases.bin" | tail -12
-  for p in fp32 fp16; do
-    f=""; [ $p = fp16 ] && f=--fp16
-    step "ncf train --engine cuda ml-100k $p"
-    "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 20 --seed 1 $f --verbose \
-        --checkpoint-dir "$out/ckpt-$p" --log-path "$out/ckpt-$p/train.jsonl"
-  done
-  step "ncf benchmark train --engine cuda (ml-20m shape)"
-  "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 30 --warmup 3
-  "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 60 --warmup 3 --fp16
-  step "ncf benchmark eval --engine cuda"
-  "$b/ncf" benchmark eval --engine cuda --steps 5
-  "$b/ncf" benchmark eval --engine cuda --steps 5 --fp16
-  step "30 epochs end to end, ml-20m-shaped synthetic data (CudaMain)"
-  "$b/run.sh" bench-train --precision fp16 --epochs 30 | tail -4
-  "$b/run.sh" bench-train --precision fp32 --epochs 30 | tail -4
 else
   step "JUnit: GpuTrainingGpuTest on 2 GPUs"
   "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | head -30
@@ -51,9 +76,6 @@ else
   step "ncf benchmark train --engine cuda --workers 1,2"
   "$b/ncf" benchmark train --engine cuda --workers 1,2 -b 1048576 --steps 30 --warmup 3
   "$b/ncf" benchmark train --engine cuda --workers 1,2 -b 1048576 --steps 60 --warmup 3 --fp16
-  step "multi: parameters after 20 steps (dropout off), 1 vs 2 GPUs, ml-20m shape"
-  "$b/run.sh" multi --gpus 1,1,2 --precision fp32 --check-steps 20 --steps 30 | grep RESULT
-  "$b/run.sh" multi --gpus 1,1,2 --precision fp16 --check-steps 20 --steps 60 | grep RESULT
 fi
 step done
 } 2>&1 | tee "$log"

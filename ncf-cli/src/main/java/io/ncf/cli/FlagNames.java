@@ -47,7 +47,7 @@ final class FlagNames {
     }
 
     private static final Pattern CAMEL_WORDS = Pattern.compile("(?<![\\w-])(" + String.join("|", CAMEL.keySet()) + ")(?![\\w-])");
-    private static final Pattern PLAIN_WORDS = Pattern.compile("(?<![\\w-])(" + String.join("|", PLAIN.keySet()) + ")(?=( must|: saved| [0-9.]+ is| is not divisible| needs | \\d+ needs))");
+    private static final Pattern PLAIN_WORDS = Pattern.compile("(?<![\\w-])(" + String.join("|", PLAIN.keySet()) + ")(?=( must|: saved| is not divisible))");
 
     static String translate(String message) {
         if (message == null) return null;

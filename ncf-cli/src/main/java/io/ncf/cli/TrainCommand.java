@@ -371,8 +371,14 @@ public final class TrainCommand implements Callable<Integer> {
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): " + checkpointDir.resolve(io.ncf.model.serve.ModelArtifact.FILE_NAME).toAbsolutePath());
             Path chartDir = checkpointDir != null ? checkpointDir : logPath != null ? logPath.toAbsolutePath().getParent() : null;
-            if (!noChart && chartDir != null && !s.epochs().isEmpty())
-                out.println("Training chart: " + TrainingChart.write(s.epochs(), opts.topK(), chartDir.resolve(TrainingChart.FILE_NAME)).toAbsolutePath());
+            if (!noChart && chartDir != null && !s.epochs().isEmpty()) {
+                try {
+                    out.println("Training chart: " + TrainingChart.write(s.epochs(), opts.topK(), chartDir.resolve(TrainingChart.FILE_NAME)).toAbsolutePath());
+                } catch (LinkageError noDesktop) {
+                    // a Java runtime without java.desktop (the GPU bundle's jlink'd JRE) cannot draw; the run itself is complete
+                    out.println("Training chart: not drawn (this Java runtime has no java.desktop module); the JSON log has the same numbers");
+                }
+            }
         } finally {
             if (json != null) json.close();
         }

