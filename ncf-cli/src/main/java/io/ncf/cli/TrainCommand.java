@@ -12,6 +12,7 @@ import io.ncf.model.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.train.CheckpointDirInUseException;
 import io.ncf.train.CheckpointDirNotEmptyException;
+import io.ncf.train.BackgroundWriter;
 import io.ncf.train.Checkpoints;
 import io.ncf.train.RunLock;
 import io.ncf.train.TrainingCancelledException;
@@ -326,7 +327,8 @@ public final class TrainCommand implements Callable<Integer> {
         EngineSetup setup = new EngineSetup(ds, config, kind, opts, fp16, workers, scaler, initial);
         console.info(out).printf("Model: %s%s %s, %,d parameters; engine %s; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config,
                 config.parameterCount(), provider.name(), opts.seed());
-        try (TrainingEngine e = provider.open(setup)) {
+        // checkpoints are written behind the training: the next epoch runs while the last one's files reach the disk
+        try (TrainingEngine e = provider.open(setup); BackgroundWriter writes = new BackgroundWriter(2)) {
             console.info(out).printf("Engine: %s%n", e.describe());
             if (workers > 1 || scaler.isActive())
                 console.info(out).printf("Workers: %d; %s%n", workers, scaler);
@@ -343,19 +345,25 @@ public final class TrainCommand implements Callable<Integer> {
                 if (verbose) listeners.add(new LossScaleLogLine(out, scaler));
                 if (json != null) json.addEpochFields(() -> Map.of("loss_scale", scaler.lossScale(), "skipped_steps", scaler.skippedThisEpoch()));
             }
-            if (checkpointDir != null) listeners.add(Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind));
+            if (checkpointDir != null) {
+                TrainingListener best = Checkpoints.bestModelWriter(checkpointDir, ds, opts, demo, kind);
+                listeners.add(new TrainingListener() { // the parameters handed over are the engine's copy: the writer may keep them
+                    @Override public void onNewBest(io.ncf.train.EpochReport r, NeuMFConfig c, float[] p) { writes.submit(() -> best.onNewBest(r, c, p)); }
+                });
+            }
             Trainer trainer = new Trainer(e, config, opts, listeners, state);
             trainer.progress(console.progress(spec.commandLine().getErr()));
             if (checkpointDir != null) {
                 Map<String, String> run = ResumeRun.runMetadata(this, ds, config, demo);
-                trainer.onEpochState(st -> TrainingStateFile.write(checkpointDir, st, opts, run));
+                trainer.onEpochState(st -> writes.submit(() -> TrainingStateFile.write(checkpointDir, st, opts, run)));
             }
             TrainingSummary s;
-            try (StopSignals stop = StopSignals.install(trainer::cancel, spec.commandLine().getErr())) {
+            try (writes; StopSignals stop = StopSignals.install(trainer::cancel, spec.commandLine().getErr())) {
                 try {
                     s = trainer.train();
                 } catch (TrainingCancelledException c) {
                     // the step in flight finished (no native work is cut off); the last completed epoch's state stands
+                    writes.flush();
                     out.flush();
                     PrintWriter err = spec.commandLine().getErr();
                     err.println("ncf: stopped by " + stop.signalName() + " in epoch " + c.epoch() + " (step " + c.step() + "); "
