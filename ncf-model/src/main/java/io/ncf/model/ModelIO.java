@@ -108,7 +108,7 @@ public final class ModelIO {
         long total = ParamShapes.totalLength(config);
         for (var e : sections.entrySet())
             if (e.getValue().length != total)
-                throw new IllegalArgumentException("flat section '" + e.getKey() + "' has " + e.getValue().length + " values but " + config + " has " + total);
+                throw new IllegalArgumentException("flat parameters of section '" + e.getKey() + "' have " + e.getValue().length + " values but " + config + " has " + total);
         Map<String, Long> offsets = new LinkedHashMap<>();
         long off = 0;
         for (var t : ParamShapes.of(config).entrySet()) {
