@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds what a GPU machine without a JVM needs to run the ncf command line with --engine cuda (and ncf-cuda's own
-# harness), into ncf-cuda/target/device-bundle/ or the given directory:
+# Builds what a GPU machine without a JVM needs to run the ncf command line with --engine cuda (and the GPU harness,
+# io.ncf.bench.CudaMain of ncf-bench), into ncf-cuda/target/device-bundle/ or the given directory:
 #   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging, java.management, java.xml; ~17 MB)
-#   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-cuda, picocli,
+#   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-cuda, ncf-bench, picocli,
 #                datavec-api (+ nd4j-common, commons-io, commons-lang3, slf4j for 'ncf prepare'), javacpp and the CUDA
 #                13 presets: 9.2 MB. No nd4j-api or native jar: --engine cuda loads no ND4J class.
 #   ncf          the launcher: ./ncf train --engine cuda ... (the real CLI)
-#   run.sh       io.ncf.cuda.CudaMain (probe | check | bench-train | bench-eval | train | multi)
+#   run.sh       io.ncf.bench.CudaMain (probe | check | bench-train | bench-eval | train | multi | gen-ratings)
 #   junit.sh     runs ncf-cuda's GPU test classes (tests/*.jar + junit-platform-console-standalone)
-#   device-cli-run.sh   the checks and measurements of ncf-cuda/results/cli-*.log
+#   device-cli-run.sh   the GPU checks and measurements (logs to $OUT; run logs are not committed)
 # The device tool sends the tree of the session's own checkout, not a helper's clone: build the bundle into a
 # git-ignored folder of that checkout (e.g. .devcarry/NAME) and carry exactly that folder.
 #   reference-cases.bin, *.gpuds   if present in ncf-cuda/target (make-reference-cases.sh, DatasetExporter)
@@ -20,7 +20,7 @@ out="${1:-$root/ncf-cuda/target/device-bundle}"
 cd "$root"
 mvn -o -q -B -Dstyle.color=never -pl ncf-cli -am test-compile
 rm -rf "$out" && mkdir -p "$out/lib" "$out/tests"
-for m in ncf-cli ncf-train ncf-eval ncf-model ncf-data ncf-cuda; do jar cf "$out/lib/$m.jar" -C "$m/target/classes" .; done
+for m in ncf-cli ncf-train ncf-eval ncf-model ncf-data ncf-cuda ncf-bench; do jar cf "$out/lib/$m.jar" -C "$m/target/classes" .; done
 jar cf "$out/tests/ncf-cuda-tests.jar" -C ncf-cuda/target/test-classes .
 m2="${M2_REPO:-$HOME/.m2/repository}"
 prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }
@@ -62,11 +62,11 @@ exec /tmp/ncf-jre/jre/bin/java \${NCF_JAVA_OPTS:--Xmx24g -XX:+UseParallelGC} -cp
 RUN
 cat > "$out/run.sh" <<RUN
 #!/usr/bin/env bash
-# io.ncf.cuda.CudaMain from this bundle: run.sh probe | check reference-cases.bin | bench-train ... | bench-eval | train | multi
+# io.ncf.bench.CudaMain from this bundle: run.sh probe | check reference-cases.bin | bench-train ... | bench-eval | train | multi | gen-ratings
 set -euo pipefail
 here="\$(cd "\$(dirname "\$0")" && pwd)"
 $java_line
-exec /tmp/ncf-jre/jre/bin/java -Xmx24g -XX:+UseParallelGC -cp "\$here/lib/*" io.ncf.cuda.CudaMain "\$@"
+exec /tmp/ncf-jre/jre/bin/java -Xmx24g -XX:+UseParallelGC -cp "\$here/lib/*" io.ncf.bench.CudaMain "\$@"
 RUN
 cat > "$out/junit.sh" <<RUN
 #!/usr/bin/env bash

@@ -147,7 +147,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     /** The --blas list applies to the fused engine only; other engines run once, their BLAS untouched. */
     /**
      * The benchmark times the engines' compute kernels outside the training loop: the CPU engines' gradient kernels
-     * (EngineKind) on random ids, the GPU's steps through ncf-cuda's GpuBenchmark. The training loop itself is the
+     * (EngineKind) on random ids, the GPU's steps through ncf-bench's GpuBenchmark. The training loop itself is the
      * same for every engine, so these rows compare the engines.
      */
     private static final String CUDA = "cuda";
@@ -217,7 +217,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     private Map<String, Object> cudaTrainOnce(int batch, int workerCount) {
         var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
-        var g = io.ncf.cuda.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT);
+        var g = io.ncf.bench.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT);
         Map<String, Object> r = result("train", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT) + (workerCount == 1 ? "" : " x" + workerCount),
                 batch, g.samplesPerSecond(), g.seconds());
         r.put("workers", workerCount);
@@ -227,7 +227,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     private Map<String, Object> cudaEvalOnce() {
         var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
-        var g = io.ncf.cuda.GpuBenchmark.eval(users, items, evalUsers, Math.max(1, warmup), steps, p);
+        var g = io.ncf.bench.GpuBenchmark.eval(users, items, evalUsers, Math.max(1, warmup), steps, p);
         Map<String, Object> r = result("eval", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT), evalUsers * 101, g.samplesPerSecond(), g.seconds());
         r.put("note", g.note());
         return r;
@@ -255,7 +255,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> prepareOnce() {
-        var t = io.ncf.data.PrepareBenchmark.run(input, io.ncf.data.RatingsFormat.fromName(format), null);
+        var t = io.ncf.bench.PrepareBenchmark.run(input, io.ncf.data.RatingsFormat.fromName(format), null);
         Map<String, Object> r = result("prepare", "java", 0, t.rawRows() / t.ingestAndPreprocessS(), t.ingestAndPreprocessS());
         r.put("rows", t.rawRows());
         r.put("read_s", t.readS());

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 /**
  * {@code --engine cuda} on a machine without a usable GPU (CI): one line saying why, exit 1, no stack trace; and the
  * flags the GPU loop cannot honour are refused by name (exit 2) before any GPU work. The GPU runs themselves are
- * checked on a GPU machine (ncf-cuda/results).
+ * checked on a GPU machine (ncf-cuda/scripts/device-cli-run.sh in the device bundle).
  */
 class CudaEngineCliTest {
 

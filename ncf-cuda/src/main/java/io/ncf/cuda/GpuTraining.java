@@ -6,6 +6,7 @@ import io.ncf.train.AdamConfig;
 import io.ncf.train.LossScaler;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.List;
@@ -75,7 +76,7 @@ public final class GpuTraining implements AutoCloseable {
                 PointerPointer<ncclComm> pp = new PointerPointer<>(n);
                 int[] devs = new int[n];
                 for (int i = 0; i < n; i++) devs[i] = i;
-                MultiGpu.checkNccl(ncclCommInitAll(pp, n, devs), "ncclCommInitAll(" + n + ")");
+                checkNccl(ncclCommInitAll(pp, n, devs), "ncclCommInitAll(" + n + ")");
                 for (int i = 0; i < n; i++) comms[i] = new ncclComm(pp.get(i));
             }
             int local = s.batch() / n;
@@ -87,8 +88,7 @@ public final class GpuTraining implements AutoCloseable {
                 if (start.adamM() != null) engines[r].setAdamMoments(start.adamM(), start.adamV());
                 engines[r].setPositives(trainUsers, trainItems);
                 if (r == 0 && evalUsers != null) engines[r].setEvalCandidates(evalUsers, evalItems, evalWidth);
-                GpuTrainer.GradientReducer reducer = n == 1 ? null : e -> MultiGpu.checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()),
-                        CudaDevice.ptr(e.gradientAddress()), e.parameterCount(), ncclFloat32, ncclSum, comms[r], (CUstream_st) null), "ncclAllReduce");
+                GpuTrainer.GradientReducer reducer = n == 1 ? null : allReduceOver(comms[r]);
                 GpuTrainer.HostBatches hb = checkedNegatives
                         ? new GpuTrainer.HostBatches(s.config().numUsers(), s.config().numItems(), trainUsers, trainItems, local) : null;
                 trainers[r] = new GpuTrainer(engines[r], s.seed(), trainUsers.length, s.negatives(), s.batch(), r, n, reducer, frozen, hb);
@@ -156,6 +156,20 @@ public final class GpuTraining implements AutoCloseable {
 
     public String describe() {
         return group.on(0, () -> devices[0].describe()) + (devices.length > 1 ? " (× " + devices.length + " GPUs, NCCL)" : "");
+    }
+
+    /** The reducer that sums an engine's gradients in place over {@code comm} (NCCL all-reduce on the default stream). */
+    public static GpuTrainer.GradientReducer allReduceOver(ncclComm comm) {
+        return e -> checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()), CudaDevice.ptr(e.gradientAddress()),
+                e.parameterCount(), ncclFloat32, ncclSum, comm, (CUstream_st) null), "ncclAllReduce");
+    }
+
+    /** Throws a {@link CudaException} naming {@code what} and NCCL's message unless {@code rc} is ncclSuccess. */
+    public static void checkNccl(int rc, String what) {
+        if (rc != ncclSuccess) {
+            BytePointer s = ncclGetErrorString(rc);
+            throw new CudaException(what + " failed: NCCL error " + rc + " (" + (s == null ? "?" : s.getString()) + ")");
+        }
     }
 
     private void abortComms() {

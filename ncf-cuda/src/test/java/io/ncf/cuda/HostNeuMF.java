@@ -43,12 +43,4 @@ final class HostNeuMF {
         }
         return total;
     }
-
-    public static void main(String[] args) throws Exception {
-        for (ReferenceCase rc : ReferenceCase.read(java.nio.file.Path.of(args[0]))) {
-            DropoutMask mask = rc.maskRate() == 0f ? DropoutMask.NONE : new DropoutMask(rc.maskSeed(), rc.maskRate());
-            double loss = lossSum(rc.config(), rc.params(), rc.users(), rc.items(), rc.labels(), mask, rc.samplePosition());
-            System.out.printf("%-26s file %.8f host %.8f rel %.3e%n", rc.name(), rc.loss(), loss, Math.abs(loss - rc.loss()) / rc.loss());
-        }
-    }
 }

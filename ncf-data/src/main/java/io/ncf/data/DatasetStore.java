@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
@@ -104,7 +105,7 @@ public final class DatasetStore {
         } catch (IOException e) {
             throw new DatasetException(target + ": cannot save dataset: " + e, e);
         } finally {
-            if (tmp != null) PrepareBenchmark.deleteTree(tmp);
+            if (tmp != null) deleteTree(tmp);
         }
     }
 
@@ -122,7 +123,16 @@ public final class DatasetStore {
             move(old, target); // put the previous dataset back
             throw e;
         }
-        PrepareBenchmark.deleteTree(old);
+        deleteTree(old);
+    }
+
+    /** Best effort: a leftover temporary or replaced dataset directory. */
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * makes for 'c'-ordered outputs. A row-major product is the column-major product of the transposes, so the BLAS sees
  * an 'f'-ordered call; the activations stay one contiguous row per sample, which is what the fused Java kernels want.
  *
- * <p>Also counts nanoseconds and FLOPs spent in gemm so the benchmark can report gemm's share of a step.
+ * <p>Also counts nanoseconds and FLOPs spent in gemm so the benchmark ({@code io.ncf.bench.FusedEngineBench} in ncf-bench)
+ * can report gemm's share of a step: the counters are public, the products stay package-private.
  */
-final class Sgemm {
+public final class Sgemm {
 
     private static final AtomicLong NANOS = new AtomicLong();
     private static final AtomicLong FLOPS = new AtomicLong();
@@ -94,14 +95,14 @@ final class Sgemm {
     static long clock() { return THREADS.getCurrentThreadCpuTime(); }
 
     /** Total wall time spent in {@link #gemm} since the last {@link #resetCounters()} (all engines of the JVM). */
-    static long nanos() { return NANOS.get(); }
+    public static long nanos() { return NANOS.get(); }
 
-    static long flops() { return FLOPS.get(); }
+    public static long flops() { return FLOPS.get(); }
 
     /** Calling-thread CPU nanoseconds in gemm since the JVM started (never reset). */
-    static long totalNanos() { return TOTAL_CPU.get(); }
+    public static long totalNanos() { return TOTAL_CPU.get(); }
 
-    static long totalFlops() { return TOTAL_FLOPS.get(); }
+    public static long totalFlops() { return TOTAL_FLOPS.get(); }
 
-    static void resetCounters() { NANOS.set(0); FLOPS.set(0); }
+    public static void resetCounters() { NANOS.set(0); FLOPS.set(0); }
 }

@@ -13,7 +13,7 @@
  *   <li>{@link io.ncf.model.fused.AdamKernels}: one-pass dense Adam (optionally zeroing the gradient) and lazy
  *       row-sparse Adam over {@link io.ncf.model.fused.TouchedRows}.</li>
  *   <li>{@link io.ncf.model.fused.Workers}: the small spin-then-park pool all kernels share.</li>
- *   <li>{@link io.ncf.model.fused.FusedEngineBench}: timings on ml-20m-shaped tables.</li>
+ *   <li>Timings on ml-20m-shaped tables: {@code io.ncf.bench.FusedEngineBench} in the ncf-bench module.</li>
  * </ul>
  *
  * <p>Design decisions, and why:
