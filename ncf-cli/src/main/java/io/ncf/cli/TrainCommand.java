@@ -127,8 +127,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print a line for every epoch.") boolean verbose;
     @Option(names = "--log-path", paramLabel = "FILE", description = "Append JSON lines (parameters, one record per epoch, summary) here.")
     Path logPath;
-    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run whose --checkpoint-dir is DIR from its last completed epoch "
-            + "(its flags are reused; -e may raise the epoch count).")
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run whose --checkpoint-dir is DIR from its last completed epoch, on any engine. "
+            + "Its settings are reused: the run's own command line plus --resume DIR works (a flag equal to the saved value is accepted, "
+            + "one that differs is refused naming both); -e may extend the run, --data may name a moved copy of the same dataset.")
     Path resume;
 
     @Option(names = "--overwrite", description = "Let a new run replace the run already in --checkpoint-dir (its state, model and chart are removed first).")

@@ -15,14 +15,14 @@ import io.ncf.model.GradientEngine;
  * the GPU and the gradients back (2 x 127 MB per call at the ml-20m shape): correct, but the fast path is
  * {@link io.ncf.cuda.GpuTrainer}, which keeps everything on the device. Needs ND4J on the class path.
  */
-public final class CudaTrainingEngine implements GradientEngine {
+public final class CudaGradientEngine implements GradientEngine {
 
     private final ParamSet params;
     private final ParamLayout layout;
     private final CudaDevice device;
     private final CudaNeuMF engine;
 
-    public CudaTrainingEngine(ParamSet params, int microBatch, Precision precision, int gpu) {
+    public CudaGradientEngine(ParamSet params, int microBatch, Precision precision, int gpu) {
         this.params = params;
         this.layout = new ParamLayout(params.config());
         this.device = CudaDevice.open(gpu);

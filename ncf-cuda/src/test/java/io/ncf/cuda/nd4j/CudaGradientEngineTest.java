@@ -14,7 +14,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-class CudaTrainingEngineTest {
+class CudaGradientEngineTest {
 
     final NeuMFConfig config = new NeuMFConfig(50, 40, 8, new int[]{16, 12, 8}, 0.5f);
 
@@ -47,7 +47,7 @@ class CudaTrainingEngineTest {
         try (FusedCpuEngine cpu = new FusedCpuEngine(p, 256, 2)) {
             lossCpu = cpu.accumulateGradients(u, i, y, 0, b, 1f / b, mask, 10, gCpu);
         }
-        try (CudaTrainingEngine gpu = new CudaTrainingEngine(p, 300, Precision.FP32, 0)) {
+        try (CudaGradientEngine gpu = new CudaGradientEngine(p, 300, Precision.FP32, 0)) {
             lossGpu = gpu.accumulateGradients(u, i, y, 0, b, 1f / b, mask, 10, gGpu);
         }
         assertEquals(lossCpu, lossGpu, 1e-5 * lossCpu);
