@@ -15,35 +15,55 @@ final class FlagNames {
 
     private FlagNames() {}
 
+    /** Every library parameter name and the flag a user types for it: the one table of the command line. */
+    private static final Map<String, String> FLAGS = new LinkedHashMap<>();
+
+    static {
+        FLAGS.put("epochs", "--epochs");
+        FLAGS.put("batchSize", "--batch-size");
+        FLAGS.put("learningRate", "--learning-rate");
+        FLAGS.put("seed", "--seed");
+        FLAGS.put("negatives", "--negative-samples");
+        FLAGS.put("dropout", "--dropout");
+        FLAGS.put("model", "--model");
+        FLAGS.put("factors", "--factors");
+        FLAGS.put("layers", "--layers");
+        FLAGS.put("fp16", "--fp16");
+        FLAGS.put("lossScaleFloor", "--loss-scale-floor");
+        FLAGS.put("lossScaleWindow", "--loss-scale-window");
+        FLAGS.put("lossScaleInit", "--loss-scale-init");
+        FLAGS.put("lossScale", "--loss-scale");
+        FLAGS.put("beta1", "--beta1");
+        FLAGS.put("beta2", "--beta2");
+        FLAGS.put("eps", "--eps");
+        FLAGS.put("topK", "--topk");
+        FLAGS.put("evalAfter", "--eval-after");
+        FLAGS.put("target", "--target");
+        FLAGS.put("verifyNegatives", "--no-neg-trick");
+        FLAGS.put("microBatch", "--micro-batch");
+        FLAGS.put("validUsersPerBatch", "--valid-users-per-batch");
+        FLAGS.put("engine", "--engine");
+        FLAGS.put("workers", "--workers");
+        FLAGS.put("pretrainGmf", "--pretrain-gmf");
+        FLAGS.put("pretrainMlp", "--pretrain-mlp");
+        FLAGS.put("loadCheckpoint", "--load-checkpoint-path");
+        FLAGS.put("validNegative", "--valid-negative");
+        FLAGS.put("data", "--data");
+        FLAGS.put("logPath", "--log-path");
+        FLAGS.put("verbose", "--verbose");
+        FLAGS.put("chart", "--no-chart");
+    }
+
+    /** The flag of a library parameter name (the name itself where the command line has none). */
+    static String flagOf(String parameter) { return FLAGS.getOrDefault(parameter, parameter); }
+
     private static final Map<String, String> CAMEL = new LinkedHashMap<>();
     private static final Map<String, String> PLAIN = new LinkedHashMap<>();
 
     static {
-        CAMEL.put("batchSize", "--batch-size");
-        CAMEL.put("learningRate", "--learning-rate");
-        CAMEL.put("lossScaleFloor", "--loss-scale-floor");
-        CAMEL.put("lossScaleWindow", "--loss-scale-window");
-        CAMEL.put("lossScaleInit", "--loss-scale-init");
-        CAMEL.put("lossScale", "--loss-scale");
-        CAMEL.put("microBatch", "--micro-batch");
-        CAMEL.put("validUsersPerBatch", "--valid-users-per-batch");
-        CAMEL.put("evalAfter", "--eval-after");
-        CAMEL.put("topK", "--topk");
-        CAMEL.put("verifyNegatives", "--no-neg-trick");
-        PLAIN.put("epochs", "--epochs");
-        PLAIN.put("negatives", "--negative-samples");
-        PLAIN.put("beta1", "--beta1");
-        PLAIN.put("beta2", "--beta2");
-        PLAIN.put("eps", "--eps");
-        PLAIN.put("target", "--target");
-        PLAIN.put("workers", "--workers");
-        PLAIN.put("seed", "--seed");
-        PLAIN.put("factors", "--factors");
-        PLAIN.put("layers", "--layers");
-        PLAIN.put("dropout", "--dropout");
-        PLAIN.put("fp16", "--fp16");
-        PLAIN.put("engine", "--engine");
-        PLAIN.put("model", "--model");
+        // camel-case names cannot be ordinary words; longest first, so lossScaleFloor wins over lossScale
+        FLAGS.keySet().stream().sorted((a, b) -> b.length() - a.length())
+                .forEach(k -> (k.chars().anyMatch(Character::isUpperCase) ? CAMEL : PLAIN).put(k, FLAGS.get(k)));
     }
 
     private static final Pattern CAMEL_WORDS = Pattern.compile("(?<![\\w-])(" + String.join("|", CAMEL.keySet()) + ")(?![\\w-])");

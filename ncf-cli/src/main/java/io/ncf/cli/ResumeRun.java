@@ -112,46 +112,7 @@ final class ResumeRun {
         return cmd.run(out, ds, config, opts, demo, s, es);
     }
 
-    /** Flag of each library parameter name, for messages. */
-    private static final Map<String, String> FLAGS = new LinkedHashMap<>();
-
-    static {
-        FLAGS.put("epochs", "-e");
-        FLAGS.put("batchSize", "-b");
-        FLAGS.put("learningRate", "-l");
-        FLAGS.put("seed", "--seed");
-        FLAGS.put("negatives", "-n");
-        FLAGS.put("dropout", "--dropout");
-        FLAGS.put("model", "--model");
-        FLAGS.put("factors", "--factors");
-        FLAGS.put("layers", "--layers");
-        FLAGS.put("fp16", "--fp16");
-        FLAGS.put("lossScale", "--loss-scale");
-        FLAGS.put("lossScaleInit", "--loss-scale-init");
-        FLAGS.put("lossScaleWindow", "--loss-scale-window");
-        FLAGS.put("lossScaleFloor", "--loss-scale-floor");
-        FLAGS.put("beta1", "--beta1");
-        FLAGS.put("beta2", "--beta2");
-        FLAGS.put("eps", "--eps");
-        FLAGS.put("topK", "-k");
-        FLAGS.put("evalAfter", "--eval-after");
-        FLAGS.put("target", "--target");
-        FLAGS.put("verifyNegatives", "--no-neg-trick");
-        FLAGS.put("microBatch", "--micro-batch");
-        FLAGS.put("validUsersPerBatch", "--valid-users-per-batch");
-        FLAGS.put("engine", "--engine");
-        FLAGS.put("workers", "--workers");
-        FLAGS.put("pretrainGmf", "--pretrain-gmf");
-        FLAGS.put("pretrainMlp", "--pretrain-mlp");
-        FLAGS.put("loadCheckpoint", "--load-checkpoint-path");
-        FLAGS.put("validNegative", "--valid-negative");
-        FLAGS.put("data", "--data");
-        FLAGS.put("logPath", "--log-path");
-        FLAGS.put("verbose", "--verbose");
-        FLAGS.put("chart", "--no-chart");
-    }
-
-    static String flagOf(String parameter) { return FLAGS.getOrDefault(parameter, parameter); }
+    static String flagOf(String parameter) { return FlagNames.flagOf(parameter); }
 
     /** The saved run's settings under the library's parameter names. */
     private static Map<String, String> savedSettings(TrainingOptions o, Map<String, String> run) {

@@ -152,7 +152,7 @@ class ReliabilityCliTest {
         // resuming: nothing to resume, a flag that would change the run, a damaged state
         expect(2, run("train", "--resume", tmp.resolve("nothing").toString()), "is not a directory");
         expect(2, run("train", "--resume", data.toString()), "holds no state.ncf");
-        expect(2, run("train", "--resume", ck.toString(), "-b", "512"), "-b: saved ", ", given 512");
+        expect(2, run("train", "--resume", ck.toString(), "-b", "512"), "--batch-size: saved ", ", given 512");
         Path state = TrainingStateFile.in(ck);
         byte[] s = Files.readAllBytes(state);
         Files.write(state, java.util.Arrays.copyOf(s, s.length - 10));

@@ -247,7 +247,7 @@ public final class RunLock implements AutoCloseable {
                 String main = System.getProperty("sun.java.command");
                 return main == null ? null : "java " + main;
             });
-            return new Holder(p.pid(), hostName(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), cmd, null);
+            return new Holder(p.pid(), hostName(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME), cmd, null);
         }
 
         static Holder parse(String text) {
