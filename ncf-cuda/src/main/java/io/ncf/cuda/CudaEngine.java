@@ -34,8 +34,7 @@ public final class CudaEngine implements TrainingEngine {
         NcfDataset ds = s.data();
         EngineState st = s.initial();
         this.options = s.options();
-        this.scaler = s.lossScaler();
-        if (st.hasLossScale() && scaler.isDynamic()) scaler.restore(st.lossScale(), st.lossScaleGoodSteps());
+        this.scaler = s.restoredLossScaler();
         this.dropout = s.config().dropout();
         GpuTraining.Settings settings = new GpuTraining.Settings(s.config(), precision, options.adam(), options.seed(), options.negatives(),
                 options.batchSize(), s.workers());
@@ -78,7 +77,7 @@ public final class CudaEngine implements TrainingEngine {
     @Override public EngineState snapshot() {
         float[] p = run.parameters();
         float[][] mv = run.adamMoments();
-        return new EngineState(run.config(), p, mv[0], mv[1], run.adamSteps(), scaler.isActive() ? scaler.lossScale() : Float.NaN, scaler.goodSteps());
+        return EngineState.of(run.config(), p, mv[0], mv[1], run.adamSteps(), scaler);
     }
 
     @Override public LossScaler lossScaler() { return scaler; }

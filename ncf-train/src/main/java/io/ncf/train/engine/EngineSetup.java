@@ -34,4 +34,13 @@ public record EngineSetup(NcfDataset data, NeuMFConfig config, ModelKind kind, T
         if (!initial.config().withDropout(config.dropout()).equals(config))
             throw new IllegalArgumentException("the initial state is for " + initial.config() + ", not " + config);
     }
+
+    /**
+     * The loss scaler an engine steps with: {@code lossScaler}, continued from the initial state's saved scale where
+     * both are dynamic (resume). Every engine opens its scaler through this, so they restore it alike.
+     */
+    public io.ncf.train.LossScaler restoredLossScaler() {
+        if (initial.hasLossScale() && lossScaler.isDynamic()) lossScaler.restore(initial.lossScale(), initial.lossScaleGoodSteps());
+        return lossScaler;
+    }
 }

@@ -28,6 +28,12 @@ public record EngineState(NeuMFConfig config, float[] params, float[] adamM, flo
         return new EngineState(config, params, null, null, 0, Float.NaN, 0);
     }
 
+    /** A snapshot whose loss-scale part is {@code scaler}'s (none recorded for a run without loss scaling). */
+    public static EngineState of(NeuMFConfig config, float[] params, float[] adamM, float[] adamV, long adamStep,
+                                 io.ncf.train.LossScaler scaler) {
+        return new EngineState(config, params, adamM, adamV, adamStep, scaler.isActive() ? scaler.lossScale() : Float.NaN, scaler.goodSteps());
+    }
+
     public boolean hasMoments() { return adamM != null; }
 
     public boolean hasLossScale() { return !Float.isNaN(lossScale); }

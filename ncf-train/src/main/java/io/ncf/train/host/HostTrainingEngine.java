@@ -17,7 +17,6 @@ import io.ncf.train.engine.EngineSetup;
 import io.ncf.train.engine.EngineState;
 import io.ncf.train.engine.TrainingEngine;
 
-import java.nio.FloatBuffer;
 import java.util.function.Function;
 
 /**
@@ -50,8 +49,7 @@ public final class HostTrainingEngine implements TrainingEngine {
         this.params = ParamSet.fromFlat(s.config(), st.params());
         this.options = s.options();
         this.kind = s.kind();
-        this.scaler = s.lossScaler();
-        if (st.hasLossScale() && scaler.isDynamic()) scaler.restore(st.lossScale(), st.lossScaleGoodSteps());
+        this.scaler = s.restoredLossScaler();
         this.adam = st.hasMoments()
                 ? new Adam(options.adam(), ParamSet.fromFlat(s.config(), st.adamM()), ParamSet.fromFlat(s.config(), st.adamV()), st.adamStep())
                 : new Adam(options.adam(), params);
@@ -114,8 +112,7 @@ public final class HostTrainingEngine implements TrainingEngine {
     @Override public float[] parameters() { return params.toFlat(); }
 
     @Override public EngineState snapshot() {
-        return new EngineState(params.config(), params.toFlat(), adam.firstMoment().toFlat(), adam.secondMoment().toFlat(), adam.stepCount(),
-                scaler.isActive() ? scaler.lossScale() : Float.NaN, scaler.goodSteps());
+        return EngineState.of(params.config(), params.toFlat(), adam.firstMoment().toFlat(), adam.secondMoment().toFlat(), adam.stepCount(), scaler);
     }
 
     @Override public LossScaler lossScaler() { return scaler; }
@@ -131,15 +128,6 @@ public final class HostTrainingEngine implements TrainingEngine {
         }
     }
 
-    /** One pass per array over the raw buffers: much cheaper than ND4J ops for a boolean answer. */
-    static boolean allFinite(ParamSet grads) {
-        for (var a : grads.arrays()) {
-            FloatBuffer b = a.data().asNioFloat();
-            float acc = 0;
-            // x*0 is 0 for finite x and NaN for inf/NaN: one branch-free accumulation, checked once per array
-            for (int i = 0, n = (int) a.length(); i < n; i++) acc += b.get(i) * 0f;
-            if (acc != 0f) return false;
-        }
-        return true;
-    }
+    /** The step's overflow check (ParamSet's one pass per array). */
+    static boolean allFinite(ParamSet grads) { return grads.allFinite(); }
 }
