@@ -29,17 +29,17 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
- * {@code ncf benchmark train|eval|prepare}: the speed harness. Each measurement runs in a child JVM so its
+ * {@code ncf benchmark train|eval|prepare|recommend}: the speed harness. Each measurement runs in a child JVM so its
  * peak RSS is its own; the parent prints one table (and, with --json, one JSON object per measurement).
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
-        description = {"Time training steps, evaluation scoring or preprocessing and print a table.",
-                "train/eval use random data shaped like ml-20m (138,493 users × 26,744 items) unless --users/--items say otherwise."})
+        description = {"Time training steps, evaluation scoring, preprocessing or ranking (top-K for many users) and print a table.",
+                "train/eval/recommend use random data shaped like ml-20m (138,493 users × 26,744 items) unless --users/--items say otherwise."})
 public final class BenchmarkCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WHAT", description = "train, eval or prepare") What what;
+    @Parameters(index = "0", paramLabel = "WHAT", description = "train, eval, prepare or recommend") What what;
     @Option(names = "--engine", split = ",", paramLabel = "NAME", description = "Engines to compare, by registry name ('ncf engines') (default: fused,samediff).") List<String> engines;
     @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "N", description = "Global batch sizes (train; default: 65536,1048576).") List<Integer> batches;
     @Option(names = "--micro-batch", paramLabel = "N", description = "Micro-batch (default: the engine's).") Integer microBatch;
@@ -66,7 +66,13 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
     @Option(names = "--in-process", hidden = true, description = "Run one measurement here (used by the child JVMs).") boolean inProcess;
 
-    enum What { train, eval, prepare }
+    @Option(names = "--model", paramLabel = "FILE", description = "recommend: the model.zip to rank with (default: a random model of --users x --items; its speed is the same, its two-stage recall means nothing).") Path model;
+    @Option(names = "--rank-users", paramLabel = "N", defaultValue = "512", description = "recommend: users ranked by the exact and full-eval rows (8 times as many for two-stage) (default: ${DEFAULT-VALUE}).") int rankUsers;
+    @Option(names = "--candidates", paramLabel = "N", defaultValue = "1000", description = "recommend: candidates per user of the two-stage row (default: ${DEFAULT-VALUE}).") int candidates;
+    @Option(names = "--peer-users", paramLabel = "N", defaultValue = "16", description = "recommend: users ranked by the PyTorch peer (default: ${DEFAULT-VALUE}).") int peerUsers;
+    @Option(names = "--mode", hidden = true, description = "recommend: the one mode a child JVM measures.") String mode;
+
+    enum What { train, eval, prepare, recommend }
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -93,6 +99,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(EngineKind.parse(engines.get(0)), batches.get(0), workers.get(0));
                 case eval -> CUDA.equals(engines.get(0)) ? cudaEvalOnce() : evalOnce(EngineKind.parse(engines.get(0)));
                 case prepare -> prepareOnce();
+                case recommend -> RecommendBenchmark.once(mode, model, rankUsers, candidates, 10, Runtime.getRuntime().availableProcessors());
             };
             out.println(io.ncf.train.Json.object(r));
             return NcfCli.EXIT_OK;
@@ -104,6 +111,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } else {
             out.println(io.ncf.train.BackendInfo.current(false).line());
         }
+        out.println(io.ncf.model.fused.CpuFeatures.detect().line());
+        if (what == What.recommend) return recommend(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<String> underTable = new ArrayList<>();
         switch (what) {
@@ -144,6 +153,50 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return NcfCli.EXIT_OK;
     }
 
+    /** {@code benchmark recommend}: a child JVM per mode, then the peer at FP32 and BF16 autocast; one table. */
+    private int recommend(PrintWriter out) throws Exception {
+        if (!engines.equals(List.of("fused")) && !engines.equals(List.of("fused", "samediff")))
+            throw new NcfCli.UsageException("benchmark recommend measures the fused CPU kernel (--engine fused); the GPU's ranking is measured by ncf-bench on the device");
+        if (rankUsers <= 0 || candidates <= 0 || peerUsers <= 0) throw new NcfCli.UsageException("--rank-users, --candidates and --peer-users must be positive");
+        if (model != null && !Files.isRegularFile(model)) throw new NcfCli.UsageException("--model " + model + " does not exist or is not a file");
+        Path dir = Files.createTempDirectory("ncf-bench-rec");
+        try {
+            Path m = model != null ? model : RecommendBenchmark.randomModel(users, items, dir);
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                for (String md : RecommendBenchmark.MODES)
+                    rows.add(child(List.of("recommend", "--engine", "fused", "--mode", md, "--model", m.toString())));
+                if (peer) {
+                    Path script = RecommendBenchmark.peerScript(dir);
+                    for (String precision : List.of("fp32", "bf16")) rows.add(RecommendBenchmark.peer(script, m, precision, peerUsers, 10));
+                }
+            }
+            rows = mediansBy(rows, "pairs_per_s");
+            if (peer) RecommendBenchmark.addPeerRatios(rows);
+            RecommendBenchmark.printTable(out, rows);
+            if (json) for (Map<String, Object> r : rows) out.println(io.ncf.train.Json.object(r));
+            out.flush();
+            return NcfCli.EXIT_OK;
+        } finally {
+            try (var walk = Files.walk(dir)) { walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete()); }
+        }
+    }
+
+    /** Rows of the same mode and precision merged into the one with the median {@code key} (--rounds). */
+    static List<Map<String, Object>> mediansBy(List<Map<String, Object>> rows, String key) {
+        Map<String, List<Map<String, Object>>> groups = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) groups.computeIfAbsent(r.get("mode") + "/" + r.get("precision") + "/" + r.get("engine"), x -> new ArrayList<>()).add(r);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (List<Map<String, Object>> g : groups.values()) {
+            List<Map<String, Object>> sorted = new ArrayList<>(g);
+            sorted.sort(java.util.Comparator.comparingDouble(r -> r.get(key) instanceof Number n ? n.doubleValue() : 0));
+            Map<String, Object> med = new LinkedHashMap<>(sorted.get((sorted.size() - 1) / 2));
+            if (g.size() > 1) med.put("rounds", g.size());
+            out.add(med);
+        }
+        return out;
+    }
+
     /** The --blas list applies to the fused engine only; other engines run once, their BLAS untouched. */
     /**
      * The benchmark times the engines' compute kernels outside the training loop: the CPU engines' gradient kernels
@@ -175,6 +228,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         cmd.add("benchmark");
         cmd.addAll(args);
         cmd.addAll(List.of("--in-process", "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup),
+                "--rank-users", Integer.toString(rankUsers), "--candidates", Integer.toString(candidates),
                 "--users", Integer.toString(users), "--items", Integer.toString(items), "--eval-users", Integer.toString(evalUsers)));
         if (microBatch != null) cmd.addAll(List.of("--micro-batch", microBatch.toString()));
         if (fp16) cmd.add("--fp16");

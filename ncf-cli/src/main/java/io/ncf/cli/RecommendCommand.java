@@ -23,8 +23,10 @@ import java.util.concurrent.Callable;
 /** {@code ncf recommend}: top-K unseen items per user from a model artifact, as CSV or JSON lines. */
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Recommend the top K items each user has not interacted with, from a model artifact (model.zip",
-                "written by 'ncf train --checkpoint-dir'). Users are scored in blocks, so '--users all' runs in bounded memory.",
-                "CSV columns: user,item,score,rank (original ids; score is the model's logit). Users/s is reported on stderr."})
+                "written by 'ncf train --checkpoint-dir'). Users are ranked in blocks, each user's row scored and selected on one",
+                "thread, so '--users all' runs in bounded memory. With -o, lines stream to a temporary file beside FILE that is",
+                "renamed to FILE at the end: a failed run leaves an existing FILE unchanged.",
+                "CSV columns: user,item,score,rank (original ids; score is the model's logit). Users/s and pairs/s go to stderr."})
 public final class RecommendCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -45,6 +47,13 @@ public final class RecommendCommand implements Callable<Integer> {
             description = "error (exit 2) or popularity (most popular unseen items; score = interaction count) (default: ${DEFAULT-VALUE}).")
     Recommender.UnknownUserPolicy unknown;
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
+    @Option(names = "--candidates", paramLabel = "N", defaultValue = "0",
+            description = {"Two-stage, approximate top-K: retrieve N candidates per user by the GMF inner product (plus an item bias),",
+                    "score only those exactly (0: exact top-K over every item; default: ${DEFAULT-VALUE}). Prints recall@K against",
+                    "exact top-K on a sample of the users (--recall-sample)."}) int candidates;
+    @Option(names = "--recall-sample", paramLabel = "N", defaultValue = "200",
+            description = "Users (evenly spaced over the request) whose two-stage top-K is checked against exact top-K (0: none; default: ${DEFAULT-VALUE}).")
+    int recallSample;
 
     @Mixin OutputOptions console;
 
@@ -52,30 +61,53 @@ public final class RecommendCommand implements Callable<Integer> {
 
     @Override public Integer call() throws IOException {
         if (k <= 0) throw new NcfCli.UsageException("-k must be positive, got " + k);
+        if (candidates < 0) throw new NcfCli.UsageException("--candidates must be 0 (exact) or positive, got " + candidates);
+        if (recallSample < 0) throw new NcfCli.UsageException("--recall-sample must be 0 or positive, got " + recallSample);
+        if (threads != null && threads <= 0) throw new NcfCli.UsageException("--threads must be positive, got " + threads);
         if (!Files.isRegularFile(model)) throw new NcfCli.UsageException("--model " + model + " does not exist or is not a file");
+        // the output's temporary file first: an unwritable --output fails before any loading or scoring, and a run
+        // that fails later leaves an existing FILE as it was (the temporary file is renamed over it only at the end)
+        Path tmp = output != null ? temporaryOutput(output) : null;
+        boolean done = false;
+        try {
+            run(tmp);
+            if (tmp != null) moveInPlace(tmp, output);
+            done = true;
+        } finally {
+            if (tmp != null && !done) Files.deleteIfExists(tmp);
+        }
+        return NcfCli.EXIT_OK;
+    }
+
+    private void run(Path tmp) throws IOException {
         PrintWriter err = console.info(spec.commandLine().getErr());
         io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         long t0 = System.nanoTime();
-        try (Recommender rec = new Recommender(io.ncf.model.serve.ModelArtifact.read(model), unknown,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (Recommender rec = new Recommender(io.ncf.model.serve.ModelArtifact.read(model), unknown, nThreads, candidates)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             List<String> users = users(rec);
             if (unknown == Recommender.UnknownUserPolicy.ERROR)
                 for (String u : users)
                     if (!rec.knows(u)) throw new NcfCli.UsageException("unknown user '" + u + "': the model was not trained on it (use --unknown-users popularity to recommend popular items instead)");
-            Writer sink = output != null ? Files.newBufferedWriter(output, StandardCharsets.UTF_8) : null;
+            Writer sink = tmp != null ? Files.newBufferedWriter(tmp, StandardCharsets.UTF_8) : null;
             PrintWriter out = sink != null ? new PrintWriter(sink) : spec.commandLine().getOut();
             if (format == Format.csv) out.println("user,item,score,rank");
             long t1 = System.nanoTime();
-            long[] done = {0};
+            long[] count = {0};
+            StringBuilder line = new StringBuilder(128);
             try {
                 rec.recommendBatch(users, k, (user, items) -> {
+                    String u = format == Format.csv ? csv(user) : json(user);
                     for (Recommender.Item it : items) {
-                        if (format == Format.csv) out.println(csv(user) + "," + csv(it.itemId()) + "," + it.score() + "," + it.rank());
-                        else out.println("{\"user\":" + json(user) + ",\"item\":" + json(it.itemId()) + ",\"score\":" + jsonNumber(it.score()) + ",\"rank\":" + it.rank() + "}");
+                        line.setLength(0);
+                        if (format == Format.csv) line.append(u).append(',').append(csv(it.itemId())).append(',').append(it.score()).append(',').append(it.rank());
+                        else line.append("{\"user\":").append(u).append(",\"item\":").append(json(it.itemId())).append(",\"score\":")
+                                .append(jsonNumber(it.score())).append(",\"rank\":").append(it.rank()).append('}');
+                        out.println(line);
                     }
-                    done[0]++;
-                    if (done[0] % 64 == 0 || done[0] == users.size()) progress.update("recommend", done[0], users.size());
+                    count[0]++;
+                    if (count[0] % 64 == 0 || count[0] == users.size()) progress.update("recommend", count[0], users.size());
                 });
             } catch (Recommender.UnknownUserException e) {
                 throw new NcfCli.UsageException(e.getMessage() + " (use --unknown-users popularity to recommend popular items instead)");
@@ -83,11 +115,73 @@ public final class RecommendCommand implements Callable<Integer> {
                 out.flush();
                 if (sink != null) out.close();
             }
+            if (out.checkError()) throw new IOException("writing " + (output != null ? output : "standard output") + " failed");
             double s = (System.nanoTime() - t1) / 1e9;
-            err.printf("Recommended %d items to %,d users in %.2f s (%,.1f users/s; model loaded in %.2f s)%n", k, done[0], s, done[0] / Math.max(s, 1e-9), loadS);
+            long pairs = count[0] * (long) rec.artifact().config().numItems();
+            err.printf("Recommended %d items to %,d users in %.2f s (%,.1f users/s, %,.0f pairs/s %s; model loaded in %.2f s)%n", k, count[0], s,
+                    count[0] / Math.max(s, 1e-9), pairs / Math.max(s, 1e-9), candidates > 0 ? "of exact-ranking work, two-stage with " + candidates + " candidates" : "exact", loadS);
+            if (candidates > 0 && recallSample > 0) printRecall(rec, users, nThreads, err);
             err.flush();
         }
-        return NcfCli.EXIT_OK;
+    }
+
+    /** Recall@K of the two-stage lists against exact top-K over every item, on evenly spaced known users of the request. */
+    private void printRecall(Recommender approx, List<String> users, int nThreads, PrintWriter err) throws IOException {
+        List<String> sample = new ArrayList<>();
+        int known = 0;
+        for (String u : users) if (approx.knows(u)) known++;
+        int want = Math.min(recallSample, known), seenKnown = 0;
+        for (String u : users) {
+            if (!approx.knows(u)) continue;
+            if (sample.size() < want && (long) seenKnown * want / Math.max(1, known) >= sample.size()) sample.add(u);
+            seenKnown++;
+        }
+        if (sample.isEmpty()) return;
+        long t0 = System.nanoTime();
+        java.util.Map<String, List<Recommender.Item>> a = new java.util.HashMap<>(), e = new java.util.HashMap<>();
+        approx.recommendBatch(sample, k, a::put);
+        try (Recommender exact = new Recommender(approx.artifact(), Recommender.UnknownUserPolicy.ERROR, nThreads)) {
+            exact.recommendBatch(sample, k, e::put);
+        }
+        long hit = 0, total = 0;
+        for (String u : sample) {
+            java.util.Set<String> want2 = new java.util.HashSet<>();
+            for (Recommender.Item it : e.get(u)) want2.add(it.itemId());
+            for (Recommender.Item it : a.get(u)) if (want2.contains(it.itemId())) hit++;
+            total += want2.size();
+        }
+        err.printf("Two-stage recall@%d against exact top-%d: %.4f on %,d users (%d candidates; checked in %.1f s)%n", k, k,
+                total == 0 ? 1.0 : (double) hit / total, sample.size(), candidates, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** A temporary file beside {@code target} (so the final rename stays on one file system), or exit 2 naming why not. */
+    static Path temporaryOutput(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (Files.isDirectory(abs)) throw new NcfCli.UsageException("--output " + target + " is a directory; give a file name");
+        if (dir == null || !Files.isDirectory(dir)) throw new NcfCli.UsageException("--output " + target + ": directory " + dir + " does not exist");
+        try {
+            Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            // createTempFile makes it owner-only; the result is an ordinary output file: keep FILE's mode, or rw-r--r--
+            try {
+                java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.exists(abs) ? Files.getPosixFilePermissions(abs)
+                        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+                Files.setPosixFilePermissions(tmp, mode);
+            } catch (UnsupportedOperationException notPosix) {
+                // not a POSIX file system: its default stands
+            }
+            return tmp;
+        } catch (IOException | SecurityException e) {
+            throw new NcfCli.UsageException("--output " + target + " cannot be written: " + e.getMessage());
+        }
+    }
+
+    static void moveInPlace(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     private List<String> users(Recommender rec) throws IOException {

@@ -2,14 +2,18 @@ package io.ncf.eval;
 
 import io.ncf.data.UserItemIndex;
 import io.ncf.model.Scorer;
+import io.ncf.model.rank.BatchRanker;
+import io.ncf.model.rank.RowRanker;
+import io.ncf.model.rank.RowScorer;
 
 import java.util.Arrays;
 
 /**
  * The full-ranking protocol (Krichene &amp; Rendle, KDD 2020): each user's held-out item is ranked against every
  * item the user did not interact with in training. Rank = the number of such other items scoring at least as
- * high (pessimistic ties, NaN counts against the held-out item; a NaN held-out score ranks last). Users are
- * scored in blocks of whole rows ({@code usersPerBlock × numItems} pairs) so memory stays bounded.
+ * high (pessimistic ties, NaN counts against the held-out item; a NaN held-out score ranks last; see
+ * {@link io.ncf.model.rank.TopK#rank}). Users are ranked in blocks of {@code usersPerBlock}, each user's row scored
+ * and counted on one thread, so memory is a row per thread.
  */
 public final class FullRankingEvaluator {
 
@@ -40,46 +44,30 @@ public final class FullRankingEvaluator {
 
     /** Also reports users ranked (per block) to {@code progress} as task "evaluate full". */
     public RankingReport evaluate(Scorer scorer, io.ncf.data.Progress progress) {
+        return evaluate(new RowRanker(RowScorer.of(scorer, numItems, usersPerBlock)), progress);
+    }
+
+    /**
+     * The protocol on any ranker (the CPU kernel's rows, or a device's): ranks are computed where the scores are,
+     * {@code usersPerBlock} users per call.
+     */
+    public RankingReport evaluate(BatchRanker ranker, io.ncf.data.Progress progress) {
+        if (ranker.numItems() != numItems) throw new IllegalArgumentException("ranker has " + ranker.numItems() + " items, the data " + numItems);
         long t0 = System.nanoTime();
         int numUsers = testItems.length;
         int[] evalUsers = new int[numUsers];
         int n = 0;
         for (int u = 0; u < numUsers; u++) if (testItems[u] >= 0) evalUsers[n++] = u;
         int[] ranks = new int[n];
-        int cap = Math.min(usersPerBlock, Math.max(1, n)) * numItems;
-        int[] userBuf = new int[cap], itemBuf = new int[cap];
-        float[] scores = new float[cap];
-        for (int j = 0; j < cap; j++) itemBuf[j] = j % numItems;
-        boolean[] excluded = new boolean[numItems];
-        int[] trainItems = train.itemsArray();
-        for (int r0 = 0; r0 < n; r0 += usersPerBlock) {
-            int rows = Math.min(usersPerBlock, n - r0);
-            for (int r = 0; r < rows; r++) Arrays.fill(userBuf, r * numItems, (r + 1) * numItems, evalUsers[r0 + r]);
-            scorer.score(userBuf, itemBuf, rows * numItems, scores);
-            for (int r = 0; r < rows; r++) {
-                int u = evalUsers[r0 + r];
-                for (int k = train.start(u); k < train.end(u); k++) excluded[trainItems[k]] = true;
-                ranks[r0 + r] = rank(scores, r * numItems, testItems[u], excluded);
-                for (int k = train.start(u); k < train.end(u); k++) excluded[trainItems[k]] = false;
-            }
+        int block = Math.max(1, Math.min(usersPerBlock, Math.max(1, n)));
+        int[] targets = new int[block], out = new int[block];
+        for (int r0 = 0; r0 < n; r0 += block) {
+            int rows = Math.min(block, n - r0);
+            for (int r = 0; r < rows; r++) targets[r] = testItems[evalUsers[r0 + r]];
+            ranker.ranks(evalUsers, r0, rows, targets, train, out);
+            System.arraycopy(out, 0, ranks, r0, rows);
             progress.update("evaluate full", r0 + rows, n);
         }
         return new RankingReport("full", ks, ranks, (long) n * numItems, (System.nanoTime() - t0) / 1e9);
-    }
-
-    private int rank(float[] s, int off, int target, boolean[] excluded) {
-        float t = s[off + target];
-        if (Float.isNaN(t)) {
-            int others = 0;
-            for (int i = 0; i < numItems; i++) if (i != target && !excluded[i]) others++;
-            return others;
-        }
-        int rank = 0;
-        for (int i = 0; i < numItems; i++) {
-            if (i == target || excluded[i]) continue;
-            float x = s[off + i];
-            if (x >= t || Float.isNaN(x)) rank++;
-        }
-        return rank;
     }
 }

@@ -38,8 +38,45 @@ public final class Blas {
 
         /** {@code C = A B} with B from {@link #packB} for the same m, n, k. */
         default void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, FloatPointer c, int ldc) {
+            sgemmPacked(m, n, k, a, lda, packedB, 0f, c, ldc);
+        }
+
+        /** {@code C = A B + beta C} with B from {@link #packB} for the same m, n, k. */
+        default void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, float beta, FloatPointer c, int ldc) {
             throw new UnsupportedOperationException(name() + " has no packed gemm");
         }
+
+        /**
+         * {@code out[j] = fmax(a[j], b[j])} for j in [0, n) (IEEE fmax: a NaN operand yields the other), on the
+         * calling thread; {@code out} may be {@code a}. The default copies through on-heap tiles, where C2 vectorises
+         * the loop; MKL runs its vector-math {@code vsFmax} on the native memory directly.
+         */
+        default void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) { Blas.javaFmax(n, a, b, out); }
+    }
+
+    private static final int FMAX_TILE = 4096;
+    private static final ThreadLocal<float[][]> FMAX_TILES = ThreadLocal.withInitial(() -> new float[][]{new float[FMAX_TILE], new float[FMAX_TILE]});
+
+    static void javaFmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) {
+        float[][] t = FMAX_TILES.get();
+        float[] x = t[0], y = t[1];
+        java.nio.FloatBuffer ab = span(a, n), bb = span(b, n), ob = span(out, n);
+        for (int o = 0; o < n; o += FMAX_TILE) {
+            int m = Math.min(FMAX_TILE, n - o);
+            ab.get(o, x, 0, m);
+            bb.get(o, y, 0, m);
+            for (int j = 0; j < m; j++) {
+                float p = x[j], q = y[j];
+                x[j] = p != p ? q : q != q ? p : Math.max(p, q);
+            }
+            ob.put(o, x, 0, m);
+        }
+    }
+
+    /** A buffer over {@code p[0, n)} (relative to its position), leaving {@code p} as it was. */
+    static java.nio.FloatBuffer span(FloatPointer p, long n) {
+        FloatPointer v = new FloatPointer(p);
+        return v.limit(v.position() + n).asBuffer();
     }
 
     /** Where the start-up choice comes from; errors name the one used (the CLI's {@code --blas} names itself). */
@@ -66,6 +103,32 @@ public final class Blas {
 
     /** {@code mkl} or {@code openblas}: the library in use. */
     public static String library() { return backend().id(); }
+
+    /**
+     * The machine's FP32 matrix-multiply rate on {@code threads} threads as the kernels use it: a 2048 x 2048 x 2048
+     * sgemm split by rows over the threads, each a single-threaded call of this backend; the best of three, in
+     * GFLOP/s. The "FLOP limit" that benchmarks compare the kernels with.
+     */
+    public static double measureSgemmGflops(int threads) {
+        final int n = 2048;
+        Backend b = backend();
+        try (org.bytedeco.javacpp.FloatPointer x = new org.bytedeco.javacpp.FloatPointer((long) n * n);
+             org.bytedeco.javacpp.FloatPointer y = new org.bytedeco.javacpp.FloatPointer((long) n * n);
+             org.bytedeco.javacpp.FloatPointer z = new org.bytedeco.javacpp.FloatPointer((long) n * n);
+             Workers w = new Workers(threads)) {
+            x.fill(1);   // byte 1: small finite floats, no denormal slow paths
+            y.fill(1);
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                long t0 = System.nanoTime();
+                w.run(n, (wi, lo, hi) -> {
+                    if (hi > lo) b.sgemm(false, false, hi - lo, n, n, 1f, Sgemm.at(x, (long) lo * n), n, y, n, 0f, Sgemm.at(z, (long) lo * n), n);
+                });
+                best = Math.max(best, 2.0 * n * n * n / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            }
+            return best;
+        }
+    }
 
     /** Whether MKL's presets are on the class path and its libraries load on this machine. */
     public static boolean mklAvailable() {

@@ -52,8 +52,10 @@ final class MklBackend implements Blas.Backend {
         return dest;
     }
 
-    @Override public void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, FloatPointer c, int ldc) {
+    @Override public void sgemmPacked(int m, int n, int k, FloatPointer a, int lda, org.bytedeco.javacpp.Pointer packedB, float beta, FloatPointer c, int ldc) {
         mkl_rt.cblas_sgemm_compute(mkl_rt.CblasRowMajor, mkl_rt.CblasNoTrans, (int) mkl_rt.CblasPacked, m, n, k,
-                a, lda, (FloatPointer) packedB, n, 0f, c, ldc);
+                a, lda, (FloatPointer) packedB, n, beta, c, ldc);
     }
+
+    @Override public void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) { mkl_rt.vsFmax(n, a, b, out); }
 }

@@ -3,8 +3,12 @@ package io.ncf.model.serve;
 import io.ncf.data.IdVocabulary;
 import io.ncf.data.UserItemIndex;
 import io.ncf.model.NeuMFConfig;
-import io.ncf.model.Scorer;
-import io.ncf.model.fused.FusedCpuEngine;
+import io.ncf.model.fused.ScoringKernel;
+import io.ncf.model.fused.TwoStageRanker;
+import io.ncf.model.rank.BatchRanker;
+import io.ncf.model.rank.RowRanker;
+import io.ncf.model.rank.RowScorer;
+import io.ncf.model.rank.TopK;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,9 +18,10 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Recommendations from a {@link ModelArtifact}, by original ids. Scores come from the {@link FusedCpuEngine}
- * (inference mode, no dropout): a score is the model's logit. Items the user has already seen are excluded
- * unless asked otherwise. Methods are synchronized: the engine's buffers serve one call at a time.
+ * Recommendations from a {@link ModelArtifact}, by original ids. Scores come from the {@link ScoringKernel}
+ * (inference mode, no dropout): a score is the model's logit, the same bits whichever call computes it. Items the
+ * user has already seen are excluded unless asked otherwise. Methods are synchronized: the kernel's buffers serve one
+ * call at a time, and each call uses every thread the recommender was given.
  *
  * <pre>{@code
  * try (Recommender r = Recommender.load(Path.of("ckpt/model.zip"))) {
@@ -46,38 +51,61 @@ public final class Recommender implements AutoCloseable {
     @FunctionalInterface
     public interface BatchSink { void accept(String userId, List<Item> items) throws IOException; }
 
-    public static final int DEFAULT_MICRO_BATCH = 8192;
-    /** Pairs scored per block in batch recommendation: bounds memory to a few arrays of this length. */
-    public static final int DEFAULT_BLOCK_PAIRS = 1 << 20;
+    /** Users ranked per {@link BatchRanker} call in {@link #recommendBatch}: results are handed on after each block. */
+    public static final int DEFAULT_BLOCK_USERS = 256;
 
     private final ModelArtifact artifact;
     private final NeuMFConfig config;
-    private final FusedCpuEngine engine;
+    private final ScoringKernel kernel;
+    private final BatchRanker ranker;
     private final UnknownUserPolicy policy;
     private final int numItems;
-    private final int blockUsers;
-    private final int[] userBuf, itemBuf;
-    private final float[] scoreBuf;
+    private final boolean[] skip;
+    private final int[] heap;
+    private final float[] row;
+    private final RowScorer scorerView;
+    private final boolean approximateSingle;   // recommend(user, k) goes through the two-stage ranker
 
-    public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads) {
+    /** A recommender scoring on {@code threads} CPU threads: exact top-K. */
+    public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads) { this(artifact, policy, threads, 0); }
+
+    /**
+     * @param candidates 0: exact top-K; more: two-stage top-K ({@link TwoStageRanker}): that many candidates per user
+     *                   retrieved by the GMF inner product, then scored exactly, for {@link #recommendBatch} and for
+     *                   {@link #recommend(String, int)}
+     */
+    public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads, int candidates) {
+        this(artifact, policy, threads, k -> candidates > 0 ? new TwoStageRanker(k, artifact.params(), candidates) : new RowRanker(k), candidates > 0);
+    }
+
+    /**
+     * A recommender whose batch ranking ({@link #recommendBatch}) runs on {@code ranker} (a device engine's, say).
+     * Single-user calls and pair scores run on the CPU kernel.
+     */
+    public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads, BatchRanker ranker) {
+        this(artifact, policy, threads, k -> java.util.Objects.requireNonNull(ranker, "ranker"), false);
+    }
+
+    private Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads,
+                        java.util.function.Function<ScoringKernel, BatchRanker> rankerOf, boolean approximateSingle) {
         this.artifact = artifact;
         this.config = artifact.config();
         this.policy = policy;
         this.numItems = config.numItems();
-        this.engine = new FusedCpuEngine(artifact.params(), Math.min(DEFAULT_MICRO_BATCH, Math.max(numItems, 64)), threads);
-        // The parameters are fixed from here on: announcing them once lets the engine project both MLP tables
-        // through the first dense layer a single time (on the first call) and gather projected rows per pair
-        // afterwards, instead of a per-pair first-layer gemm on every call. FACTORED rather than AUTO so that small
-        // calls (score of a few items) take the same path as the blocks of recommendBatch: a score then does not
-        // depend on which call computed it, bit for bit.
-        engine.setFirstLayer(FusedCpuEngine.FirstLayer.FACTORED);
-        engine.parametersChanged();
-        this.blockUsers = Math.max(1, DEFAULT_BLOCK_PAIRS / numItems);
-        int cap = blockUsers * numItems;
-        this.userBuf = new int[cap];
-        this.itemBuf = new int[cap];
-        this.scoreBuf = new float[cap];
-        for (int b = 0; b < blockUsers; b++) for (int i = 0; i < numItems; i++) itemBuf[b * numItems + i] = i;
+        this.kernel = new ScoringKernel(artifact.params(), threads);
+        this.ranker = rankerOf.apply(kernel);
+        this.approximateSingle = approximateSingle;
+        this.skip = new boolean[numItems];
+        this.heap = new int[numItems];
+        this.row = new float[numItems];
+        Recommender self = this;
+        this.scorerView = new RowScorer() {
+            @Override public int numItems() { return numItems; }
+            @Override public int parallelism() { return kernel.parallelism(); }
+            @Override public long flopsPerPair() { return kernel.flopsPerPair(); }
+            @Override public void score(int[] users, int[] items, int count, float[] out) { synchronized (self) { kernel.score(users, items, count, out); } }
+            @Override public void scoreRows(int[] users, int from, int count, RowSink sink) { synchronized (self) { kernel.scoreRows(users, from, count, sink); } }
+        };
     }
 
     /** Loads an artifact with the ERROR policy for unknown users, using every available core. */
@@ -89,15 +117,19 @@ public final class Recommender implements AutoCloseable {
 
     public ModelArtifact artifact() { return artifact; }
 
-    /** For tests: the scoring engine. */
-    FusedCpuEngine engine() { return engine; }
+    /** The CPU scoring kernel (pairs and rows). */
+    ScoringKernel kernel() { return kernel; }
+
+    /** What {@link #recommendBatch} ranks with. */
+    public BatchRanker ranker() { return ranker; }
 
     public UnknownUserPolicy unknownUserPolicy() { return policy; }
 
-    /** The model as a {@link Scorer} over dense ids (for evaluation); shares this recommender's engine. */
-    public Scorer scorer() {
-        return (users, items, count, out) -> { synchronized (this) { engine.score(users, items, count, out); } };
-    }
+    /**
+     * The model as a {@link RowScorer} over dense ids (for evaluation: the full protocol scores rows), sharing this
+     * recommender's kernel; calls are serialised with the recommender's own.
+     */
+    public RowScorer scorer() { return scorerView; }
 
     public boolean knows(String userId) { return artifact.userIds().indexOf(userId) >= 0; }
 
@@ -111,8 +143,20 @@ public final class Recommender implements AutoCloseable {
         return out;
     }
 
-    /** Top {@code k} items for the user, seen items excluded. */
-    public List<Item> recommend(String userId, int k) { return recommend(userId, k, null, null, true); }
+    /** Top {@code k} items for the user, seen items excluded (two-stage when the recommender was made so). */
+    public List<Item> recommend(String userId, int k) {
+        if (!approximateSingle) return recommend(userId, k, null, null, true);
+        synchronized (this) {
+            if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
+            int u = resolve(userId);
+            if (u < 0) return recommend(userId, k, null, null, true);
+            int kk = Math.min(k, numItems);
+            int[] items = new int[kk], found = new int[1];
+            float[] top = new float[kk];
+            ranker.topK(new int[]{u}, 0, 1, kk, artifact.seen(), items, top, found);
+            return items(items, top, 0, found[0]);
+        }
+    }
 
     /**
      * Top {@code k} items for the user.
@@ -124,19 +168,24 @@ public final class Recommender implements AutoCloseable {
     public synchronized List<Item> recommend(String userId, int k, Collection<String> candidates, Collection<String> exclude, boolean excludeSeen) {
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         int u = resolve(userId);
-        boolean[] allowed = new boolean[numItems];
-        if (candidates == null) Arrays.fill(allowed, true);
-        else for (String id : candidates) allowed[itemIndex(id)] = true;
-        if (exclude != null) for (String id : exclude) { int i = artifact.itemIds().indexOf(id); if (i >= 0) allowed[i] = false; }
-        if (u >= 0 && excludeSeen) excludeSeen(u, allowed);
+        if (candidates == null) Arrays.fill(skip, false);
+        else {
+            Arrays.fill(skip, true);
+            for (String id : candidates) skip[itemIndex(id)] = false;
+        }
+        if (exclude != null) for (String id : exclude) { int i = artifact.itemIds().indexOf(id); if (i >= 0) skip[i] = true; }
+        if (u >= 0 && excludeSeen) markSeen(u, skip);
         float[] scores;
         if (u < 0) scores = popularityScores();
         else {
-            Arrays.fill(userBuf, 0, numItems, u);
-            engine.score(userBuf, itemBuf, numItems, scoreBuf);
-            scores = scoreBuf;
+            kernel.scoreRows(new int[]{u}, 0, 1, (w, j, user, r) -> System.arraycopy(r, 0, row, 0, numItems));
+            scores = row;
         }
-        return topK(scores, 0, allowed, k);
+        int kk = Math.min(k, numItems);
+        int[] items = new int[kk];
+        float[] top = new float[kk];
+        int n = TopK.select(scores, numItems, skip, kk, heap, items, top, 0);
+        return items(items, top, 0, n);
     }
 
     /** Scores of the given items for the user (logits; popularity counts for an unknown user under POPULARITY). */
@@ -152,38 +201,40 @@ public final class Recommender implements AutoCloseable {
         }
         int[] users = new int[n];
         Arrays.fill(users, u);
-        engine.score(users, items, n, out);
+        kernel.score(users, items, n, out);
         return out;
     }
 
     /**
-     * Top {@code k} unseen items for each user, handed to {@code sink} in input order. Users are scored in
-     * blocks of {@code max(1, 2^20 / numItems)} against every item, so memory does not grow with the user count.
+     * Top {@code k} unseen items for each user, handed to {@code sink} in input order. Users are ranked in blocks of
+     * {@link #DEFAULT_BLOCK_USERS} by the {@link #ranker()}, each user's row scored and selected on one thread, so
+     * memory is a row per thread and k entries per user of a block, whatever the user count.
      */
     public synchronized void recommendBatch(List<String> userIds, int k, BatchSink sink) throws IOException {
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
-        boolean[] allowed = new boolean[numItems];
-        int[] dense = new int[blockUsers];
-        for (int b0 = 0; b0 < userIds.size(); b0 += blockUsers) {
-            int rows = Math.min(blockUsers, userIds.size() - b0);
-            int known = 0;
+        int block = DEFAULT_BLOCK_USERS, kk = Math.min(k, numItems);
+        int[] dense = new int[block], known = new int[block], found = new int[block], items = new int[block * kk];
+        float[] scores = new float[block * kk];
+        List<Item> popular = null;
+        for (int b0 = 0; b0 < userIds.size(); b0 += block) {
+            int rows = Math.min(block, userIds.size() - b0), nk = 0;
             for (int r = 0; r < rows; r++) {
                 int u = resolve(userIds.get(b0 + r));
                 dense[r] = u;
-                if (u >= 0) { Arrays.fill(userBuf, known * numItems, (known + 1) * numItems, u); known++; }
+                if (u >= 0) known[nk++] = u;
             }
-            if (known > 0) engine.score(userBuf, itemBuf, known * numItems, scoreBuf);
-            float[] pop = null;
-            for (int r = 0, row = 0; r < rows; r++) {
-                int u = dense[r];
-                Arrays.fill(allowed, true);
+            if (nk > 0) ranker.topK(known, 0, nk, kk, artifact.seen(), items, scores, found);
+            for (int r = 0, j = 0; r < rows; r++) {
                 List<Item> top;
-                if (u >= 0) {
-                    excludeSeen(u, allowed);
-                    top = topK(scoreBuf, (row++) * numItems, allowed, k);
-                } else {
-                    if (pop == null) pop = popularityScores();
-                    top = topK(pop, 0, allowed, k);
+                if (dense[r] >= 0) { top = items(items, scores, j * kk, found[j]); j++; }
+                else {
+                    if (popular == null) {
+                        int[] pi = new int[kk];
+                        float[] ps = new float[kk];
+                        int n = TopK.select(popularityScores(), numItems, null, kk, new int[kk], pi, ps, 0);
+                        popular = items(pi, ps, 0, n);
+                    }
+                    top = popular;
                 }
                 sink.accept(userIds.get(b0 + r), top);
             }
@@ -192,6 +243,12 @@ public final class Recommender implements AutoCloseable {
 
     /** Every user the model knows, in dense-index order (for "recommend for all users"). */
     public List<String> allUsers() { return artifact.userIds().ids(); }
+
+    private List<Item> items(int[] items, float[] scores, int off, int n) {
+        List<Item> out = new ArrayList<>(n);
+        for (int j = 0; j < n; j++) out.add(new Item(artifact.itemIds().id(items[off + j]), items[off + j], scores[off + j], j + 1));
+        return out;
+    }
 
     private int resolve(String userId) {
         int u = artifact.userIds().indexOf(userId);
@@ -205,10 +262,10 @@ public final class Recommender implements AutoCloseable {
         return i;
     }
 
-    private void excludeSeen(int u, boolean[] allowed) {
+    private void markSeen(int u, boolean[] mask) {
         UserItemIndex s = artifact.seen();
         int[] items = s.itemsArray();
-        for (int k = s.start(u); k < s.end(u); k++) allowed[items[k]] = false;
+        for (int k = s.start(u); k < s.end(u); k++) mask[items[k]] = true;
     }
 
     private float[] popularityScores() {
@@ -218,60 +275,8 @@ public final class Recommender implements AutoCloseable {
         return s;
     }
 
-    /**
-     * The k best allowed items of {@code scores[off .. off+numItems)}, best first; equal scores go to the lower item
-     * index so results are deterministic. A bounded min-heap: O(n log k).
-     */
-    private List<Item> topK(float[] scores, int off, boolean[] allowed, int k) {
-        int[] heap = new int[Math.min(k, numItems)];
-        int size = 0;
-        for (int i = 0; i < numItems; i++) {
-            if (!allowed[i]) continue;
-            if (size < heap.length) {
-                heap[size] = i;
-                siftUp(heap, size++, scores, off);
-            } else if (better(i, heap[0], scores, off)) {
-                heap[0] = i;
-                siftDown(heap, size, scores, off);
-            }
-        }
-        int[] sorted = Arrays.copyOf(heap, size);
-        Integer[] boxed = new Integer[size];
-        for (int j = 0; j < size; j++) boxed[j] = sorted[j];
-        Arrays.sort(boxed, (a, b) -> better(a, b, scores, off) ? -1 : better(b, a, scores, off) ? 1 : 0);
-        List<Item> out = new ArrayList<>(size);
-        for (int j = 0; j < size; j++) out.add(new Item(artifact.itemIds().id(boxed[j]), boxed[j], scores[off + boxed[j]], j + 1));
-        return out;
+    @Override public void close() {
+        ranker.close();
+        kernel.close();
     }
-
-    /** a ranks before b: higher score (NaN lowest), then lower index. */
-    private static boolean better(int a, int b, float[] s, int off) {
-        float x = s[off + a], y = s[off + b];
-        if (Float.isNaN(x) != Float.isNaN(y)) return Float.isNaN(y);
-        if (x != y && !Float.isNaN(x)) return x > y;
-        return a < b;
-    }
-
-    private static void siftUp(int[] h, int i, float[] s, int off) {
-        while (i > 0) {
-            int p = (i - 1) / 2;
-            if (!better(h[p], h[i], s, off)) break; // min-heap: parent must be the worse one
-            int t = h[p]; h[p] = h[i]; h[i] = t;
-            i = p;
-        }
-    }
-
-    private static void siftDown(int[] h, int n, float[] s, int off) {
-        int i = 0;
-        while (true) {
-            int l = 2 * i + 1, r = l + 1, w = i;
-            if (l < n && better(h[w], h[l], s, off)) w = l;
-            if (r < n && better(h[w], h[r], s, off)) w = r;
-            if (w == i) return;
-            int t = h[w]; h[w] = h[i]; h[i] = t;
-            i = w;
-        }
-    }
-
-    @Override public void close() { engine.close(); }
 }

@@ -47,11 +47,13 @@ class RecommenderTest {
         }
     }
 
-    /** The recommender scores through the engine's factored first layer; it must agree with the per-pair product. */
-    @Test void factoredScoresMatchThePerPairFirstLayer() {
+    /**
+     * The recommender scores with the inference kernel; it must agree with the training engine's per-pair forward
+     * pass, and a pair alone must score exactly as within a whole row (recommend) or an all-items call.
+     */
+    @Test void kernelScoresMatchThePerPairForwardPassAndAgreeWithRecommend() {
         io.ncf.model.fused.FusedCpuEngine perPair = new io.ncf.model.fused.FusedCpuEngine(artifact.params(), 64, 1);
         perPair.setFirstLayer(io.ncf.model.fused.FusedCpuEngine.FirstLayer.PER_SAMPLE);
-        assertEquals(io.ncf.model.fused.FusedCpuEngine.FirstLayer.FACTORED, rec.engine().firstLayer());
         try (perPair) {
             List<String> all = artifact.itemIds().ids();
             int[] users = new int[all.size()], items = new int[all.size()];
@@ -67,6 +69,8 @@ class RecommenderTest {
                     float one = rec.score(artifact.userIds().id(u), List.of(all.get(i)))[0];
                     assertEquals(Float.floatToRawIntBits(s[i]), Float.floatToRawIntBits(one), "user " + u + " item " + i);
                 }
+                for (Recommender.Item it : rec.recommend(artifact.userIds().id(u), 3))
+                    assertEquals(Float.floatToRawIntBits(s[it.item()]), Float.floatToRawIntBits(it.score()), "recommend's score of item " + it.item());
             }
         }
     }

@@ -1,0 +1,239 @@
+package io.ncf.cli;
+
+import io.ncf.data.IdVocabulary;
+import io.ncf.data.UserItemIndex;
+import io.ncf.eval.FullRankingEvaluator;
+import io.ncf.model.NeuMFConfig;
+import io.ncf.model.ParamSet;
+import io.ncf.model.fused.Blas;
+import io.ncf.model.serve.ModelArtifact;
+import io.ncf.model.serve.Recommender;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@code ncf benchmark recommend}: top-K for many users (exact and two-stage), full-ranking evaluation and single-user
+ * latency on the CPU kernel, each measurement in its own JVM (so its peak RSS is its own), against the machine's
+ * FP32 limit (an sgemm measured in the same JVM just before) and, with --peer, PyTorch scoring every item for a block
+ * of users with the same model and torch.topk, in FP32 and with BF16 autocast.
+ */
+final class RecommendBenchmark {
+
+    private RecommendBenchmark() {}
+
+    /** Modes measured by child JVMs, in table order. */
+    static final List<String> MODES = List.of("exact", "full-eval", "two-stage");
+
+    /** A random model of the given shape as a model.zip (ranking speed does not depend on the weights; recall does). */
+    static Path randomModel(int users, int items, Path dir) throws IOException {
+        NeuMFConfig c = NeuMFConfig.defaults(users, items);
+        ParamSet p = ParamSet.initialize(c, 1);
+        List<String> u = new ArrayList<>(users), it = new ArrayList<>(items);
+        for (int i = 0; i < users; i++) u.add(Integer.toString(i + 1));
+        for (int i = 0; i < items; i++) it.add(Integer.toString(i + 1));
+        // about 144 seen items per user (ml-20m's mean), drawn with a popularity skew
+        SplittableRandom r = new SplittableRandom(2);
+        int per = 144;
+        int[] su = new int[users * per], si = new int[users * per];
+        for (int k = 0; k < su.length; k++) { su[k] = k / per; si[k] = (int) (items * Math.pow(r.nextDouble(), 2)); }
+        UserItemIndex seen = UserItemIndex.build(users, su, si, su.length);
+        Path f = dir.resolve("random-model.zip");
+        new ModelArtifact(p, IdVocabulary.of(u), IdVocabulary.of(it), seen, ModelArtifact.popularity(seen, items),
+                Map.of("note", "random weights, for speed only")).write(f);
+        return f;
+    }
+
+    /** One measurement in this JVM. */
+    static Map<String, Object> once(String mode, Path model, int rankUsers, int candidates, int k, int threads) throws IOException {
+        ModelArtifact a = ModelArtifact.read(model);
+        NeuMFConfig c = a.config();
+        int items = c.numItems();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "recommend");
+        r.put("engine", "fused");
+        r.put("mode", mode);
+        r.put("precision", "fp32");
+        double limit = Blas.measureSgemmGflops(threads);
+        int[] sample = spread(c.numUsers(), rankUsers);
+        List<String> ids = new ArrayList<>();
+        for (int u : sample) ids.add(a.userIds().id(u));
+        switch (mode) {
+            case "exact" -> {
+                try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
+                    long flops = rec.ranker().flopsPerPair();
+                    rec.recommendBatch(ids.subList(0, Math.min(8, ids.size())), k, (x, y) -> {});   // warm-up
+                    double s = time(() -> rec.recommendBatch(ids, k, (x, y) -> {}));
+                    double pairs = (double) ids.size() * items / s;
+                    r.put("users", ids.size());
+                    r.put("pairs_per_s", pairs);
+                    r.put("users_per_s", ids.size() / s);
+                    r.put("flops_per_pair", flops);
+                    r.put("sgemm_gflops", limit);
+                    r.put("pct_of_limit", 100 * pairs * flops / (limit * 1e9));
+                    r.put("single_user_ms", singleUserMs(rec, ids, k));
+                }
+            }
+            case "full-eval" -> {
+                try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
+                    int[] targets = new int[c.numUsers()];
+                    Arrays.fill(targets, -1);
+                    SplittableRandom rnd = new SplittableRandom(5);
+                    for (int u : sample) targets[u] = rnd.nextInt(items);
+                    FullRankingEvaluator ev = new FullRankingEvaluator(items, a.seen(), targets, new int[]{10}, 64);
+                    long flops = rec.ranker().flopsPerPair();
+                    var report = ev.evaluate(rec.scorer());
+                    double pairs = report.pairs() / report.seconds();
+                    r.put("users", sample.length);
+                    r.put("pairs_per_s", pairs);
+                    r.put("users_per_s", sample.length / report.seconds());
+                    r.put("flops_per_pair", flops);
+                    r.put("sgemm_gflops", limit);
+                    r.put("pct_of_limit", 100 * pairs * flops / (limit * 1e9));
+                }
+            }
+            case "two-stage" -> {
+                List<String> more = new ArrayList<>();
+                for (int u : spread(c.numUsers(), rankUsers * 8)) more.add(a.userIds().id(u));
+                try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads, candidates)) {
+                    rec.recommendBatch(more.subList(0, Math.min(64, more.size())), k, (x, y) -> {});
+                    double s = time(() -> rec.recommendBatch(more, k, (x, y) -> {}));
+                    r.put("users", more.size());
+                    r.put("candidates", candidates);
+                    r.put("pairs_per_s", (double) more.size() * items / s);   // exact-ranking work done per second
+                    r.put("users_per_s", more.size() / s);
+                    r.put("sgemm_gflops", limit);
+                    r.put("single_user_ms", singleUserMs(rec, ids, k));
+                    List<String> check = ids.subList(0, Math.min(200, ids.size()));
+                    Map<String, List<Recommender.Item>> approx = new LinkedHashMap<>(), exact = new LinkedHashMap<>();
+                    rec.recommendBatch(check, k, approx::put);
+                    try (Recommender ex = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
+                        ex.recommendBatch(check, k, exact::put);
+                    }
+                    r.put("recall_at_" + k, recall(approx, exact));
+                    r.put("recall_users", check.size());
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown recommend benchmark mode " + mode);
+        }
+        r.put("peak_rss_mb", BenchmarkCommand.peakRssMb());
+        r.put("note", Blas.describe() + (a.metadata().containsKey("note") ? "; " + a.metadata().get("note") : ""));
+        return r;
+    }
+
+    /** n users spread evenly over [0, numUsers). */
+    static int[] spread(int numUsers, int n) {
+        n = Math.max(1, Math.min(n, numUsers));
+        int[] out = new int[n];
+        for (int j = 0; j < n; j++) out[j] = (int) ((long) j * numUsers / n);
+        return out;
+    }
+
+    private interface Work { void run() throws IOException; }
+
+    private static double time(Work w) throws IOException {
+        long t0 = System.nanoTime();
+        w.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Median of 21 recommend(user, k) calls over different users, after 3 warm-up calls. */
+    private static double singleUserMs(Recommender rec, List<String> ids, int k) {
+        for (int j = 0; j < 3; j++) rec.recommend(ids.get(j % ids.size()), k);
+        double[] ms = new double[21];
+        for (int j = 0; j < ms.length; j++) {
+            String u = ids.get((j * 7 + 1) % ids.size());
+            long t0 = System.nanoTime();
+            rec.recommend(u, k);
+            ms[j] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return ms[ms.length / 2];
+    }
+
+    static double recall(Map<String, List<Recommender.Item>> approx, Map<String, List<Recommender.Item>> exact) {
+        long hit = 0, total = 0;
+        for (var e : exact.entrySet()) {
+            Set<String> want = new HashSet<>();
+            for (Recommender.Item it : e.getValue()) want.add(it.itemId());
+            for (Recommender.Item it : approx.get(e.getKey())) if (want.contains(it.itemId())) hit++;
+            total += want.size();
+        }
+        return total == 0 ? 1.0 : (double) hit / total;
+    }
+
+    /** The PyTorch peer's script, from this jar, in a temporary file. */
+    static Path peerScript(Path dir) throws IOException {
+        Path f = dir.resolve("torch_recommend.py");
+        try (InputStream in = RecommendBenchmark.class.getResourceAsStream("torch_recommend.py")) {
+            if (in == null) throw new IOException("torch_recommend.py is missing from the ncf-cli jar");
+            Files.copy(in, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return f;
+    }
+
+    /** The peer at one precision: a row with pairs/s, or a note saying why it did not run. */
+    static Map<String, Object> peer(Path script, Path model, String precision, int users, int k) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "recommend");
+        r.put("engine", "pytorch-peer");
+        r.put("mode", "peer");
+        r.put("precision", precision);
+        Process p = new ProcessBuilder(BenchmarkCommand.PEER_PYTHON, script.toString(), model.toString(), Integer.toString(users),
+                Integer.toString(k), Integer.toString(BenchmarkCommand.PEER_THREADS), precision).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        var m = java.util.regex.Pattern.compile("pairs/s ([0-9.]+) users/s ([0-9.]+) seconds [0-9.]+ torch (\\S+) threads ([0-9]+)").matcher(text);
+        if (m.find()) {
+            r.put("users", users);
+            r.put("pairs_per_s", Double.parseDouble(m.group(1)));
+            r.put("users_per_s", Double.parseDouble(m.group(2)));
+            r.put("note", "torch " + m.group(3) + ", " + m.group(4) + " threads" + (precision.equals("bf16") ? ", autocast bfloat16" : ""));
+        } else {
+            r.put("note", "peer did not run (is python3-torch installed?): " + text.lines().reduce((x, y) -> y).orElse("").trim());
+        }
+        return r;
+    }
+
+    /** "vs_peer": pairs/s over the faster peer row's, on the exact and full-eval rows. */
+    static void addPeerRatios(List<Map<String, Object>> rows) {
+        double best = 0;
+        for (Map<String, Object> r : rows)
+            if ("peer".equals(r.get("mode")) && r.get("pairs_per_s") instanceof Number n) best = Math.max(best, n.doubleValue());
+        if (best <= 0) return;
+        for (Map<String, Object> r : rows)
+            if (!"peer".equals(r.get("mode")) && r.get("pairs_per_s") instanceof Number n) r.put("vs_best_peer", n.doubleValue() / best);
+    }
+
+    static void printTable(PrintWriter out, List<Map<String, Object>> rows) {
+        out.printf("%-10s %-13s %-5s %7s %14s %11s %8s %10s %10s %9s %8s  %s%n", "mode", "engine", "prec", "users", "pairs/s", "users/s",
+                "% limit", "1 user ms", "recall@K", "vs peer", "RSS MB", "note");
+        for (Map<String, Object> r : rows) {
+            Object recall = r.entrySet().stream().filter(e -> e.getKey().startsWith("recall_at_")).map(Map.Entry::getValue).findFirst().orElse(null);
+            out.printf("%-10s %-13s %-5s %7s %14s %11s %8s %10s %10s %9s %8s  %s%n", r.get("mode"), r.get("engine"), r.get("precision"),
+                    fmt(r.get("users"), "%s"), fmt(r.get("pairs_per_s"), "%,.0f"), fmt(r.get("users_per_s"), "%,.1f"),
+                    fmt(r.get("pct_of_limit"), "%.1f"), fmt(r.get("single_user_ms"), "%.2f"), fmt(recall, "%.4f"),
+                    fmt(r.get("vs_best_peer"), "%.2fx"), fmt(r.get("peak_rss_mb"), "%s"), r.getOrDefault("note", ""));
+        }
+        Object limit = rows.stream().map(r -> r.get("sgemm_gflops")).filter(v -> v != null).findFirst().orElse(null);
+        Object flops = rows.stream().map(r -> r.get("flops_per_pair")).filter(v -> v != null).findFirst().orElse(null);
+        if (limit != null && flops != null)
+            out.printf("FLOP limit: sgemm %.1f GFLOP/s (2048^3, every thread, measured in each row's JVM just before it; this is the first's) / %,d FLOP per pair = %,.0f pairs/s%n",
+                    ((Number) limit).doubleValue(), ((Number) flops).longValue(), ((Number) limit).doubleValue() * 1e9 / ((Number) flops).doubleValue());
+        out.flush();
+    }
+
+    private static String fmt(Object v, String f) { return v == null ? "-" : String.format(f, v); }
+}

@@ -1,0 +1,91 @@
+package io.ncf.model.fused;
+
+import io.ncf.model.NeuMFConfig;
+import io.ncf.model.ParamSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static io.ncf.model.fused.FusedCpuEngineTest.randomParams;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The inference kernel against the training engine's per-pair forward pass (the definition the engine is itself
+ * tested against), on one, two and three dense layers and both BLAS libraries; and its promise that a pair's score
+ * is the same bits whether it is scored alone, among pairs in any order, in a whole row, on any number of threads.
+ */
+class ScoringKernelTest {
+
+    @AfterEach void backToDefault() { Blas.select("auto"); }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] layers = {{16, 8}, {32, 16, 8}, {64, 32, 16, 8}};
+        for (String blas : Blas.mklAvailable() ? new String[]{"mkl", "openblas"} : new String[]{"openblas"})
+            for (int[] l : layers) for (int items : new int[]{700, 100}) out.add(Arguments.of(blas, l, items));
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} layers {1} items {2}")
+    @MethodSource("cases")
+    void scoresEqualTheEngineAndAgreeBitForBitHoweverComputed(String blas, int[] layers, int items) {
+        Blas.select(blas);
+        NeuMFConfig c = new NeuMFConfig(37, items, 8, layers, 0.5f);
+        ParamSet p = randomParams(c, 5, 0.5f);
+        int n = c.numUsers() * items;
+        int[] us = new int[n], is = new int[n];
+        for (int k = 0; k < n; k++) { us[k] = k / items; is[k] = k % items; }
+        float[] ref = new float[n];
+        try (FusedCpuEngine engine = new FusedCpuEngine(p, 512, 2)) {
+            engine.setFirstLayer(FusedCpuEngine.FirstLayer.PER_SAMPLE);
+            engine.score(us, is, n, ref);
+        }
+        float[][] rows = new float[c.numUsers()][];
+        float[] pairs = new float[n], shuffled = new float[n];
+        try (ScoringKernel k2 = new ScoringKernel(p, 2); ScoringKernel k3 = new ScoringKernel(p, 3)) {
+            k2.scoreRows(us, 0, 0, (w, j, u, row) -> fail("no users, no rows"));
+            int[] users = new int[c.numUsers()];
+            for (int u = 0; u < users.length; u++) users[u] = users.length - 1 - u;
+            k3.scoreRows(users, 0, users.length, (w, j, u, row) -> {
+                assertEquals(users[j], u);
+                synchronized (rows) { rows[u] = row.clone(); }
+            });
+            k2.score(us, is, n, pairs);
+            // the same pairs in a random order, in calls of odd sizes
+            SplittableRandom r = new SplittableRandom(7);
+            int[] perm = new int[n];
+            for (int k = 0; k < n; k++) perm[k] = k;
+            for (int k = n - 1; k > 0; k--) { int j = r.nextInt(k + 1), t = perm[k]; perm[k] = perm[j]; perm[j] = t; }
+            int[] pu = new int[n], pi = new int[n];
+            for (int k = 0; k < n; k++) { pu[k] = us[perm[k]]; pi[k] = is[perm[k]]; }
+            float[] out = new float[n];
+            for (int a = 0; a < n; ) { int m = Math.min(n - a, 1 + r.nextInt(600)); int[] cu = java.util.Arrays.copyOfRange(pu, a, a + m), ci = java.util.Arrays.copyOfRange(pi, a, a + m);
+                float[] o = new float[m]; k3.score(cu, ci, m, o); System.arraycopy(o, 0, out, a, m); a += m; }
+            for (int k = 0; k < n; k++) shuffled[perm[k]] = out[k];
+            // one row alone (the one-user path splits a row over the workers)
+            float[] single = new float[items];
+            k3.scoreRows(new int[]{4}, 0, 1, (w, j, u, row) -> System.arraycopy(row, 0, single, 0, items));
+            for (int i = 0; i < items; i++) assertEquals(Float.floatToRawIntBits(rows[4][i]), Float.floatToRawIntBits(single[i]), "item " + i + " of a lone row");
+            float[] one = new float[1];
+            k2.score(new int[]{9}, new int[]{items - 1}, 1, one);
+            assertEquals(Float.floatToRawIntBits(rows[9][items - 1]), Float.floatToRawIntBits(one[0]), "a pair alone");
+        }
+        double worst = 0;
+        for (int k = 0; k < n; k++) {
+            int u = us[k], i = is[k];
+            assertEquals(Float.floatToRawIntBits(rows[u][i]), Float.floatToRawIntBits(pairs[k]), "row vs pairs at user " + u + " item " + i);
+            assertEquals(Float.floatToRawIntBits(pairs[k]), Float.floatToRawIntBits(shuffled[k]), "pairs vs shuffled pairs at user " + u + " item " + i);
+            worst = Math.max(worst, Math.abs(pairs[k] - ref[k]) / Math.max(1, Math.abs(ref[k])));
+        }
+        assertTrue(worst < 2e-5, "kernel vs engine: worst relative error " + worst);
+        double spread = 0;
+        for (float v : ref) spread = Math.max(spread, Math.abs(v - ref[0]));
+        assertTrue(spread > 0.01, "scores should differ between pairs, spread " + spread);
+    }
+}
