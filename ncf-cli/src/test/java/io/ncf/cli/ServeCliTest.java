@@ -63,6 +63,44 @@ class ServeCliTest {
         return artifact.seen().contains(u, i);
     }
 
+    @Test void outputFileIsWrittenWholeOrNotAtAll() throws IOException {
+        Result stdout = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "3");
+        assertEquals(0, stdout.exitCode(), stdout.err());
+        Path dir = Files.createDirectories(tmp.resolve("out"));
+        Path file = dir.resolve("recs.csv");
+        Result toFile = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "3", "-o", file.toString());
+        assertEquals(0, toFile.exitCode(), toFile.err());
+        assertEquals(stdout.out(), Files.readString(file));
+        assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"), Files.getPosixFilePermissions(file));
+        // a run that fails after the output was opened (an unknown user) leaves the earlier file as it was, and no temporary file
+        Result bad = run("recommend", "--model", artifactFile.toString(), "--user", "user-1", "--user", "nobody", "-o", file.toString());
+        assertEquals(2, bad.exitCode(), bad.err());
+        assertEquals(stdout.out(), Files.readString(file));
+        try (var list = Files.list(dir)) { assertEquals(List.of(file), list.toList()); }
+        // an output that cannot be written is refused before any work
+        Result missingDir = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-o", dir.resolve("no/such/dir/r.csv").toString());
+        assertEquals(2, missingDir.exitCode());
+        assertTrue(missingDir.err().contains("does not exist"), missingDir.err());
+        Result isDir = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-o", dir.toString());
+        assertEquals(2, isDir.exitCode());
+        assertTrue(isDir.err().contains("is a directory"), isDir.err());
+    }
+
+    @Test void twoStageWithEveryItemAsCandidateIsExactAndReportsRecallOne() {
+        Result exact = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "4");
+        Result two = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "4", "--candidates", "40");
+        assertEquals(0, two.exitCode(), two.err());
+        assertEquals(exact.out(), two.out());
+        assertTrue(two.err().contains("Two-stage recall@4 against exact top-4: 1.0000"), two.err());
+        Result fewer = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "4", "--candidates", "8");
+        assertEquals(0, fewer.exitCode(), fewer.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("recall@4 against exact top-4: ([0-9.]+)").matcher(fewer.err());
+        assertTrue(m.find(), fewer.err());
+        double recall = Double.parseDouble(m.group(1));
+        assertTrue(recall > 0 && recall <= 1, fewer.err());
+        assertEquals(2, run("recommend", "--model", artifactFile.toString(), "--users", "all", "--candidates", "-1").exitCode());
+    }
+
     @Test void recommendForAllUsersNeverReturnsASeenItemAndMatchesSingleUserRequests() {
         Result all = run("recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "4");
         assertEquals(0, all.exitCode(), all.err());
