@@ -191,6 +191,9 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
 
     @Override public int parallelism() { return workers.threads(); }
 
+    /** The kernel's thread pool, for work that alternates with the kernel's own (never nested in a kernel call). */
+    Workers workers() { return workers; }
+
     @Override public long flopsPerPair() { return flopsPerPair; }
 
     public NeuMFConfig config() { return config; }
@@ -216,12 +219,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         final float[][] negRow = new float[layers + 1][];          // [k]: -C_{k-1} of the current user
         final float[] gRow = new float[f], cRow = new float[maxWidth];
         final int[] slotOf = new int[CHUNK], distinct = new int[CHUNK];
+        final int[] negUser = new int[CHUNK];   // whose negated constants each row of the neg buffers holds (-1: none)
         final float[] rowConst = new float[CHUNK];
         float uConst;
         int user = -1;            // whose negRow / gRow / uConst are current
         // the row path: per slot of the user block, -C_{k-1} repeated TILE_ROWS times (L1-sized), the GMF row and constant
         final FloatPointer[][] tile = new FloatPointer[USER_BLOCK][layers + 1];
         final float[][] gRowOf = new float[USER_BLOCK][f];
+        final FloatPointer[] bsOf = new FloatPointer[USER_BLOCK];   // the GMF head's B for the slot's user (row 0; others zero)
         final float[] uConstOf = new float[USER_BLOCK];
         final int[] slotUser = new int[USER_BLOCK];
         final float[][] rows = new float[USER_BLOCK][];
@@ -235,9 +240,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
                 for (int q = 0; q < USER_BLOCK; q++) tile[q][k] = aligned((long) TILE_ROWS * width[k]);
                 if (k >= 2) z[k] = aligned((long) CHUNK * width[k]);
             }
+            for (int q = 0; q < USER_BLOCK; q++) {
+                bsOf[q] = aligned((long) SLOTS * f);
+                bsOf[q].zero();
+            }
             for (FloatPointer p : new FloatPointer[]{itemRows, gmf, h, hg, bs}) p.zero();
             for (int k = 1; k <= layers; k++) { m[k].zero(); neg[k].zero(); if (k >= 2) z[k].zero(); }
             java.util.Arrays.fill(slotUser, -1);
+            java.util.Arrays.fill(negUser, -1);
             for (int b = 0; b < USER_BLOCK; b++) rows[b] = new float[numItems];
         }
 
@@ -272,6 +282,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             loadUser(u);
             for (int k = 1; k <= layers; k++) repeat(tile[q][k], negRow[k], TILE_ROWS);
             System.arraycopy(gRow, 0, gRowOf[q], 0, f);
+            Blas.span(bsOf[q], f).put(gRow);
             uConstOf[q] = uConst;
             slotUser[q] = u;
         }
@@ -311,9 +322,9 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         /** Scores of items [s, s + CHUNK) for the user in slot q into out[s ..] (all of them; s + CHUNK <= numItems). */
         void rowChunk(int s, int q, float[] out) {
             forward(Sgemm.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS);
-            System.arraycopy(gRowOf[q], 0, bsHeap, 0, f);
-            java.util.Arrays.fill(bsHeap, f, SLOTS * f, 0f);
-            gmfHead(Sgemm.at(mfItemPtr, (long) s * f));   // 64-byte aligned like gmf: s * f floats is a multiple of 16
+            // the same product as a chunk of pairs with this user in slot 0; only row 0 of the result is read
+            blas.sgemm(false, true, SLOTS, CHUNK, f, 1f, bsOf[q], f, Sgemm.at(mfItemPtr, (long) s * f), f, 0f, hg, CHUNK);
+            hgB.get(0, hgHeap, 0, CHUNK);
             float base = fb + uConstOf[q];
             for (int r = 0; r < CHUNK; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
         }
@@ -324,7 +335,10 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             for (int r = 0; r < n; r++) {
                 int u = users[p0 + r], i = items[p0 + r];
                 loadUser(u);
-                for (int k = 1; k <= layers; k++) negB[k].put(r * width[k], negRow[k]);
+                if (negUser[r] != u) {   // the row still holds this user's constants from an earlier chunk: skip the copies
+                    for (int k = 1; k <= layers; k++) negB[k].put(r * width[k], negRow[k]);
+                    negUser[r] = u;
+                }
                 itemsB.put(r * w1, projItem, i * w1, w1);
                 gmfB.put(r * f, mfItem, i * f, f);
                 rowConst[r] = fb + uConst;

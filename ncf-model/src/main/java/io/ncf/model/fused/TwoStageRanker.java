@@ -42,6 +42,7 @@ public final class TwoStageRanker implements BatchRanker {
     private final FloatPointer[] ua, sc;      // per worker: a block's user rows, its retrieval scores
     private final float[][] scoreRow;
     private final int[][] heap;
+    private final float[][] candScores;     // per worker: selection scratch of a row's length
     private final boolean[][] skip;
 
     /**
@@ -56,8 +57,8 @@ public final class TwoStageRanker implements BatchRanker {
         this.numUsers = params.config().numUsers();
         this.candidates = Math.min(candidates, numItems);
         this.f = params.config().factors();
-        this.fa = f + 1;
-        this.workers = new Workers(kernel.parallelism());
+        this.fa = f + 1;   // f GMF columns and the bias column, unpadded: the retrieval product is bound by reading this table
+        this.workers = kernel.workers();   // one pool: the stages alternate, and a second pool's spinning threads would steal cores
         this.mfUser = params.get(ParamSet.MF_USER).data().asNioFloat().duplicate();
         float[] fw = new float[f];
         params.get(ParamSet.FINAL_W).data().asNioFloat().duplicate().get(fw);
@@ -65,6 +66,7 @@ public final class TwoStageRanker implements BatchRanker {
         FloatBuffer mfItem = params.get(ParamSet.MF_ITEM).data().asNioFloat().duplicate();
         float[] bias = itemBias(mfItem);
         itemTable = new FloatPointer((long) numItems * fa);
+        itemTable.zero();
         FloatBuffer t = Blas.span(itemTable, (long) numItems * fa);
         float[] rowBuf = new float[f];
         for (int i = 0; i < numItems; i++) {
@@ -77,6 +79,7 @@ public final class TwoStageRanker implements BatchRanker {
         sc = new FloatPointer[w];
         scoreRow = new float[w][numItems];
         heap = new int[w][this.candidates];
+        candScores = new float[w][numItems];
         skip = new boolean[w][numItems];
         for (int k = 0; k < w; k++) {
             ua[k] = new FloatPointer((long) BLOCK * fa);
@@ -100,6 +103,7 @@ public final class TwoStageRanker implements BatchRanker {
     private void userRow(int u, float[] dst, int off) {
         for (int j = 0; j < f; j++) dst[off + j] = mfUser.get(u * f + j) * wGmf[j];
         dst[off + f] = 1f;
+        for (int j = f + 1; j < fa; j++) dst[off + j] = 0f;
     }
 
     /** b_i = mean over sampled users of (exact logit - GMF term): the part of an item's score retrieval cannot see per user. */
@@ -131,29 +135,38 @@ public final class TwoStageRanker implements BatchRanker {
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         int n = candidates;
         int[] cand = new int[count * n], candCount = new int[count];
-        // stage 1: retrieval products and each user's top candidates, on the workers
-        workers.run(count, (w, a, b) -> {
-            float[] rows = new float[BLOCK * fa];
-            float[] tmpScores = new float[n];
-            int[] tmpItems = new int[n];
-            for (int j0 = a; j0 < b; j0 += BLOCK) {
-                int nb = Math.min(BLOCK, b - j0);
-                for (int q = 0; q < nb; q++) userRow(users[from + j0 + q], rows, q * fa);
-                Blas.span(ua[w], (long) nb * fa).put(rows, 0, nb * fa);
-                blas.sgemm(false, true, nb, numItems, fa, 1f, ua[w], fa, itemTable, fa, 0f, sc[w], numItems);
-                FloatBuffer s = Blas.span(sc[w], (long) nb * numItems);
-                for (int q = 0; q < nb; q++) {
-                    int j = j0 + q, u = users[from + j];
-                    s.get(q * numItems, scoreRow[w], 0, numItems);
-                    boolean[] m = mark(w, u, exclude, true);
-                    int got = TopK.select(scoreRow[w], numItems, m, n, heap[w], tmpItems, tmpScores, 0);
-                    mark(w, u, exclude, false);
-                    System.arraycopy(tmpItems, 0, cand, j * n, got);
-                    java.util.Arrays.sort(cand, j * n, j * n + got);   // item order: ties then go to the lower index
-                    candCount[j] = got;
-                }
+        // stage 1: retrieval scores, S^T [items, users] = T [items, f+1] U^T, and each user's top candidates
+        if (count < workers.threads()) {
+            // one request: the product is split by item rows over the workers, then selected on this thread
+            for (int j = 0; j < count; j++) {
+                int u = users[from + j];
+                float[] row = scoreRow[0];
+                userRow(u, row, 0);
+                Blas.span(ua[0], fa).put(row, 0, fa);
+                workers.run(numItems, (w, a, b) -> {
+                    if (b > a) blas.sgemm(false, false, b - a, 1, fa, 1f, Sgemm.at(itemTable, (long) a * fa), fa, ua[0], 1, 0f, Sgemm.at(sc[0], a), 1);
+                });
+                Blas.span(sc[0], numItems).get(row, 0, numItems);
+                candCount[j] = candidates(row, u, exclude, 0, cand, j * n);
             }
-        });
+        } else {
+            workers.run(count, (w, a, b) -> {
+                float[] rows = new float[BLOCK * fa];
+                for (int j0 = a; j0 < b; j0 += BLOCK) {
+                    int nb = Math.min(BLOCK, b - j0);
+                    for (int q = 0; q < nb; q++) userRow(users[from + j0 + q], rows, q * fa);
+                    Blas.span(ua[w], (long) nb * fa).put(rows, 0, nb * fa);
+                    blas.sgemm(false, true, numItems, nb, fa, 1f, itemTable, fa, ua[w], fa, 0f, sc[w], nb);
+                    FloatBuffer s = Blas.span(sc[w], (long) nb * numItems);
+                    float[] row = scoreRow[w];
+                    for (int q = 0; q < nb; q++) {
+                        int j = j0 + q;
+                        for (int i = 0; i < numItems; i++) row[i] = s.get(i * nb + q);
+                        candCount[j] = candidates(row, users[from + j], exclude, w, cand, j * n);
+                    }
+                }
+            });
+        }
         // stage 2: the exact scores of every candidate pair, then each user's top k among its candidates
         int total = 0;
         for (int j = 0; j < count; j++) total += candCount[j];
@@ -178,6 +191,14 @@ public final class TwoStageRanker implements BatchRanker {
         }
     }
 
+    /** The user's top {@code candidates} items of its retrieval row (excluded items skipped) into cand[off ..], in item order. */
+    private int candidates(float[] row, int u, UserItemIndex exclude, int w, int[] cand, int off) {
+        boolean[] m = mark(w, u, exclude, true);
+        int got = TopK.selectSet(row, numItems, m, candidates, candScores[w], cand, off);
+        mark(w, u, exclude, false);
+        return got;
+    }
+
     /** Full ranking is exact: a rank needs every item's score. */
     @Override
     public void ranks(int[] users, int from, int count, int[] targets, UserItemIndex exclude, int[] out) {
@@ -194,7 +215,6 @@ public final class TwoStageRanker implements BatchRanker {
 
     @Override
     public void close() {
-        workers.close();
         itemTable.close();
         for (FloatPointer x : ua) x.close();
         for (FloatPointer x : sc) x.close();

@@ -46,6 +46,65 @@ public final class TopK {
     }
 
     /**
+     * The same items as {@link #select} ({@code k} best allowed, ties at the cut to the lower index), but as a set in
+     * item order, for large k: the k-th best score is found by selection on a copy (expected linear time), then
+     * one pass keeps what beats it and the lowest-indexed items equal to it. A row with NaN falls back to the heap.
+     *
+     * @param scratch at least n floats
+     * @return how many items were written to {@code items[off ..]}
+     */
+    public static int selectSet(float[] row, int n, boolean[] skip, int k, float[] scratch, int[] items, int off) {
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            if (skip != null && skip[i]) continue;
+            float v = row[i];
+            if (v != v) {   // NaN: rare (a diverged model); the heap orders it correctly
+                int[] heap = new int[Math.min(k, n)], tmp = new int[heap.length];
+                float[] sc = new float[heap.length];
+                int got = select(row, n, skip, heap.length, heap, tmp, sc, 0);
+                System.arraycopy(tmp, 0, items, off, got);
+                java.util.Arrays.sort(items, off, off + got);
+                return got;
+            }
+            scratch[m++] = v;
+        }
+        if (m <= k) {
+            int c = 0;
+            for (int i = 0; i < n; i++) if (skip == null || !skip[i]) items[off + c++] = i;
+            return c;
+        }
+        float cut = kthLargest(scratch, m, k);
+        int above = 0;
+        for (int j = 0; j < m; j++) if (scratch[j] > cut) above++;
+        int ties = k - above, c = 0;
+        for (int i = 0; i < n && c < k; i++) {
+            if (skip != null && skip[i]) continue;
+            float v = row[i];
+            if (v > cut) items[off + c++] = i;
+            else if (v == cut && ties > 0) { items[off + c++] = i; ties--; }
+        }
+        return c;
+    }
+
+    /** The k-th largest of a[0 .. m) (1-based k), reordering a: Hoare selection with a middle pivot. */
+    static float kthLargest(float[] a, int m, int k) {
+        int lo = 0, hi = m - 1, want = k - 1;
+        while (lo < hi) {
+            float pivot = a[(lo + hi) >>> 1];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] > pivot) i++;
+                while (a[j] < pivot) j--;
+                if (i <= j) { float t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+            }
+            if (want <= j) hi = j;
+            else if (want >= i) lo = i;
+            else return a[want];
+        }
+        return a[want];
+    }
+
+    /**
      * How many items other than {@code target} with {@code skip[i]} false score at least {@code row[target]} (NaN
      * counts as at least); a NaN target counts every such item. The full-ranking protocol's pessimistic rank.
      */

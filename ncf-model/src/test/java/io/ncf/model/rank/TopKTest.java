@@ -53,6 +53,28 @@ class TopKTest {
         }
     }
 
+    @Test void selectSetHasTheSameItemsAsSelectInItemOrder() {
+        SplittableRandom r = new SplittableRandom(5);
+        for (int trial = 0; trial < 300; trial++) {
+            int n = 1 + r.nextInt(500), k = 1 + r.nextInt(120);
+            float[] row = new float[n];
+            boolean[] skip = new boolean[n];
+            boolean nan = trial % 10 == 0;
+            for (int i = 0; i < n; i++) {
+                row[i] = nan && r.nextInt(20) == 0 ? Float.NaN : r.nextInt(1 + trial % 30) - 3;
+                skip[i] = r.nextInt(6) == 0;
+            }
+            int[] heap = new int[k], want = new int[k], got = new int[k + 3];
+            float[] scores = new float[k], scratch = new float[n];
+            int w = TopK.select(row, n, skip, k, heap, want, scores, 0);
+            int g = TopK.selectSet(row, n, skip, k, scratch, got, 3);
+            assertEquals(w, g, "trial " + trial);
+            int[] sorted = java.util.Arrays.copyOf(want, w);
+            java.util.Arrays.sort(sorted);
+            assertArrayEquals(sorted, java.util.Arrays.copyOfRange(got, 3, 3 + g), "trial " + trial);
+        }
+    }
+
     @Test void rankCountsItemsAtLeastAsGoodAndNaNAgainstTheTarget() {
         float[] row = {1f, 3f, Float.NaN, 3f, 0f, 2f};
         boolean[] skip = {false, false, false, false, false, true};
