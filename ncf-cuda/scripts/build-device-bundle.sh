@@ -48,7 +48,7 @@ if [ ! -f "$jre" ] || ! tar -xOJf "$jre" jre/release | grep -q "jdk.management";
   rm -rf "$tmp"
 fi
 cp "$jre" "$out/"
-for f in "$root"/ncf-cuda/target/reference-cases.bin "$root"/ncf-cuda/target/*.gpuds; do [ -f "$f" ] && cp "$f" "$out/"; done
+for f in "$root"/ncf-cuda/target/reference-cases.bin "$root"/ncf-cuda/target/rank-reference.bin "$root"/ncf-cuda/target/*.gpuds; do [ -f "$f" ] && cp "$f" "$out/"; done
 if [ -d "$root/ncf-cuda/target/datasets" ]; then mkdir -p "$out/data" && cp -r "$root"/ncf-cuda/target/datasets/* "$out/data/"; fi
 java_line='[ -x /tmp/ncf-jre/jre/bin/java ] || { mkdir -p /tmp/ncf-jre && tar -C /tmp/ncf-jre -xJf "$here/jre.tar.xz"; }
 export NCCL_NVLS_ENABLE=0   # NVLink multicast stays off on shared machines'

@@ -2,10 +2,12 @@
 # On a GPU machine, with the bundle of build-device-bundle.sh (which copies this script into it): the real ncf command
 # line with --engine cuda through the one training loop, the GPU tests (engine parity suite included), benchmarks and
 # NVIDIA's PyTorch NCF beside them. Logs and checkpoints go to $OUT.
-# Usage: BUNDLE/device-cli-run.sh check|speed|two
+# Usage: BUNDLE/device-cli-run.sh check|speed|rank|two
 #   check: GPU tests, ncf train --engine cuda on ml-100k and ml-latest-small (FP32, FP16), SIGKILL + --resume, --mode test
 #   speed: ncf benchmark (train FP32/FP16, eval), NVIDIA's PyTorch NCF on the same synthetic ml-20m shape (FP32, AMP),
 #          30 epochs of ml-20m shape end to end through 'ncf train --engine cuda'
+#   rank:  the GPU ranker's tests, top-10 for every user of the ml-20m shape (FP32/FP16/BF16) checked against the CPU
+#          kernel's answers (rank-reference.bin from make-rank-reference.sh), full-ranking ranks
 #   two:   the --workers 2 checks on a 2-GPU machine
 set -uo pipefail
 out="${OUT:-/tmp/out}"; mkdir -p "$out"
@@ -48,6 +50,15 @@ if [ "$1" = check ]; then
   "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --model mlp --checkpoint-dir /tmp/ck-mlp | grep "Best HR"
   "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --pretrain-gmf /tmp/ck-gmf/model.ncf --pretrain-mlp /tmp/ck-mlp/model.ncf | grep "Best HR"
   "$b/ncf" train --engine cuda --data "$b/data/ml-100k" -b 4096 -e 8 --seed 1 --no-neg-trick | grep "Best HR\|Engine:"
+elif [ "$1" = rank ]; then
+  step "JUnit: the GPU ranker against NeuMF's definition (FP32, FP16), its block planning"
+  "$b/junit.sh" --select-class io.ncf.cuda.CudaRankerGpuTest --select-class io.ncf.cuda.RankBlocksTest 2>&1 | grep -v '^\s*at ' | grep -E "CudaRanker|tests (successful|failed)|Exception|expected|✘" | head -30
+  for p in fp32 fp16 bf16; do
+    step "top-10 for every user of the ml-20m shape on the GPU ($p), checked against the CPU kernel's answers"
+    "$b/run.sh" rank "$b/rank-reference.bin" --precision $p | grep -v "^CUDA"
+  done
+  step "ranking speed against block size (fp16)"
+  for mp in 1048576 16777216; do "$b/run.sh" rank "$b/rank-reference.bin" --precision fp16 --max-pairs $mp | grep "pairs/s (" ; done
 elif [ "$1" = speed ]; then
   for r in 1 2 3; do
     step "ncf benchmark train --engine cuda (ml-20m shape), round $r"

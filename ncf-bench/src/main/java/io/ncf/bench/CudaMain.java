@@ -21,6 +21,8 @@ import java.util.Random;
  *   bench-eval  [--precision P]             evaluation of 138,493 users × 101 candidates
  *   multi [--gpus 1,2,4] [--precision P] [--steps N]   NCCL data-parallel: equivalence after N steps, scaling
  *   gen-ratings OUT.csv [--rows N]          an ml-20m-shaped ratings.csv for 'ncf prepare' (see SyntheticRatings)
+ *   rank REF [--precision P] [--max-pairs N] [--users N]   top-10 for every user of the ml-20m shape, checked against
+ *                                           the CPU kernel's answers in REF (RankBench.writeReference), then full-ranking ranks
  * </pre>
  * Exit codes: 0 success, 1 failure (check out of tolerance, no GPU), 2 usage.
  */
@@ -47,6 +49,7 @@ public final class CudaMain {
                 case "multi" -> MultiGpu.run(o);
                 case "train" -> TrainFile.run(o);
                 case "gen-ratings" -> SyntheticRatings.run(o);
+                case "rank" -> RankBench.run(o);
                 default -> { usage("unknown command '" + args[0] + "'"); yield 2; }
             };
         } catch (IllegalArgumentException e) {

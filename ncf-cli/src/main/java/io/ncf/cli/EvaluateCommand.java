@@ -38,6 +38,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
 
     @picocli.CommandLine.Mixin OutputOptions console;
+    @picocli.CommandLine.Mixin RankingOptions ranking;
 
     enum Protocol { sampled, full }
 
@@ -54,10 +55,13 @@ public final class EvaluateCommand implements Callable<Integer> {
                     + " items do not map to the same ids as " + data + " (" + ds.numUsers() + " × " + ds.numItems() + ")");
         List<RankingReport> reports = new ArrayList<>();
         io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
-        try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (Recommender rec = ranking.onCpuKernel() ? new Recommender(a, Recommender.UnknownUserPolicy.ERROR, nThreads)
+                : new Recommender(a, Recommender.UnknownUserPolicy.ERROR, nThreads, ranking.open(a, nThreads))) {
+            // the sampled protocol scores 101 pairs per user on the CPU kernel; the full protocol ranks on --engine
             for (Protocol p : protocols) {
                 reports.add(p == Protocol.sampled ? RankingProtocols.sampled(ds, rec.scorer(), ks, progress)
-                        : RankingProtocols.full(ds, rec.scorer(), ks, usersPerBatch, progress));
+                        : RankingProtocols.full(ds, rec.ranker(), ks, usersPerBatch, progress));
             }
         }
         console.info(out).printf("Model %s (%s) on %s: %,d users, %,d items%n", model, ModelKind.fromMetadata(a.metadata()), data, ds.numUsers(), ds.numItems());

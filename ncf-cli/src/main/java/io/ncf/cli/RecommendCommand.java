@@ -56,6 +56,7 @@ public final class RecommendCommand implements Callable<Integer> {
     int recallSample;
 
     @Mixin OutputOptions console;
+    @Mixin RankingOptions ranking;
 
     enum Format { csv, jsonl }
 
@@ -84,7 +85,11 @@ public final class RecommendCommand implements Callable<Integer> {
         io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         long t0 = System.nanoTime();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Recommender rec = new Recommender(io.ncf.model.serve.ModelArtifact.read(model), unknown, nThreads, candidates)) {
+        if (candidates > 0 && !ranking.onCpuKernel()) throw new NcfCli.UsageException("--candidates (two-stage) runs on the CPU kernel: leave out --engine " + ranking.engine + (ranking.fp16 ? " and --fp16" : ""));
+        ranking.provider();   // an unknown --engine is refused before the model is read
+        io.ncf.model.serve.ModelArtifact artifact = io.ncf.model.serve.ModelArtifact.read(model);
+        try (Recommender rec = ranking.onCpuKernel() ? new Recommender(artifact, unknown, nThreads, candidates)
+                : new Recommender(artifact, unknown, nThreads, ranking.open(artifact, nThreads))) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             List<String> users = users(rec);
             if (unknown == Recommender.UnknownUserPolicy.ERROR)

@@ -44,6 +44,19 @@ public final class CudaEngineProvider implements EngineProvider {
         return new CudaEngine(s, s.fp16() ? Precision.FP16 : Precision.FP32);
     }
 
+    /** Ranking on GPU 0 ({@link CudaRanker}): FP32, or FP16 activations and GEMM inputs with FP32 accumulation. */
+    @Override public io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+        Availability a = availability();
+        if (!a.available()) throw new IllegalStateException(a.reason());
+        CudaDevice dev = CudaDevice.open(0);
+        try {
+            return new CudaRanker(dev, true, config, flatParams, fp16 ? Precision.FP16 : Precision.FP32, CudaRanker.DEFAULT_MAX_PAIRS);
+        } catch (RuntimeException e) {
+            dev.close();
+            throw e;
+        }
+    }
+
     @Override public java.util.Map<String, Object> logParameters(boolean fp16) {
         return java.util.Map.of("backend", "cuda", "device", CudaProbe.probe().message());
     }

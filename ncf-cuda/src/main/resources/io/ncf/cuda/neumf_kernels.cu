@@ -407,3 +407,150 @@ extern "C" __global__ void rank_metrics(const float* scores, const unsigned char
         if (nd != 0.0) atomicAdd(ndcg, nd);
     }
 }
+
+// ---- ranking: every item for a block of users (io.ncf.cuda.CudaRanker) ----
+// Pair p = r * ni + i is (block user r, item i). The first dense layer is factored: X1 = relu(C0[r] + P[i]) with
+// C0 = mlp_user W0[0:e] + b0 per block user and P = mlp_item W0[e:2e] per item, both FP32.
+
+extern "C" __global__ void rank_first_layer(const float* C0, const float* P, int ub, int ni, int w1, act_t* X1) {
+    int quads = w1 >> 2;
+    i64 total = (i64) ub * ni * quads;
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
+        i64 p = t / quads;
+        int q = (int) (t - p * quads);
+        int r = (int) (p / ni), i = (int) (p - (i64) r * ni);
+        float4 c = *(const float4*) (C0 + (i64) r * w1 + 4 * q);
+        float4 a = *(const float4*) (P + (i64) i * w1 + 4 * q);
+        float v[4] = {fmaxf(c.x + a.x, 0.f), fmaxf(c.y + a.y, 0.f), fmaxf(c.z + a.z, 0.f), fmaxf(c.w + a.w, 0.f)};
+        store4(X1 + p * w1 + 4 * q, v);
+    }
+}
+
+// Rows of a table for the block's users: out[r] = table[users[r]] (width floats), optionally times a column scale.
+extern "C" __global__ void gather_rows(const float* table, const int* users, int ub, int width, const float* scale, float* out) {
+    i64 total = (i64) ub * width;
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
+        i64 r = t / width;
+        int c = (int) (t - r * width);
+        float v = table[(i64) users[r] * width + c];
+        out[t] = scale ? v * scale[c] : v;
+    }
+}
+
+// out[r, c] += bias[c] over ub rows of width columns (FP32).
+extern "C" __global__ void add_bias_rows(float* out, const float* bias, int ub, int width) {
+    i64 total = (i64) ub * width;
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x)
+        out[t] += bias[t % width];
+}
+
+// One warp per pair: score = fb + hL[p] . wMlp + G[r] . mfI[i], with G = mf_user[u] * w_gmf (gather_rows).
+extern "C" __global__ void rank_head(const act_t* hL, const float* wMlp, const float* fb, const float* G, const float* mfI,
+                                     int ub, int ni, int f, int l, float* scores) {
+    int lane = threadIdx.x & 31;
+    i64 warp = (blockIdx.x * (i64) blockDim.x + threadIdx.x) >> 5;
+    i64 warps = ((i64) gridDim.x * blockDim.x) >> 5;
+    i64 total = (i64) ub * ni;
+    float bias = fb[0];
+    for (i64 p = warp; p < total; p += warps) {
+        int r = (int) (p / ni), i = (int) (p - (i64) r * ni);
+        float part = 0.f;
+        for (int c = lane; c < l; c += 32) part += toF(hL[p * l + c]) * wMlp[c];
+        for (int c = lane; c < f; c += 32) part += G[(i64) r * f + c] * mfI[(i64) i * f + c];
+        #pragma unroll
+        for (int o = 16; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
+        if (lane == 0) scores[p] = part + bias;
+    }
+}
+
+// Marks excluded pairs: for block user r, the items offs[r] .. offs[r+1] of items[].
+extern "C" __global__ void mask_items(const int* offs, const int* items, int ub, int ni, unsigned char* mask) {
+    int total = offs[ub];
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < total; t += (i64) gridDim.x * blockDim.x) {
+        int lo = 0, hi = ub;   // the row r with offs[r] <= t < offs[r+1]
+        while (hi - lo > 1) { int mid = (lo + hi) >> 1; if (offs[mid] <= t) lo = mid; else hi = mid; }
+        mask[(i64) lo * ni + items[t]] = 1;
+    }
+}
+
+// a ranks before b: higher score, NaN last, equal scores to the lower index (io.ncf.model.rank.TopK.better).
+__device__ __forceinline__ bool better(float x, int a, float y, int b) {
+    if (isnan(x) || isnan(y)) return isnan(y) ? (!isnan(x) || a < b) : false;
+    return x > y || (x == y && a < b);
+}
+
+#define TOPK_MAX 64
+#define TOPK_THREADS 256
+
+// One block per row: each thread keeps its best k unmasked items (sorted, in local memory), then k rounds of a
+// block-wide arg-best over the threads' heads. Writes k (item, score) pairs and how many were found.
+extern "C" __global__ void topk_rows(const float* scores, const unsigned char* mask, int ub, int ni, int k,
+                                     int* outItems, float* outScores, int* found) {
+    __shared__ float bs[TOPK_THREADS];
+    __shared__ int bi[TOPK_THREADS], bt[TOPK_THREADS];
+    float ls[TOPK_MAX];
+    int li[TOPK_MAX];
+    for (int r = blockIdx.x; r < ub; r += gridDim.x) {
+        const float* s = scores + (i64) r * ni;
+        const unsigned char* m = mask + (i64) r * ni;
+        int n = 0;
+        for (int i = threadIdx.x; i < ni; i += blockDim.x) {
+            if (m[i]) continue;
+            float v = s[i];
+            if (n == k && !better(v, i, ls[k - 1], li[k - 1])) continue;
+            int j = n < k ? n++ : k - 1;
+            while (j > 0 && better(v, i, ls[j - 1], li[j - 1])) { ls[j] = ls[j - 1]; li[j] = li[j - 1]; j--; }
+            ls[j] = v; li[j] = i;
+        }
+        int head = 0, got = 0;
+        for (int round = 0; round < k; round++) {
+            bs[threadIdx.x] = head < n ? ls[head] : 0.f;
+            bi[threadIdx.x] = head < n ? li[head] : -1;
+            bt[threadIdx.x] = threadIdx.x;
+            __syncthreads();
+            for (int w = blockDim.x >> 1; w > 0; w >>= 1) {
+                if (threadIdx.x < w) {
+                    int o = threadIdx.x + w;
+                    bool take = bi[o] >= 0 && (bi[threadIdx.x] < 0 || better(bs[o], bi[o], bs[threadIdx.x], bi[threadIdx.x]));
+                    if (take) { bs[threadIdx.x] = bs[o]; bi[threadIdx.x] = bi[o]; bt[threadIdx.x] = bt[o]; }
+                }
+                __syncthreads();
+            }
+            int winner = bt[0], item = bi[0];
+            float score = bs[0];
+            __syncthreads();
+            if (item < 0) break;
+            if (threadIdx.x == 0) { outItems[(i64) r * k + round] = item; outScores[(i64) r * k + round] = score; }
+            if (threadIdx.x == winner) head++;
+            got++;
+        }
+        if (threadIdx.x == 0) found[r] = got;
+        __syncthreads();
+    }
+}
+
+// One block per row: rank of targets[r] = unmasked other items scoring at least as high (NaN counts against it;
+// a NaN target ranks below every other unmasked item); -1 for a negative target.
+extern "C" __global__ void rank_rows(const float* scores, const unsigned char* mask, const int* targets, int ub, int ni, int* out) {
+    __shared__ int part[TOPK_THREADS];
+    for (int r = blockIdx.x; r < ub; r += gridDim.x) {
+        int t = targets[r];
+        const float* s = scores + (i64) r * ni;
+        const unsigned char* m = mask + (i64) r * ni;
+        int c = 0;
+        if (t >= 0) {
+            float x = s[t];
+            bool nan = isnan(x);
+            for (int i = threadIdx.x; i < ni; i += blockDim.x)
+                if (i != t && !m[i] && (nan || s[i] >= x || isnan(s[i]))) c++;
+        }
+        part[threadIdx.x] = c;
+        __syncthreads();
+        for (int w = blockDim.x >> 1; w > 0; w >>= 1) {
+            if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
+            __syncthreads();
+        }
+        if (threadIdx.x == 0) out[r] = t < 0 ? -1 : part[0];
+        __syncthreads();
+    }
+}

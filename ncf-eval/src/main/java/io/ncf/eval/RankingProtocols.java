@@ -38,6 +38,12 @@ public final class RankingProtocols {
         return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(scorer, progress);
     }
 
+    /** The full protocol on a ranker (the CPU kernel's rows or a device's), reporting users done to {@code progress}. */
+    public static RankingReport full(NcfDataset ds, io.ncf.model.rank.BatchRanker ranker, int[] ks, int usersPerBlock, Progress progress) {
+        UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
+        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(ranker, progress);
+    }
+
     /** The popularity baseline of a dataset: training interactions per item. */
     public static PopularityScorer popularity(NcfDataset ds) {
         return new PopularityScorer(ds.numItems(), ds.trainItems());

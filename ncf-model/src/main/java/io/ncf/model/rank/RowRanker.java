@@ -12,9 +12,14 @@ public final class RowRanker implements BatchRanker {
     private final RowScorer scorer;
     private final boolean[][] skip;
     private final int[][] heap;
+    private final AutoCloseable owned;
 
-    public RowRanker(RowScorer scorer) {
+    public RowRanker(RowScorer scorer) { this(scorer, null); }
+
+    /** A ranker that closes {@code owned} (the scorer's resources) when it is closed. */
+    public RowRanker(RowScorer scorer, AutoCloseable owned) {
         this.scorer = scorer;
+        this.owned = owned;
         this.skip = new boolean[scorer.parallelism()][scorer.numItems()];
         this.heap = new int[scorer.parallelism()][];
     }
@@ -47,6 +52,17 @@ public final class RowRanker implements BatchRanker {
             out[j] = TopK.rank(row, n, m, t);
             mark(w, u, exclude, false);
         });
+    }
+
+    @Override public void close() {
+        if (owned == null) return;
+        try {
+            owned.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the ranker's scorer failed", e);
+        }
     }
 
     private boolean[] mark(int w, int u, UserItemIndex exclude, boolean value) {

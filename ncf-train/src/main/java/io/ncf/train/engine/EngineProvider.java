@@ -38,6 +38,20 @@ public interface EngineProvider {
      */
     TrainingEngine open(EngineSetup setup);
 
+    /**
+     * A ranker for a trained model on this engine's device: top-K for many users and full-ranking ranks
+     * ({@code ncf recommend} / {@code ncf evaluate --engine}). Engines without one refuse with
+     * {@link UnsupportedFeatureException} for {@link Feature#RANKING}.
+     *
+     * @param flatParams every tensor of the model in ParamShapes order
+     * @param threads    CPU threads (host engines)
+     * @param fp16       16-bit activations and GEMM inputs with FP32 accumulation (where the engine has them)
+     */
+    default io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+        require(Feature.RANKING);
+        throw new UnsupportedFeatureException(name(), Feature.RANKING, "this engine declares ranking but does not implement openRanker");
+    }
+
     /** Throws {@link UnsupportedFeatureException} if this engine lacks {@code f}. */
     default void require(Feature f) {
         Optional<String> why = unsupported(f);

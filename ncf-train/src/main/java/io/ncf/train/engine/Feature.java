@@ -1,7 +1,7 @@
 package io.ncf.train.engine;
 
 /**
- * Training features an engine may lack; {@link EngineProvider#unsupported} says why. The README's feature × engine
+ * Features an engine may lack (training's, and ranking with a trained model); {@link EngineProvider#unsupported} says why. The README's feature × engine
  * table is this enum against the registered providers (a test keeps them equal).
  */
 public enum Feature {
@@ -14,7 +14,8 @@ public enum Feature {
     WORKERS("--workers N"),
     FP16("--fp16"),
     LOSS_SCALING("--loss-scale / dynamic scaling with floor"),
-    MICRO_BATCH("--micro-batch");
+    MICRO_BATCH("--micro-batch"),
+    RANKING("ncf recommend / ncf evaluate --engine");
 
     private final String flags;
 

@@ -26,6 +26,13 @@ public final class FusedEngineProvider implements EngineProvider {
         return f == Feature.FP16 ? Optional.of("it computes in FLOAT only (on the CPU, --fp16 uses the samediff engine)") : Optional.empty();
     }
 
+    /** The CPU inference kernel (ScoringKernel) on {@code threads} threads; FLOAT only. */
+    @Override public io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+        if (fp16) require(Feature.FP16);
+        io.ncf.model.fused.ScoringKernel k = new io.ncf.model.fused.ScoringKernel(io.ncf.model.ParamSet.fromFlat(config, flatParams), threads);
+        return new io.ncf.model.rank.RowRanker(k, k);
+    }
+
     @Override public java.util.List<String> startupLines(boolean fp16) {
         return java.util.List.of(io.ncf.train.BackendInfo.current(fp16).line(), "Fused engine gemm: " + Blas.describe());
     }

@@ -22,6 +22,12 @@ public final class SameDiffEngineProvider implements EngineProvider {
         return java.util.List.of(io.ncf.train.BackendInfo.current(fp16).line());
     }
 
+    @Override public java.util.Optional<String> unsupported(io.ncf.train.engine.Feature f) {
+        return f == io.ncf.train.engine.Feature.RANKING
+                ? java.util.Optional.of("ranking a trained model is inference: it runs on the fused CPU kernel (--engine fused) or the GPU (--engine cuda)")
+                : java.util.Optional.empty();
+    }
+
     @Override public int defaultMicroBatch() { return EngineKind.SAMEDIFF.defaultMicroBatch(); }
 
     @Override public TrainingEngine open(EngineSetup s) {
