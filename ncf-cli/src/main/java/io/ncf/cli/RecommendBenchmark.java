@@ -66,6 +66,7 @@ final class RecommendBenchmark {
         r.put("engine", "fused");
         r.put("mode", mode);
         r.put("precision", "fp32");
+        r.put("items", items);
         double limit = Blas.measureSgemmGflops(threads);
         int[] sample = spread(c.numUsers(), rankUsers);
         List<String> ids = new ArrayList<>();
@@ -75,33 +76,24 @@ final class RecommendBenchmark {
                 try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
                     long flops = rec.ranker().flopsPerPair();
                     rec.recommendBatch(ids.subList(0, Math.min(8, ids.size())), k, (x, y) -> {});   // warm-up
-                    double s = time(() -> rec.recommendBatch(ids, k, (x, y) -> {}));
-                    double pairs = (double) ids.size() * items / s;
-                    r.put("users", ids.size());
-                    r.put("pairs_per_s", pairs);
-                    r.put("users_per_s", ids.size() / s);
-                    r.put("flops_per_pair", flops);
-                    r.put("sgemm_gflops", limit);
-                    r.put("pct_of_limit", 100 * pairs * flops / (limit * 1e9));
+                    Segments seg = segments(ids.size(), threads, limit, (lo, hi) -> rec.recommendBatch(ids.subList(lo, hi), k, (x, y) -> {}));
+                    fill(r, ids.size(), (double) ids.size() * items / seg.seconds, seg, flops);
                     r.put("single_user_ms", singleUserMs(rec, ids, k));
                 }
             }
             case "full-eval" -> {
                 try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
-                    int[] targets = new int[c.numUsers()];
-                    Arrays.fill(targets, -1);
-                    SplittableRandom rnd = new SplittableRandom(5);
-                    for (int u : sample) targets[u] = rnd.nextInt(items);
-                    FullRankingEvaluator ev = new FullRankingEvaluator(items, a.seen(), targets, new int[]{10}, 64);
                     long flops = rec.ranker().flopsPerPair();
-                    var report = ev.evaluate(rec.scorer());
-                    double pairs = report.pairs() / report.seconds();
-                    r.put("users", sample.length);
-                    r.put("pairs_per_s", pairs);
-                    r.put("users_per_s", sample.length / report.seconds());
-                    r.put("flops_per_pair", flops);
-                    r.put("sgemm_gflops", limit);
-                    r.put("pct_of_limit", 100 * pairs * flops / (limit * 1e9));
+                    SplittableRandom rnd = new SplittableRandom(5);
+                    int[] targetOf = new int[c.numUsers()];
+                    for (int u : sample) targetOf[u] = rnd.nextInt(items);
+                    Segments seg = segments(sample.length, threads, limit, (lo, hi) -> {
+                        int[] targets = new int[c.numUsers()];
+                        Arrays.fill(targets, -1);
+                        for (int j = lo; j < hi; j++) targets[sample[j]] = targetOf[sample[j]];
+                        new FullRankingEvaluator(items, a.seen(), targets, new int[]{10}, 64).evaluate(rec.scorer());
+                    });
+                    fill(r, sample.length, (double) sample.length * items / seg.seconds, seg, flops);
                 }
             }
             case "two-stage" -> {
@@ -131,6 +123,43 @@ final class RecommendBenchmark {
         r.put("peak_rss_mb", BenchmarkCommand.peakRssMb());
         r.put("note", Blas.describe() + (a.metadata().containsKey("note") ? "; " + a.metadata().get("note") : ""));
         return r;
+    }
+
+    private interface Range { void run(int lo, int hi) throws IOException; }
+
+    /** Time of the whole work and the median, over its segments, of (kernel GFLOP/s) / (sgemm GFLOP/s measured just before the segment). */
+    private record Segments(double seconds, double medianPctOfLimit, double minLimit, double maxLimit) {}
+
+    /**
+     * The work in 4 segments, each after its own sgemm measurement: this machine's speed drifts by a quarter within
+     * minutes, so a ratio is only fair against a limit measured at the same time.
+     */
+    private static Segments segments(int n, int threads, double firstLimit, Range work) throws IOException {
+        int parts = Math.min(4, n);
+        double total = 0, lo = Double.MAX_VALUE, hi = 0;
+        double[] ratio = new double[parts];
+        for (int p = 0; p < parts; p++) {
+            int a = (int) ((long) n * p / parts), b = (int) ((long) n * (p + 1) / parts);
+            double limit = p == 0 ? firstLimit : Blas.measureSgemmGflops(threads);
+            lo = Math.min(lo, limit);
+            hi = Math.max(hi, limit);
+            double s = time(() -> work.run(a, b));
+            total += s;
+            ratio[p] = (b - a) / s / limit;   // users/s per GFLOP/s of sgemm, scaled below
+        }
+        Arrays.sort(ratio);
+        double med = parts % 2 == 1 ? ratio[parts / 2] : (ratio[parts / 2 - 1] + ratio[parts / 2]) / 2;
+        return new Segments(total, med, lo, hi);
+    }
+
+    private static void fill(Map<String, Object> r, int users, double pairsPerS, Segments seg, long flops) {
+        r.put("users", users);
+        r.put("pairs_per_s", pairsPerS);
+        r.put("users_per_s", pairsPerS / ((Number) r.getOrDefault("items", 1)).doubleValue());
+        r.put("flops_per_pair", flops);
+        r.put("sgemm_gflops", (seg.minLimit + seg.maxLimit) / 2);
+        r.put("sgemm_gflops_range", String.format("%.0f-%.0f", seg.minLimit, seg.maxLimit));
+        r.put("pct_of_limit", 100 * seg.medianPctOfLimit * ((Number) r.get("items")).doubleValue() * flops / 1e9);
     }
 
     /** n users spread evenly over [0, numUsers). */
@@ -230,8 +259,10 @@ final class RecommendBenchmark {
         Object limit = rows.stream().map(r -> r.get("sgemm_gflops")).filter(v -> v != null).findFirst().orElse(null);
         Object flops = rows.stream().map(r -> r.get("flops_per_pair")).filter(v -> v != null).findFirst().orElse(null);
         if (limit != null && flops != null)
-            out.printf("FLOP limit: sgemm %.1f GFLOP/s (2048^3, every thread, measured in each row's JVM just before it; this is the first's) / %,d FLOP per pair = %,.0f pairs/s%n",
-                    ((Number) limit).doubleValue(), ((Number) flops).longValue(), ((Number) limit).doubleValue() * 1e9 / ((Number) flops).doubleValue());
+            out.printf("FLOP limit: sgemm 2048^3 on every thread, measured in each row's JVM before each quarter of its work (%% limit is the median"
+                    + " of the quarters' ratios); first row: %s GFLOP/s / %,d FLOP per pair = %,.0f pairs/s at the mean%n",
+                    rows.stream().map(r -> r.get("sgemm_gflops_range")).filter(v -> v != null).findFirst().orElse("?"), ((Number) flops).longValue(),
+                    ((Number) limit).doubleValue() * 1e9 / ((Number) flops).doubleValue());
         out.flush();
     }
 

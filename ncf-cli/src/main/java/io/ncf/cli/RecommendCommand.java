@@ -23,10 +23,11 @@ import java.util.concurrent.Callable;
 /** {@code ncf recommend}: top-K unseen items per user from a model artifact, as CSV or JSON lines. */
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Recommend the top K items each user has not interacted with, from a model artifact (model.zip",
-                "written by 'ncf train --checkpoint-dir'). Users are ranked in blocks, each user's row scored and selected on one",
-                "thread, so '--users all' runs in bounded memory. With -o, lines stream to a temporary file beside FILE that is",
-                "renamed to FILE at the end: a failed run leaves an existing FILE unchanged.",
-                "CSV columns: user,item,score,rank (original ids; score is the model's logit). Users/s and pairs/s go to stderr."})
+                "written by 'ncf train --checkpoint-dir'). Users are ranked in blocks, each user's row scored and",
+                "selected on one thread, so '--users all' runs in bounded memory. With -o, lines stream to a temporary",
+                "file beside FILE, renamed to FILE at the end: a failed run leaves an existing FILE unchanged.",
+                "CSV columns: user,item,score,rank (original ids; score is the model's logit). Users/s and pairs/s go",
+                "to stderr."})
 public final class RecommendCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -48,9 +49,9 @@ public final class RecommendCommand implements Callable<Integer> {
     Recommender.UnknownUserPolicy unknown;
     @Option(names = "--threads", paramLabel = "N", description = "Scoring threads (default: all cores).") Integer threads;
     @Option(names = "--candidates", paramLabel = "N", defaultValue = "0",
-            description = {"Two-stage, approximate top-K: retrieve N candidates per user by the GMF inner product (plus an item bias),",
-                    "score only those exactly (0: exact top-K over every item; default: ${DEFAULT-VALUE}). Prints recall@K against",
-                    "exact top-K on a sample of the users (--recall-sample)."}) int candidates;
+            description = "Two-stage, approximate top-K: retrieve N candidates per user by the GMF inner product (plus an item bias), "
+                    + "score only those exactly (0: exact top-K over every item; default: ${DEFAULT-VALUE}). Prints recall@K against "
+                    + "exact top-K on a sample of the users (--recall-sample).") int candidates;
     @Option(names = "--recall-sample", paramLabel = "N", defaultValue = "200",
             description = "Users (evenly spaced over the request) whose two-stage top-K is checked against exact top-K (0: none; default: ${DEFAULT-VALUE}).")
     int recallSample;
