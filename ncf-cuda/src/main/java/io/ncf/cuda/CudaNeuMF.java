@@ -61,12 +61,8 @@ public final class CudaNeuMF implements AutoCloseable {
         this.layers = config.denseLayerCount();
         this.width = config.layers();
         this.act = precision.activationBytes();
-        this.actType = switch (precision) {
-            case FP32, TF32 -> CUDA_R_32F;
-            case FP16 -> CUDA_R_16F;
-            case BF16 -> CUDA_R_16BF;
-        };
-        this.computeType = precision.usesTf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+        this.actType = precision.cudaDataType();
+        this.computeType = precision.cublasComputeType();
 
         long n = layout.totalLength();
         params = alloc(4 * n);

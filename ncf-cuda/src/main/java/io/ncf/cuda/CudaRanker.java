@@ -68,12 +68,8 @@ public final class CudaRanker implements BatchRanker {
         for (int k = 1; k <= layers; k++)
             if (width[k] % 4 != 0) throw new IllegalArgumentException("the CUDA ranker needs dense widths divisible by 4, got " + java.util.Arrays.toString(width));
         this.usersPerBlock = RankBlocks.usersPerBlock(maxPairs, numItems, config.numUsers());
-        this.actType = switch (precision) {
-            case FP32, TF32 -> CUDA_R_32F;
-            case FP16 -> CUDA_R_16F;
-            case BF16 -> CUDA_R_16BF;
-        };
-        this.computeType = precision.usesTf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+        this.actType = precision.cudaDataType();
+        this.computeType = precision.cublasComputeType();
         int act = precision.activationBytes();
 
         long n = layout.totalLength();

@@ -35,6 +35,20 @@ public enum Precision {
 
     public boolean halfActivations() { return activationBytes == 2; }
 
+    /** cuBLAS's data type of activations and GEMM inputs ({@code cudaDataType}). */
+    public int cudaDataType() {
+        return switch (this) {
+            case FP32, TF32 -> org.bytedeco.cuda.global.cudart.CUDA_R_32F;
+            case FP16 -> org.bytedeco.cuda.global.cudart.CUDA_R_16F;
+            case BF16 -> org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
+        };
+    }
+
+    /** cuBLAS's compute type: FP32 accumulation, on TF32 tensor cores for TF32. */
+    public int cublasComputeType() {
+        return tf32 ? org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F_FAST_TF32 : org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F;
+    }
+
     /** Whether gradients can overflow or underflow in this precision, so dynamic loss scaling is needed. */
     public boolean needsLossScaling() { return this == FP16; }
 

@@ -205,13 +205,7 @@ public final class TwoStageRanker implements BatchRanker {
         exact.ranks(users, from, count, targets, exclude, out);
     }
 
-    private boolean[] mark(int w, int u, UserItemIndex exclude, boolean value) {
-        boolean[] m = skip[w];
-        if (exclude == null) return m;
-        int[] its = exclude.itemsArray();
-        for (int q = exclude.start(u), e = exclude.end(u); q < e; q++) m[its[q]] = value;
-        return m;
-    }
+    private boolean[] mark(int w, int u, UserItemIndex exclude, boolean value) { return TopK.mark(skip[w], exclude, u, value); }
 
     @Override
     public void close() {

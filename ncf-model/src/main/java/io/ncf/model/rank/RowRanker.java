@@ -65,11 +65,5 @@ public final class RowRanker implements BatchRanker {
         }
     }
 
-    private boolean[] mark(int w, int u, UserItemIndex exclude, boolean value) {
-        boolean[] m = skip[w];
-        if (exclude == null) return m;
-        int[] its = exclude.itemsArray();
-        for (int p = exclude.start(u), e = exclude.end(u); p < e; p++) m[its[p]] = value;
-        return m;
-    }
+    private boolean[] mark(int w, int u, UserItemIndex exclude, boolean value) { return TopK.mark(skip[w], exclude, u, value); }
 }

@@ -123,6 +123,18 @@ public final class TopK {
         return rank;
     }
 
+    /**
+     * Sets {@code skip[i] = value} for user u's items in {@code exclude} (nothing when it is null) and returns
+     * {@code skip}: a selection marks a user's excluded items, selects, then clears them, at the cost of the user's
+     * row rather than the item count.
+     */
+    public static boolean[] mark(boolean[] skip, io.ncf.data.UserItemIndex exclude, int u, boolean value) {
+        if (exclude == null) return skip;
+        int[] its = exclude.itemsArray();
+        for (int q = exclude.start(u), e = exclude.end(u); q < e; q++) skip[its[q]] = value;
+        return skip;
+    }
+
     /** Min-heap on rank order: the root is the worst kept item. */
     private static void siftUp(int[] h, int i, float[] s) {
         while (i > 0) {
