@@ -57,6 +57,12 @@ elif [ "$1" = rank ]; then
     step "top-10 for every user of the ml-20m shape on the GPU ($p), checked against the CPU kernel's answers"
     "$b/run.sh" rank "$b/rank-reference.bin" --precision $p | grep -v "^CUDA"
   done
+  step "ncf recommend / ncf evaluate --engine cuda on a GPU-trained ml-latest-small model (files back for a CPU comparison)"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 12 --seed 1 --checkpoint-dir /tmp/ck-rank | grep -E "Best HR|Best Epoch"
+  cp /tmp/ck-rank/model.zip "$out/rank-model.zip"
+  "$b/ncf" recommend --engine cuda --model /tmp/ck-rank/model.zip --users all -k 10 -o "$out/rank-recs-gpu-fp32.csv"
+  "$b/ncf" recommend --engine cuda --fp16 --model /tmp/ck-rank/model.zip --users all -k 10 -o "$out/rank-recs-gpu-fp16.csv"
+  "$b/ncf" evaluate --engine cuda --protocol full --model /tmp/ck-rank/model.zip --data "$b/data/ml-latest-small" -k 10
   step "ranking speed against block size (fp16)"
   for mp in 1048576 16777216; do "$b/run.sh" rank "$b/rank-reference.bin" --precision fp16 --max-pairs $mp | grep "pairs/s (" ; done
 elif [ "$1" = speed ]; then

@@ -30,6 +30,6 @@ final class RankingOptions {
     /** The engine's ranker for the artifact's model (refused with exit 2, naming why, where the engine has none). */
     BatchRanker open(ModelArtifact a, int threads) {
         EngineProvider p = provider();
-        return p.openRanker(a.config(), a.params().toFlat(), threads, fp16);
+        return p.openRanker(a.config(), a.flatParams(), threads, fp16);
     }
 }

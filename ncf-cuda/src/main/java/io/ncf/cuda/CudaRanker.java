@@ -94,7 +94,7 @@ public final class CudaRanker implements BatchRanker {
         userIds = alloc(4L * ub);
         offs = alloc(4L * (ub + 1));
         itemsCapacity = 0;
-        mask = alloc(pairs);
+        mask = alloc((pairs + 3) & ~3L);   // zeroed in 4-byte words
         scores = alloc(4L * pairs);
         outItems = alloc(4L * ub * MAX_K);
         outScores = alloc(4L * ub * MAX_K);
@@ -181,7 +181,7 @@ public final class CudaRanker implements BatchRanker {
                 ub, numItems, f, width[layers], scores);
         // the block's excluded items, as a CSR slice uploaded for this block
         RankBlocks.Slice s = RankBlocks.slice(exclude, users, from, ub);
-        dev.zero(mask, pairs);
+        dev.zero(mask, (pairs + 3) & ~3L);
         if (s.items().length > 0) {
             ensureItems(s.items().length);
             dev.upload(offs, s.offsets(), 0, ub + 1);

@@ -65,7 +65,7 @@ public final class Checkpoints {
             } catch (ModelFileException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            float[] flat = isArtifact ? artifact.params().toFlat() : loaded.section(PARAMS);
+            float[] flat = isArtifact ? artifact.flatParams() : loaded.section(PARAMS);
             return new Loaded(expected, flat, kind);
         } catch (IllegalArgumentException e) {
             throw e;

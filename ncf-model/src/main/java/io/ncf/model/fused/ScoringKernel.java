@@ -50,15 +50,16 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     static final int TILE_ROWS = 32;
 
     private final NeuMFConfig config;
-    /** Held so that the ND4J arrays behind {@code mlpUser} / {@code mfUser} (read in place) outlive this kernel's use of them. */
-    private final ParamSet params;
+    /** The parameters, every tensor of ParamShapes in order (shared, read in place: mlp_user and mf_user rows). */
+    private final float[] flat;
+    private final int mlpUserAt, mfUserAt;
     private final Workers workers;
     private final boolean ownsWorkers;
     private final Blas.Backend blas;
     private final int f, e, layers, w1, lastWidth, numItems, numUsers, maxWidth;
     private final int[] width;
 
-    private final FloatBuffer mlpUser, mfUser, mfItem, projItem;
+    private final FloatBuffer mfItem, projItem;
     private final FloatPointer mfItemPtr, projItemPtr;
     private final FloatPointer w0Top;
     private final FloatPointer[] weight;
@@ -72,14 +73,22 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     private final long flopsPerPair;
 
     /** A kernel with its own pool of {@code threads} workers. */
-    public ScoringKernel(ParamSet params, int threads) { this(params, new Workers(threads), true); }
+    public ScoringKernel(ParamSet params, int threads) { this(params.config(), params.toFlat(), new Workers(threads), true); }
+
+    /**
+     * A kernel over flat parameters (every tensor of ParamShapes in order, row-major; shared, not copied), with its
+     * own pool of {@code threads} workers: no ND4J.
+     */
+    public ScoringKernel(NeuMFConfig config, float[] flatParams, int threads) { this(config, flatParams, new Workers(threads), true); }
 
     /** A kernel on a shared pool (not closed with the kernel). */
-    public ScoringKernel(ParamSet params, Workers workers) { this(params, workers, false); }
+    public ScoringKernel(ParamSet params, Workers workers) { this(params.config(), params.toFlat(), workers, false); }
 
-    private ScoringKernel(ParamSet params, Workers workers, boolean owns) {
-        this.config = params.config();
-        this.params = params;
+    private ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers, boolean owns) {
+        long want = io.ncf.model.ParamShapes.totalLength(config);
+        if (flatParams.length != want) throw new IllegalArgumentException("parameters have " + flatParams.length + " floats, " + config + " needs " + want);
+        this.config = config;
+        this.flat = flatParams;
         this.workers = workers;
         this.ownsWorkers = owns;
         this.blas = Blas.backend();
@@ -95,33 +104,30 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         for (int k = 1; k <= layers; k++) mw = Math.max(mw, width[k]);
         this.maxWidth = mw;
 
-        mlpUser = copyOf(params, ParamSet.MLP_USER);
-        mfUser = copyOf(params, ParamSet.MF_USER);
+        java.util.Map<String, Integer> at = offsets(config);
+        mlpUserAt = at.get(ParamSet.MLP_USER);
+        mfUserAt = at.get(ParamSet.MF_USER);
         mfItemPtr = aligned((long) numItems * f);
-        Blas.span(mfItemPtr, (long) numItems * f).put(copyOf(params, ParamSet.MF_ITEM));
+        Blas.span(mfItemPtr, (long) numItems * f).put(flat, at.get(ParamSet.MF_ITEM), numItems * f);
         mfItem = Blas.span(mfItemPtr, (long) numItems * f);
         weight = new FloatPointer[layers];
         bias = new float[layers][];
         for (int k = 0; k < layers; k++) {
             weight[k] = aligned((long) width[k] * width[k + 1]);
-            Blas.span(weight[k], (long) width[k] * width[k + 1]).put(copyOf(params, ParamSet.denseWeight(k)));
-            bias[k] = new float[width[k + 1]];
-            copyOf(params, ParamSet.denseBias(k)).get(bias[k]);
+            Blas.span(weight[k], (long) width[k] * width[k + 1]).put(flat, at.get(ParamSet.denseWeight(k)), width[k] * width[k + 1]);
+            bias[k] = java.util.Arrays.copyOfRange(flat, at.get(ParamSet.denseBias(k)), at.get(ParamSet.denseBias(k)) + width[k + 1]);
         }
         w0Top = weight[0];
-        float[] fw = new float[f + lastWidth];
-        copyOf(params, ParamSet.FINAL_W).get(fw);
-        wGmf = java.util.Arrays.copyOfRange(fw, 0, f);
-        wMlp = java.util.Arrays.copyOfRange(fw, f, f + lastWidth);
-        float[] b = new float[1];
-        copyOf(params, ParamSet.FINAL_B).get(b);
-        fb = b[0];
+        int fwAt = at.get(ParamSet.FINAL_W);
+        wGmf = java.util.Arrays.copyOfRange(flat, fwAt, fwAt + f);
+        wMlp = java.util.Arrays.copyOfRange(flat, fwAt + f, fwAt + f + lastWidth);
+        fb = flat[at.get(ParamSet.FINAL_B)];
         wMlpPtr = aligned(lastWidth);
         Blas.span(wMlpPtr, lastWidth).put(wMlp);
 
         // P_item = mlp_item W0[e:2e], once
         FloatPointer mlpItemPtr = new FloatPointer((long) numItems * e);
-        Blas.span(mlpItemPtr, (long) numItems * e).put(copyOf(params, ParamSet.MLP_ITEM));
+        Blas.span(mlpItemPtr, (long) numItems * e).put(flat, at.get(ParamSet.MLP_ITEM), numItems * e);
         projItemPtr = aligned((long) numItems * w1);
         final FloatPointer src = mlpItemPtr, w0Bottom = Sgemm.at(w0Top, (long) e * w1);
         workers.run(numItems, (w, lo, hi) -> {
@@ -141,12 +147,26 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         flopsPerPair = 2 * (fl + lastWidth + f);
     }
 
-    private static FloatBuffer copyOf(ParamSet p, String name) {
-        org.nd4j.linalg.api.ndarray.INDArray a = p.get(name);
-        if (a.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || a.offset() != 0 || a.ordering() != 'c')
-            throw new IllegalArgumentException("parameter '" + name + "' must be a whole FLOAT 'c'-ordered array");
-        return a.data().asNioFloat().duplicate();
+    /** Where each tensor starts in the flat parameters (ParamShapes order). */
+    static java.util.Map<String, Integer> offsets(NeuMFConfig c) {
+        java.util.Map<String, Integer> m = new java.util.HashMap<>();
+        long at = 0;
+        for (var e : io.ncf.model.ParamShapes.of(c).entrySet()) {
+            m.put(e.getKey(), Math.toIntExact(at));
+            at += io.ncf.model.ParamShapes.length(e.getValue());
+        }
+        return m;
     }
+
+    /** mf_user[u] * w_gmf into dst[off ..] (the GMF retrieval vector of the two-stage ranker too). */
+    void gmfUserRow(int u, float[] dst, int off) {
+        for (int j = 0; j < f; j++) dst[off + j] = flat[mfUserAt + u * f + j] * wGmf[j];
+    }
+
+    /** The flat parameters and where mf_item starts (two-stage retrieval reads them). */
+    float[] flatParams() { return flat; }
+
+    int offsetOf(String tensor) { return offsets(config).get(tensor); }
 
     private final java.util.List<Pointer> owned = new java.util.ArrayList<>();
 
@@ -257,7 +277,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
          */
         void loadUser(int u) {
             if (u == user) return;
-            Blas.span(vin, e).put(mlpUser.duplicate().position(u * e).limit(u * e + e));
+            Blas.span(vin, e).put(flat, mlpUserAt + u * e, e);
             float[] c = cRow;
             int width0 = e;
             for (int k = 0; k < layers; k++) {
@@ -272,7 +292,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             float sum = 0f;
             for (int j = 0; j < lastWidth; j++) sum += c[j] * wMlp[j];
             uConst = sum;
-            for (int j = 0; j < f; j++) gRow[j] = mfUser.get(u * f + j) * wGmf[j];
+            gmfUserRow(u, gRow, 0);
             user = u;
         }
 

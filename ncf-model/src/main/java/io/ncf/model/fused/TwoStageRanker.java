@@ -37,8 +37,6 @@ public final class TwoStageRanker implements BatchRanker {
     private final Workers workers;
     private final Blas.Backend blas = Blas.backend();
     private final FloatPointer itemTable;     // [numItems, f + 1]: mf_item | b_i
-    private final FloatBuffer mfUser;
-    private final float[] wGmf;
     private final FloatPointer[] ua, sc;      // per worker: a block's user rows, its retrieval scores
     private final float[][] scoreRow;
     private final int[][] heap;
@@ -49,21 +47,17 @@ public final class TwoStageRanker implements BatchRanker {
      * @param kernel     the exact scorer (shared: calls must not overlap with other uses of it)
      * @param candidates items per user scored exactly (at least 1; more than the item count means all)
      */
-    public TwoStageRanker(ScoringKernel kernel, ParamSet params, int candidates) {
+    public TwoStageRanker(ScoringKernel kernel, int candidates) {
         if (candidates < 1) throw new IllegalArgumentException("candidates must be positive, got " + candidates);
         this.kernel = kernel;
         this.exact = new RowRanker(kernel);
         this.numItems = kernel.numItems();
-        this.numUsers = params.config().numUsers();
+        this.numUsers = kernel.config().numUsers();
         this.candidates = Math.min(candidates, numItems);
-        this.f = params.config().factors();
+        this.f = kernel.config().factors();
         this.fa = f + 1;   // f GMF columns and the bias column, unpadded: the retrieval product is bound by reading this table
         this.workers = kernel.workers();   // one pool: the stages alternate, and a second pool's spinning threads would steal cores
-        this.mfUser = params.get(ParamSet.MF_USER).data().asNioFloat().duplicate();
-        float[] fw = new float[f];
-        params.get(ParamSet.FINAL_W).data().asNioFloat().duplicate().get(fw);
-        this.wGmf = fw;
-        FloatBuffer mfItem = params.get(ParamSet.MF_ITEM).data().asNioFloat().duplicate();
+        FloatBuffer mfItem = FloatBuffer.wrap(kernel.flatParams(), kernel.offsetOf(ParamSet.MF_ITEM), numItems * f).slice();
         float[] bias = itemBias(mfItem);
         itemTable = new FloatPointer((long) numItems * fa);
         itemTable.zero();
@@ -85,10 +79,7 @@ public final class TwoStageRanker implements BatchRanker {
             ua[k] = new FloatPointer((long) BLOCK * fa);
             sc[k] = new FloatPointer((long) BLOCK * numItems);
         }
-        this.params = params;
     }
-
-    private final ParamSet params;   // held: mfUser is read in place
 
     public int candidates() { return candidates; }
 
@@ -101,7 +92,7 @@ public final class TwoStageRanker implements BatchRanker {
 
     /** The GMF retrieval vector of user u: mf_user[u] * w_gmf, then 1 for the item bias. */
     private void userRow(int u, float[] dst, int off) {
-        for (int j = 0; j < f; j++) dst[off + j] = mfUser.get(u * f + j) * wGmf[j];
+        kernel.gmfUserRow(u, dst, off);
         dst[off + f] = 1f;
         for (int j = f + 1; j < fa; j++) dst[off + j] = 0f;
     }

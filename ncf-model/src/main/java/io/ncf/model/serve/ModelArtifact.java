@@ -70,7 +70,9 @@ public final class ModelArtifact {
     private static final List<String> REQUIRED = List.of(CONFIG, METADATA, USERS, ITEMS, SEEN, POPULARITY, PARAMS);
 
     private final NeuMFConfig config;
-    private final ParamSet params;
+    // one of these is given; the other is made on first use (the flat array needs no ND4J: serving never starts it)
+    private ParamSet params;
+    private float[] flat;
     private final IdVocabulary userIds, itemIds;
     private final UserItemIndex seen;
     private final int[] popularity;
@@ -78,13 +80,27 @@ public final class ModelArtifact {
 
     public ModelArtifact(ParamSet params, IdVocabulary userIds, IdVocabulary itemIds, UserItemIndex seen, int[] popularity,
                          Map<String, String> metadata) {
-        this.config = params.config();
+        this(params.config(), params, null, userIds, itemIds, seen, popularity, metadata);
+    }
+
+    /** An artifact over flat parameters: every tensor of {@link ParamSet#shapes} in order, row-major. */
+    public ModelArtifact(NeuMFConfig config, float[] flatParams, IdVocabulary userIds, IdVocabulary itemIds, UserItemIndex seen, int[] popularity,
+                         Map<String, String> metadata) {
+        this(config, null, flatParams, userIds, itemIds, seen, popularity, metadata);
+        long want = io.ncf.model.ParamShapes.totalLength(config);
+        if (flatParams.length != want) throw new IllegalArgumentException("parameters have " + flatParams.length + " floats, " + config + " needs " + want);
+    }
+
+    private ModelArtifact(NeuMFConfig config, ParamSet params, float[] flat, IdVocabulary userIds, IdVocabulary itemIds, UserItemIndex seen,
+                          int[] popularity, Map<String, String> metadata) {
+        this.config = config;
         if (userIds.size() != config.numUsers() || itemIds.size() != config.numItems())
             throw new IllegalArgumentException("vocabularies have " + userIds.size() + " users × " + itemIds.size() + " items but the model has "
                     + config.numUsers() + " × " + config.numItems());
         if (seen.numUsers() != config.numUsers()) throw new IllegalArgumentException("seen index has " + seen.numUsers() + " users, model " + config.numUsers());
         if (popularity.length != config.numItems()) throw new IllegalArgumentException("popularity has " + popularity.length + " items, model " + config.numItems());
         this.params = params;
+        this.flat = flat;
         this.userIds = userIds;
         this.itemIds = itemIds;
         this.seen = seen;
@@ -107,7 +123,20 @@ public final class ModelArtifact {
 
     public NeuMFConfig config() { return config; }
 
-    public ParamSet params() { return params; }
+    /** The parameters as ND4J arrays (made from the flat form on first use, which starts ND4J). */
+    public synchronized ParamSet params() {
+        if (params == null) params = ParamSet.fromFlat(config, flat);
+        return params;
+    }
+
+    /**
+     * The parameters as one array, every tensor of {@link ParamSet#shapes} in order, row-major: what serving reads,
+     * with no ND4J. Shared, not copied: do not modify it.
+     */
+    public synchronized float[] flatParams() {
+        if (flat == null) flat = params.toFlat();
+        return flat;
+    }
 
     public IdVocabulary userIds() { return userIds; }
 
@@ -124,6 +153,7 @@ public final class ModelArtifact {
 
     public void write(Path file) throws IOException {
         write(file, config, metadata, userIds, itemIds, seen, popularity, out -> {
+            if (params == null) { writeFloats(out, flat, 0, flat.length); return; }
             for (String name : ParamSet.shapes(config).keySet()) writeFloats(out, params.get(name));
         });
     }
@@ -311,8 +341,8 @@ public final class ModelArtifact {
             IdVocabulary items = r.ids(ITEMS, config.numItems());
             UserItemIndex seen = r.seen(config);
             int[] popularity = r.popularity(config);
-            ParamSet params = r.params(config);
-            return new ModelArtifact(params, users, items, seen, popularity, meta);
+            float[] params = r.params(config);
+            return new ModelArtifact(config, params, users, items, seen, popularity, meta);
         }
     }
 
@@ -427,27 +457,26 @@ public final class ModelArtifact {
             });
         }
 
-        ParamSet params(NeuMFConfig c) throws IOException {
+        float[] params(NeuMFConfig c) throws IOException {
             return entry(PARAMS, in -> {
-                Map<String, INDArray> arrays = new LinkedHashMap<>();
+                long total = io.ncf.model.ParamShapes.totalLength(c);
+                float[] v = new float[Math.toIntExact(total)];
                 byte[] buf = new byte[1 << 16];
-                for (var s : ParamSet.shapes(c).entrySet()) {
+                long at = 0;
+                for (var s : io.ncf.model.ParamShapes.of(c).entrySet()) {
                     long n = 1;
                     for (long d : s.getValue()) n *= d;
-                    float[] v = new float[Math.toIntExact(n)];
                     int filled = 0;
-                    while (filled < v.length) {
-                        int want = Math.min(buf.length, (v.length - filled) * 4);
+                    while (filled < n) {
+                        int want = (int) Math.min(buf.length, (n - filled) * 4);
                         int got = in.readNBytes(buf, 0, want);
                         if (got < want) throw error("entry '" + PARAMS + "' is truncated in tensor '" + s.getKey() + "'");
-                        ByteBuffer.wrap(buf, 0, got).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v, filled, got / 4);
+                        ByteBuffer.wrap(buf, 0, got).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v, (int) (at + filled), got / 4);
                         filled += got / 4;
                     }
-                    INDArray a = Nd4j.createUninitialized(DataType.FLOAT, s.getValue());
-                    a.data().setData(v);
-                    arrays.put(s.getKey(), a);
+                    at += n;
                 }
-                return ParamSet.of(c, arrays);
+                return v;
             });
         }
     }

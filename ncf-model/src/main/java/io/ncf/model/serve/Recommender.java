@@ -56,15 +56,16 @@ public final class Recommender implements AutoCloseable {
 
     private final ModelArtifact artifact;
     private final NeuMFConfig config;
-    private final ScoringKernel kernel;
-    private final BatchRanker ranker;
+    private ScoringKernel kernel;      // made on first use: a device ranker's batches need no CPU kernel (nor a CPU BLAS)
+    private BatchRanker ranker;        // a device ranker given, or the CPU kernel's, made with it
+    private final int threads, candidates;
+    private boolean closed;
     private final UnknownUserPolicy policy;
     private final int numItems;
     private final boolean[] skip;
     private final int[] heap;
     private final float[] row;
     private final RowScorer scorerView;
-    private final boolean approximateSingle;   // recommend(user, k) goes through the two-stage ranker
 
     /** A recommender scoring on {@code threads} CPU threads: exact top-K. */
     public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads) { this(artifact, policy, threads, 0); }
@@ -75,36 +76,37 @@ public final class Recommender implements AutoCloseable {
      *                   {@link #recommend(String, int)}
      */
     public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads, int candidates) {
-        this(artifact, policy, threads, k -> candidates > 0 ? new TwoStageRanker(k, artifact.params(), candidates) : new RowRanker(k), candidates > 0);
+        this(artifact, policy, threads, candidates, null);
     }
 
     /**
-     * A recommender whose batch ranking ({@link #recommendBatch}) runs on {@code ranker} (a device engine's, say).
-     * Single-user calls and pair scores run on the CPU kernel.
+     * A recommender whose batch ranking ({@link #recommendBatch}) runs on {@code ranker} (a device engine's, say),
+     * which it closes. Single-user calls and pair scores run on the CPU kernel, made on first use.
      */
     public Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads, BatchRanker ranker) {
-        this(artifact, policy, threads, k -> java.util.Objects.requireNonNull(ranker, "ranker"), false);
+        this(artifact, policy, threads, 0, java.util.Objects.requireNonNull(ranker, "ranker"));
     }
 
-    private Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads,
-                        java.util.function.Function<ScoringKernel, BatchRanker> rankerOf, boolean approximateSingle) {
+    private Recommender(ModelArtifact artifact, UnknownUserPolicy policy, int threads, int candidates, BatchRanker ranker) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be positive, got " + threads);
+        if (candidates < 0) throw new IllegalArgumentException("candidates must be 0 (exact) or positive, got " + candidates);
         this.artifact = artifact;
         this.config = artifact.config();
         this.policy = policy;
         this.numItems = config.numItems();
-        this.kernel = new ScoringKernel(artifact.params(), threads);
-        this.ranker = rankerOf.apply(kernel);
-        this.approximateSingle = approximateSingle;
+        this.threads = threads;
+        this.candidates = candidates;
+        this.ranker = ranker;
         this.skip = new boolean[numItems];
         this.heap = new int[numItems];
         this.row = new float[numItems];
         Recommender self = this;
         this.scorerView = new RowScorer() {
             @Override public int numItems() { return numItems; }
-            @Override public int parallelism() { return kernel.parallelism(); }
-            @Override public long flopsPerPair() { return kernel.flopsPerPair(); }
-            @Override public void score(int[] users, int[] items, int count, float[] out) { synchronized (self) { kernel.score(users, items, count, out); } }
-            @Override public void scoreRows(int[] users, int from, int count, RowSink sink) { synchronized (self) { kernel.scoreRows(users, from, count, sink); } }
+            @Override public int parallelism() { synchronized (self) { return kernel().parallelism(); } }
+            @Override public long flopsPerPair() { synchronized (self) { return kernel().flopsPerPair(); } }
+            @Override public void score(int[] users, int[] items, int count, float[] out) { synchronized (self) { kernel().score(users, items, count, out); } }
+            @Override public void scoreRows(int[] users, int from, int count, RowSink sink) { synchronized (self) { kernel().scoreRows(users, from, count, sink); } }
         };
     }
 
@@ -117,11 +119,23 @@ public final class Recommender implements AutoCloseable {
 
     public ModelArtifact artifact() { return artifact; }
 
-    /** The CPU scoring kernel (pairs and rows). */
-    ScoringKernel kernel() { return kernel; }
+    /** The CPU scoring kernel (pairs and rows), made on first use; callers hold the lock. */
+    synchronized ScoringKernel kernel() {
+        open();
+        if (kernel == null) kernel = new ScoringKernel(config, artifact.flatParams(), threads);
+        return kernel;
+    }
 
-    /** What {@link #recommendBatch} ranks with. */
-    public BatchRanker ranker() { return ranker; }
+    private void open() {
+        if (closed) throw new IllegalStateException("this Recommender is closed");
+    }
+
+    /** What {@link #recommendBatch} ranks with: the device ranker given, or the CPU kernel's (exact or two-stage). */
+    public synchronized BatchRanker ranker() {
+        open();
+        if (ranker == null) ranker = candidates > 0 ? new TwoStageRanker(kernel(), candidates) : new RowRanker(kernel());
+        return ranker;
+    }
 
     public UnknownUserPolicy unknownUserPolicy() { return policy; }
 
@@ -145,15 +159,16 @@ public final class Recommender implements AutoCloseable {
 
     /** Top {@code k} items for the user, seen items excluded (two-stage when the recommender was made so). */
     public List<Item> recommend(String userId, int k) {
-        if (!approximateSingle) return recommend(userId, k, null, null, true);
+        if (candidates == 0) return recommend(userId, k, null, null, true);
         synchronized (this) {
+            open();
             if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
             int u = resolve(userId);
             if (u < 0) return recommend(userId, k, null, null, true);
             int kk = Math.min(k, numItems);
             int[] items = new int[kk], found = new int[1];
             float[] top = new float[kk];
-            ranker.topK(new int[]{u}, 0, 1, kk, artifact.seen(), items, top, found);
+            ranker().topK(new int[]{u}, 0, 1, kk, artifact.seen(), items, top, found);
             return items(items, top, 0, found[0]);
         }
     }
@@ -166,6 +181,7 @@ public final class Recommender implements AutoCloseable {
      * @param excludeSeen also exclude the user's seen items
      */
     public synchronized List<Item> recommend(String userId, int k, Collection<String> candidates, Collection<String> exclude, boolean excludeSeen) {
+        open();
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         int u = resolve(userId);
         if (candidates == null) Arrays.fill(skip, false);
@@ -178,7 +194,7 @@ public final class Recommender implements AutoCloseable {
         float[] scores;
         if (u < 0) scores = popularityScores();
         else {
-            kernel.scoreRows(new int[]{u}, 0, 1, (w, j, user, r) -> System.arraycopy(r, 0, row, 0, numItems));
+            kernel().scoreRows(new int[]{u}, 0, 1, (w, j, user, r) -> System.arraycopy(r, 0, row, 0, numItems));
             scores = row;
         }
         int kk = Math.min(k, numItems);
@@ -190,6 +206,7 @@ public final class Recommender implements AutoCloseable {
 
     /** Scores of the given items for the user (logits; popularity counts for an unknown user under POPULARITY). */
     public synchronized float[] score(String userId, List<String> itemIds) {
+        open();
         int u = resolve(userId);
         int n = itemIds.size();
         int[] items = new int[n];
@@ -201,7 +218,7 @@ public final class Recommender implements AutoCloseable {
         }
         int[] users = new int[n];
         Arrays.fill(users, u);
-        kernel.score(users, items, n, out);
+        kernel().score(users, items, n, out);
         return out;
     }
 
@@ -211,6 +228,7 @@ public final class Recommender implements AutoCloseable {
      * memory is a row per thread and k entries per user of a block, whatever the user count.
      */
     public synchronized void recommendBatch(List<String> userIds, int k, BatchSink sink) throws IOException {
+        open();
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         int block = DEFAULT_BLOCK_USERS, kk = Math.min(k, numItems);
         int[] dense = new int[block], known = new int[block], found = new int[block], items = new int[block * kk];
@@ -223,7 +241,7 @@ public final class Recommender implements AutoCloseable {
                 dense[r] = u;
                 if (u >= 0) known[nk++] = u;
             }
-            if (nk > 0) ranker.topK(known, 0, nk, kk, artifact.seen(), items, scores, found);
+            if (nk > 0) ranker().topK(known, 0, nk, kk, artifact.seen(), items, scores, found);
             for (int r = 0, j = 0; r < rows; r++) {
                 List<Item> top;
                 if (dense[r] >= 0) { top = items(items, scores, j * kk, found[j]); j++; }
@@ -275,8 +293,11 @@ public final class Recommender implements AutoCloseable {
         return s;
     }
 
-    @Override public void close() {
-        ranker.close();
-        kernel.close();
+    /** Frees the kernel's native buffers and threads and the ranker; idempotent. Every later call throws {@link IllegalStateException}. */
+    @Override public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (ranker != null) ranker.close();
+        if (kernel != null) kernel.close();
     }
 }

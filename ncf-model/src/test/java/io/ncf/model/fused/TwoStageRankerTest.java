@@ -31,7 +31,7 @@ class TwoStageRankerTest {
             int[] ei = new int[users.length * k], ef = new int[users.length];
             float[] es = new float[users.length * k];
             new RowRanker(kernel).topK(users, 0, users.length, k, seen, ei, es, ef);
-            try (TwoStageRanker all = new TwoStageRanker(kernel, p, 600)) {
+            try (TwoStageRanker all = new TwoStageRanker(kernel, 600)) {
                 int[] ti = new int[users.length * k], tf = new int[users.length];
                 float[] ts = new float[users.length * k];
                 all.topK(users, 0, users.length, k, seen, ti, ts, tf);
@@ -39,7 +39,7 @@ class TwoStageRankerTest {
                 assertArrayEquals(ei, ti);
                 for (int j = 0; j < ts.length; j++) assertEquals(Float.floatToRawIntBits(es[j]), Float.floatToRawIntBits(ts[j]));
             }
-            try (TwoStageRanker few = new TwoStageRanker(kernel, p, 50)) {
+            try (TwoStageRanker few = new TwoStageRanker(kernel, 50)) {
                 int[] ti = new int[users.length * k], tf = new int[users.length];
                 float[] ts = new float[users.length * k];
                 few.topK(users, 0, users.length, k, seen, ti, ts, tf);

@@ -75,6 +75,21 @@ class RecommenderTest {
         }
     }
 
+    @Test void everyCallAfterCloseThrowsAndCloseIsIdempotent() throws IOException {
+        Recommender r = new Recommender(artifact, Recommender.UnknownUserPolicy.POPULARITY, 2, 5);
+        String user = artifact.userIds().id(1);
+        assertEquals(3, r.recommend(user, 3).size());
+        r.close();
+        r.close();
+        assertThrows(IllegalStateException.class, () -> r.recommend(user, 3));
+        assertThrows(IllegalStateException.class, () -> r.recommend("stranger", 3));
+        assertThrows(IllegalStateException.class, () -> r.recommend(user, 3, null, null, true));
+        assertThrows(IllegalStateException.class, () -> r.score(user, List.of(artifact.itemIds().id(0))));
+        assertThrows(IllegalStateException.class, () -> r.recommendBatch(List.of(user), 3, (u, items) -> {}));
+        assertThrows(IllegalStateException.class, () -> r.scorer().score(new int[]{0}, new int[]{0}, 1, new float[1]));
+        assertThrows(IllegalStateException.class, r::ranker);
+    }
+
     @Test void candidatesAndExclusionsAndSeenSwitch() {
         String user = artifact.userIds().id(5);
         List<String> seenIds = rec.seenItems(user);

@@ -29,7 +29,7 @@ public final class FusedEngineProvider implements EngineProvider {
     /** The CPU inference kernel (ScoringKernel) on {@code threads} threads; FLOAT only. */
     @Override public io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
         if (fp16) throw new io.ncf.train.engine.UnsupportedFeatureException(name(), Feature.FP16, "the CPU kernel ranks in FLOAT; 16-bit ranking runs on --engine cuda");
-        io.ncf.model.fused.ScoringKernel k = new io.ncf.model.fused.ScoringKernel(io.ncf.model.ParamSet.fromFlat(config, flatParams), threads);
+        io.ncf.model.fused.ScoringKernel k = new io.ncf.model.fused.ScoringKernel(config, flatParams, threads);
         return new io.ncf.model.rank.RowRanker(k, k);
     }
 
