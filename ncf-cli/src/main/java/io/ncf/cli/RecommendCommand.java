@@ -167,14 +167,14 @@ public final class RecommendCommand implements Callable<Integer> {
         if (Files.isDirectory(abs)) throw new NcfCli.UsageException("--output " + target + " is a directory; give a file name");
         if (dir == null || !Files.isDirectory(dir)) throw new NcfCli.UsageException("--output " + target + ": directory " + dir + " does not exist");
         try {
-            Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            // createTempFile makes it owner-only; the result is an ordinary output file: keep FILE's mode, or rw-r--r--
-            try {
-                java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.exists(abs) ? Files.getPosixFilePermissions(abs)
-                        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
-                Files.setPosixFilePermissions(tmp, mode);
-            } catch (UnsupportedOperationException notPosix) {
-                // not a POSIX file system: its default stands
+            Path tmp = io.ncf.data.AtomicFiles.siblingTemp(abs, "." + abs.getFileName() + ".");
+            // an existing FILE keeps its mode; a new one gets the user's umask (siblingTemp's)
+            if (Files.exists(abs)) {
+                try {
+                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(abs));
+                } catch (UnsupportedOperationException notPosix) {
+                    // not a POSIX file system: its default stands
+                }
             }
             return tmp;
         } catch (IOException | SecurityException e) {

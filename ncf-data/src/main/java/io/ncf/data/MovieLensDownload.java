@@ -110,7 +110,7 @@ public final class MovieLensDownload {
     }
 
     private void download(String url, Path zip, String expected) throws IOException {
-        Path tmp = Files.createTempFile(cacheDir, "." + zip.getFileName(), ".part");
+        Path tmp = AtomicFiles.siblingTemp(zip, "." + zip.getFileName() + ".");
         try {
             MessageDigest md = newMd5();
             HttpResponse<InputStream> r = send(url);
@@ -141,7 +141,7 @@ public final class MovieLensDownload {
         Path dir = cacheDir.resolve(d.archiveName);
         Path target = dir.resolve(d.ratingsFile);
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + d.ratingsFile, ".part");
+        Path tmp = AtomicFiles.siblingTemp(target, "." + d.ratingsFile + ".");
         try (ZipFile zf = new ZipFile(zip.toFile())) {
             ZipEntry entry = null;
             for (Enumeration<? extends ZipEntry> en = zf.entries(); en.hasMoreElements(); ) {

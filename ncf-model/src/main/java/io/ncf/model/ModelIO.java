@@ -156,12 +156,13 @@ public final class ModelIO {
     /**
      * Writes {@code file} so that a reader sees the old file or the complete new one, never a torn one: the content
      * goes to a temporary file in the same directory, is fsynced, then {@link #moveIntoPlace moved into place}; on
-     * any failure the temporary file is removed and {@code file} is untouched. Shared by every model-file writer.
+     * any failure the temporary file is removed and {@code file} is untouched. The file gets the process's default
+     * mode (the user's umask), not a temporary file's owner-only one. Shared by every model-file writer.
      */
     public static void writeAtomically(Path file, ChannelWriter content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
+        Path tmp = io.ncf.data.AtomicFiles.siblingTemp(file, file.getFileName().toString() + ".");
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
