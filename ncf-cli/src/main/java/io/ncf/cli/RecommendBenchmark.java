@@ -17,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -44,12 +42,7 @@ final class RecommendBenchmark {
         List<String> u = new ArrayList<>(users), it = new ArrayList<>(items);
         for (int i = 0; i < users; i++) u.add(Integer.toString(i + 1));
         for (int i = 0; i < items; i++) it.add(Integer.toString(i + 1));
-        // about 144 seen items per user (ml-20m's mean), drawn with a popularity skew
-        SplittableRandom r = new SplittableRandom(2);
-        int per = 144;
-        int[] su = new int[users * per], si = new int[users * per];
-        for (int k = 0; k < su.length; k++) { su[k] = k / per; si[k] = (int) (items * Math.pow(r.nextDouble(), 2)); }
-        UserItemIndex seen = UserItemIndex.build(users, su, si, su.length);
+        UserItemIndex seen = io.ncf.bench.RankBench.seen(users, items, 2);   // ml-20m's mean of 144 per user, skewed to popular items
         Path f = dir.resolve("random-model.zip");
         new ModelArtifact(p, IdVocabulary.of(u), IdVocabulary.of(it), seen, ModelArtifact.popularity(seen, items),
                 Map.of("note", "random weights, for speed only")).write(f);
@@ -109,12 +102,7 @@ final class RecommendBenchmark {
                     r.put("sgemm_gflops", limit);
                     r.put("single_user_ms", singleUserMs(rec, ids, k));
                     List<String> check = ids.subList(0, Math.min(200, ids.size()));
-                    Map<String, List<Recommender.Item>> approx = new LinkedHashMap<>(), exact = new LinkedHashMap<>();
-                    rec.recommendBatch(check, k, approx::put);
-                    try (Recommender ex = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
-                        ex.recommendBatch(check, k, exact::put);
-                    }
-                    r.put("recall_at_" + k, recall(approx, exact));
+                    r.put("recall_at_" + k, RecommendCommand.recallAgainstExact(rec, check, k, threads));
                     r.put("recall_users", check.size());
                 }
             }
@@ -190,17 +178,6 @@ final class RecommendBenchmark {
         }
         Arrays.sort(ms);
         return ms[ms.length / 2];
-    }
-
-    static double recall(Map<String, List<Recommender.Item>> approx, Map<String, List<Recommender.Item>> exact) {
-        long hit = 0, total = 0;
-        for (var e : exact.entrySet()) {
-            Set<String> want = new HashSet<>();
-            for (Recommender.Item it : e.getValue()) want.add(it.itemId());
-            for (Recommender.Item it : approx.get(e.getKey())) if (want.contains(it.itemId())) hit++;
-            total += want.size();
-        }
-        return total == 0 ? 1.0 : (double) hit / total;
     }
 
     /** The PyTorch peer's script, from this jar, in a temporary file. */

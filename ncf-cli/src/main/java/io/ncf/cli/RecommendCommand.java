@@ -144,20 +144,29 @@ public final class RecommendCommand implements Callable<Integer> {
         }
         if (sample.isEmpty()) return;
         long t0 = System.nanoTime();
+        double recall = recallAgainstExact(approx, sample, k, nThreads);
+        err.printf("Two-stage recall@%d against exact top-%d: %.4f on %,d users (%d candidates; checked in %.1f s)%n", k, k,
+                recall, sample.size(), candidates, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Recall@k of {@code approx}'s lists (two-stage) against exact top-k over every item for the same (known) users:
+     * the share of the exact lists' items that the approximate lists hold.
+     */
+    static double recallAgainstExact(Recommender approx, List<String> users, int k, int threads) throws IOException {
         java.util.Map<String, List<Recommender.Item>> a = new java.util.HashMap<>(), e = new java.util.HashMap<>();
-        approx.recommendBatch(sample, k, a::put);
-        try (Recommender exact = new Recommender(approx.artifact(), Recommender.UnknownUserPolicy.ERROR, nThreads)) {
-            exact.recommendBatch(sample, k, e::put);
+        approx.recommendBatch(users, k, a::put);
+        try (Recommender exact = new Recommender(approx.artifact(), Recommender.UnknownUserPolicy.ERROR, threads)) {
+            exact.recommendBatch(users, k, e::put);
         }
         long hit = 0, total = 0;
-        for (String u : sample) {
-            java.util.Set<String> want2 = new java.util.HashSet<>();
-            for (Recommender.Item it : e.get(u)) want2.add(it.itemId());
-            for (Recommender.Item it : a.get(u)) if (want2.contains(it.itemId())) hit++;
-            total += want2.size();
+        for (String u : users) {
+            java.util.Set<String> want = new java.util.HashSet<>();
+            for (Recommender.Item it : e.get(u)) want.add(it.itemId());
+            for (Recommender.Item it : a.get(u)) if (want.contains(it.itemId())) hit++;
+            total += want.size();
         }
-        err.printf("Two-stage recall@%d against exact top-%d: %.4f on %,d users (%d candidates; checked in %.1f s)%n", k, k,
-                total == 0 ? 1.0 : (double) hit / total, sample.size(), candidates, (System.nanoTime() - t0) / 1e9);
+        return total == 0 ? 1.0 : (double) hit / total;
     }
 
     /** A temporary file beside {@code target} (so the final rename stays on one file system), or exit 2 naming why not. */

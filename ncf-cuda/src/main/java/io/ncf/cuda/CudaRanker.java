@@ -32,7 +32,7 @@ public final class CudaRanker implements BatchRanker {
     private final int f, e, layers, w1, numItems, usersPerBlock;
     private final int[] width;
     private final int actType, computeType;
-    private final long params, proj, c0, gmfRows, userIds, offs, mask, scores, outItems, outScores, found, targets, ranks;
+    private final long params, proj, mlpRows, c0, gmfRows, userIds, offs, mask, scores, outItems, outScores, found, targets, ranks;
     private final long[] h, weightAct;
     private long itemsCapacity;
     private long itemsBuf;
@@ -89,11 +89,11 @@ public final class CudaRanker implements BatchRanker {
         gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, numItems, e, w0 + 4L * e * w1, CUDA_R_32F, w1, p(layout.get("mlp_item")), CUDA_R_32F, e,
                 proj, CUDA_R_32F, w1, CUBLAS_COMPUTE_32F);
         long ub = usersPerBlock, pairs = ub * numItems;
-        c0 = alloc(4L * ub * Math.max(w1, e));
+        mlpRows = alloc(4L * ub * e);
+        c0 = alloc(4L * ub * w1);
         gmfRows = alloc(4L * ub * f);
         userIds = alloc(4L * ub);
         offs = alloc(4L * (ub + 1));
-        itemsCapacity = 0;
         mask = alloc((pairs + 3) & ~3L);   // zeroed in 4-byte words
         scores = alloc(4L * pairs);
         outItems = alloc(4L * ub * MAX_K);
@@ -114,11 +114,7 @@ public final class CudaRanker implements BatchRanker {
 
     @Override public int numItems() { return numItems; }
 
-    @Override public long flopsPerPair() {
-        long fl = 0;
-        for (int k = 1; k < layers; k++) fl += (long) width[k] * width[k + 1];
-        return 2 * (fl + width[layers] + f);
-    }
+    @Override public long flopsPerPair() { return config.scoringFlopsPerPair(); }
 
     @Override
     public void topK(int[] users, int from, int count, int k, UserItemIndex exclude, int[] itemsOut, float[] scoresOut, int[] foundOut) {
@@ -159,8 +155,8 @@ public final class CudaRanker implements BatchRanker {
         }
         dev.upload(userIds, users, from, ub);
         // C0[ub, w1] = mlp_user[users] W0[0:e] + b0 (FP32); G[ub, f] = mf_user[users] * w_gmf
-        launch("gather_rows", grid((long) ub * e), BLOCK, p(layout.get("mlp_user")), userIds, ub, e, 0L, c0Scratch());
-        gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, ub, e, p(layout.denseWeight(0)), CUDA_R_32F, w1, c0Scratch(), CUDA_R_32F, e,
+        launch("gather_rows", grid((long) ub * e), BLOCK, p(layout.get("mlp_user")), userIds, ub, e, 0L, mlpRows);
+        gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, ub, e, p(layout.denseWeight(0)), CUDA_R_32F, w1, mlpRows, CUDA_R_32F, e,
                 c0, CUDA_R_32F, w1, CUBLAS_COMPUTE_32F);
         launch("add_bias_rows", grid((long) ub * w1), BLOCK, c0, p(layout.denseBias(0)), ub, w1);
         launch("gather_rows", grid((long) ub * f), BLOCK, p(layout.get("mf_user")), userIds, ub, f, p(layout.get("final_w")), gmfRows);
@@ -188,14 +184,6 @@ public final class CudaRanker implements BatchRanker {
             dev.upload(itemsBuf, s.items(), 0, s.items().length);
             launch("mask_items", grid(s.items().length), BLOCK, offs, itemsBuf, ub, numItems, mask);
         }
-    }
-
-    /** The block users' gathered mlp_user rows (the C0 product's input), made on first use. */
-    private long c0ScratchAddr;
-
-    private long c0Scratch() {
-        if (c0ScratchAddr == 0) c0ScratchAddr = alloc(4L * usersPerBlock * e);
-        return c0ScratchAddr;
     }
 
     private void ensureItems(long n) {

@@ -59,7 +59,7 @@ public final class FullRankingEvaluator {
         int n = 0;
         for (int u = 0; u < numUsers; u++) if (testItems[u] >= 0) evalUsers[n++] = u;
         int[] ranks = new int[n];
-        int block = Math.max(1, Math.min(usersPerBlock, Math.max(1, n)));
+        int block = Math.max(1, Math.min(usersPerBlock, n));
         int[] targets = new int[block], out = new int[block];
         for (int r0 = 0; r0 < n; r0 += block) {
             int rows = Math.min(block, n - r0);

@@ -34,14 +34,18 @@ public final class RankingProtocols {
 
     /** As above, reporting users done to {@code progress}. */
     public static RankingReport full(NcfDataset ds, Scorer scorer, int[] ks, int usersPerBlock, Progress progress) {
-        UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
-        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(scorer, progress);
+        return fullEvaluator(ds, ks, usersPerBlock).evaluate(scorer, progress);
     }
 
     /** The full protocol on a ranker (the CPU kernel's rows or a device's), reporting users done to {@code progress}. */
     public static RankingReport full(NcfDataset ds, io.ncf.model.rank.BatchRanker ranker, int[] ks, int usersPerBlock, Progress progress) {
+        return fullEvaluator(ds, ks, usersPerBlock).evaluate(ranker, progress);
+    }
+
+    /** The full protocol's evaluator for a dataset: its held-out items against everything not in its training rows. */
+    private static FullRankingEvaluator fullEvaluator(NcfDataset ds, int[] ks, int usersPerBlock) {
         UserItemIndex train = UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize());
-        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock).evaluate(ranker, progress);
+        return new FullRankingEvaluator(ds.numItems(), train, ds.testItems(), ks, usersPerBlock);
     }
 
     /** The popularity baseline of a dataset: training interactions per item. */

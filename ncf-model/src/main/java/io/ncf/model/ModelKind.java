@@ -92,7 +92,7 @@ public enum ModelKind {
      * form): the same values, no ND4J.
      */
     public float[] shape(float[] flat, NeuMFConfig c) {
-        long fw = offsetOf(c, ParamSet.FINAL_W);
+        long fw = ParamShapes.offset(c, ParamSet.FINAL_W);
         int f = c.factors(), n = c.finalInputDim();
         for (int r = 0; r < n; r++) {
             boolean gmfRow = r < f;
@@ -110,28 +110,18 @@ public enum ModelKind {
         java.util.List<long[]> out = new java.util.ArrayList<>();
         if (this == NEUMF) return out;
         java.util.Map<String, long[]> shapes = ParamShapes.of(c);
-        if (!hasGmf()) for (String t : new String[]{ParamSet.MF_USER, ParamSet.MF_ITEM}) out.add(new long[]{offsetOf(c, t), ParamShapes.length(shapes.get(t))});
+        if (!hasGmf()) for (String t : new String[]{ParamSet.MF_USER, ParamSet.MF_ITEM}) out.add(new long[]{ParamShapes.offset(c, t), ParamShapes.length(shapes.get(t))});
         if (!hasMlp()) {
             // the MLP tables and every dense tensor are one contiguous run from mlp_user up to final_w
-            long from = offsetOf(c, ParamSet.MLP_USER);
-            out.add(new long[]{from, offsetOf(c, ParamSet.FINAL_W) - from});
+            long from = ParamShapes.offset(c, ParamSet.MLP_USER);
+            out.add(new long[]{from, ParamShapes.offset(c, ParamSet.FINAL_W) - from});
         }
-        long fw = offsetOf(c, ParamSet.FINAL_W);
+        long fw = ParamShapes.offset(c, ParamSet.FINAL_W);
         int f = c.factors(), n = c.finalInputDim();
         if (this == MF) out.add(new long[]{fw, n});
         else if (!hasGmf()) out.add(new long[]{fw, f});
         else if (!hasMlp()) out.add(new long[]{fw + f, n - f});
         return out;
-    }
-
-    /** Offset of a tensor in the flat {@link ParamShapes} layout. */
-    static long offsetOf(NeuMFConfig c, String tensor) {
-        long off = 0;
-        for (var e : ParamShapes.of(c).entrySet()) {
-            if (e.getKey().equals(tensor)) return off;
-            off += ParamShapes.length(e.getValue());
-        }
-        throw new IllegalArgumentException("no tensor '" + tensor + "' in " + c);
     }
 
     private static FloatBuffer buf(INDArray a) { return a.data().asNioFloat(); }

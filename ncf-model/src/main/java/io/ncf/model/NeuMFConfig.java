@@ -54,6 +54,16 @@ public record NeuMFConfig(int numUsers, int numItems, int factors, int[] layers,
         return emb + dense + finalInputDim() + 1;
     }
 
+    /**
+     * Multiply-adds times two of scoring one (user, item) pair once the first dense layer is factored through the
+     * embedding tables: the dense layers after the first, the MLP head and the GMF head (what ranking costs per pair).
+     */
+    public long scoringFlopsPerPair() {
+        long fl = 0;
+        for (int k = 1; k < denseLayerCount(); k++) fl += (long) layers[k] * layers[k + 1];
+        return 2 * (fl + layers[layers.length - 1] + factors);
+    }
+
     public NeuMFConfig withDropout(float p) { return new NeuMFConfig(numUsers, numItems, factors, layers, p); }
 
     @Override public boolean equals(Object o) {

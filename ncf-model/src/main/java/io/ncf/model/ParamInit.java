@@ -18,7 +18,7 @@ public final class ParamInit {
         float[] flat = new float[(int) total];
         Random rng = new Random(seed);
         for (String n : new String[]{ParamSet.MF_USER, ParamSet.MF_ITEM, ParamSet.MLP_USER, ParamSet.MLP_ITEM}) {
-            int off = (int) ModelKind.offsetOf(c, n), len = (int) ParamShapes.length(ParamShapes.of(c).get(n));
+            int off = (int) ParamShapes.offset(c, n), len = (int) ParamShapes.length(ParamShapes.of(c).get(n));
             for (int i = off; i < off + len; i++) flat[i] = (float) (rng.nextGaussian() * 0.01);
         }
         for (int k = 0; k < c.denseLayerCount(); k++) {
@@ -30,7 +30,7 @@ public final class ParamInit {
     }
 
     private static void uniform(float[] flat, NeuMFConfig c, String tensor, double limit, Random rng) {
-        int off = (int) ModelKind.offsetOf(c, tensor), len = (int) ParamShapes.length(ParamShapes.of(c).get(tensor));
+        int off = (int) ParamShapes.offset(c, tensor), len = (int) ParamShapes.length(ParamShapes.of(c).get(tensor));
         for (int i = off; i < off + len; i++) flat[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
     }
 }

@@ -34,6 +34,16 @@ public final class ParamShapes {
         return n;
     }
 
+    /** Where tensor {@code tensor} starts in the flat layout of {@code c}. */
+    public static long offset(NeuMFConfig c, String tensor) {
+        long off = 0;
+        for (var e : of(c).entrySet()) {
+            if (e.getKey().equals(tensor)) return off;
+            off += length(e.getValue());
+        }
+        throw new IllegalArgumentException("no tensor '" + tensor + "' in " + c);
+    }
+
     public static long length(long[] shape) {
         long n = 1;
         for (long d : shape) n *= d;

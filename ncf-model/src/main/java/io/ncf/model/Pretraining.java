@@ -58,19 +58,19 @@ public final class Pretraining {
             copy(mlp, mlpConfig, p, expected, ParamSet.denseWeight(k));
             copy(mlp, mlpConfig, p, expected, ParamSet.denseBias(k));
         }
-        int w = (int) ModelKind.offsetOf(expected, ParamSet.FINAL_W);
-        int wg = (int) ModelKind.offsetOf(gmfConfig, ParamSet.FINAL_W), wm = (int) ModelKind.offsetOf(mlpConfig, ParamSet.FINAL_W);
+        int w = (int) ParamShapes.offset(expected, ParamSet.FINAL_W);
+        int wg = (int) ParamShapes.offset(gmfConfig, ParamSet.FINAL_W), wm = (int) ParamShapes.offset(mlpConfig, ParamSet.FINAL_W);
         int f = expected.factors(), n = expected.finalInputDim();
         int fm = mlpConfig.factors(); // the MLP model's own GMF width: its MLP rows of final_w start there
         for (int r = 0; r < n; r++) p[w + r] = r < f ? alpha * gmf[wg + r] : (1 - alpha) * mlp[wm + fm + (r - f)];
-        int b = (int) ModelKind.offsetOf(expected, ParamSet.FINAL_B);
-        p[b] = alpha * gmf[(int) ModelKind.offsetOf(gmfConfig, ParamSet.FINAL_B)] + (1 - alpha) * mlp[(int) ModelKind.offsetOf(mlpConfig, ParamSet.FINAL_B)];
+        int b = (int) ParamShapes.offset(expected, ParamSet.FINAL_B);
+        p[b] = alpha * gmf[(int) ParamShapes.offset(gmfConfig, ParamSet.FINAL_B)] + (1 - alpha) * mlp[(int) ParamShapes.offset(mlpConfig, ParamSet.FINAL_B)];
         return p;
     }
 
     private static void copy(float[] src, NeuMFConfig srcConfig, float[] dst, NeuMFConfig dstConfig, String tensor) {
         int n = Math.toIntExact(ParamShapes.length(ParamShapes.of(dstConfig).get(tensor)));
-        System.arraycopy(src, (int) ModelKind.offsetOf(srcConfig, tensor), dst, (int) ModelKind.offsetOf(dstConfig, tensor), n);
+        System.arraycopy(src, (int) ParamShapes.offset(srcConfig, tensor), dst, (int) ParamShapes.offset(dstConfig, tensor), n);
     }
 
     private static String join(int[] a) { return Arrays.toString(a).replaceAll("[\\[\\],]", ""); }

@@ -70,7 +70,6 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     private final Pointer[] packed;            // [k] for k >= 1: W_k packed for [CHUNK, width[k]] products (MKL)
     private final Worker[] ws;
     private final float[] sharedRow;           // the row when one user's items are split over the workers
-    private final long flopsPerPair;
 
     /** A kernel with its own pool of {@code threads} workers. */
     public ScoringKernel(ParamSet params, int threads) { this(params.config(), params.toFlat(), new Workers(threads), true); }
@@ -104,30 +103,30 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         for (int k = 1; k <= layers; k++) mw = Math.max(mw, width[k]);
         this.maxWidth = mw;
 
-        java.util.Map<String, Integer> at = offsets(config);
-        mlpUserAt = at.get(ParamSet.MLP_USER);
-        mfUserAt = at.get(ParamSet.MF_USER);
+        mlpUserAt = offset(ParamSet.MLP_USER);
+        mfUserAt = offset(ParamSet.MF_USER);
         mfItemPtr = aligned((long) numItems * f);
-        Blas.span(mfItemPtr, (long) numItems * f).put(flat, at.get(ParamSet.MF_ITEM), numItems * f);
+        Blas.span(mfItemPtr, (long) numItems * f).put(flat, offset(ParamSet.MF_ITEM), numItems * f);
         mfItem = Blas.span(mfItemPtr, (long) numItems * f);
         weight = new FloatPointer[layers];
         bias = new float[layers][];
         for (int k = 0; k < layers; k++) {
             weight[k] = aligned((long) width[k] * width[k + 1]);
-            Blas.span(weight[k], (long) width[k] * width[k + 1]).put(flat, at.get(ParamSet.denseWeight(k)), width[k] * width[k + 1]);
-            bias[k] = java.util.Arrays.copyOfRange(flat, at.get(ParamSet.denseBias(k)), at.get(ParamSet.denseBias(k)) + width[k + 1]);
+            Blas.span(weight[k], (long) width[k] * width[k + 1]).put(flat, offset(ParamSet.denseWeight(k)), width[k] * width[k + 1]);
+            int b = offset(ParamSet.denseBias(k));
+            bias[k] = java.util.Arrays.copyOfRange(flat, b, b + width[k + 1]);
         }
         w0Top = weight[0];
-        int fwAt = at.get(ParamSet.FINAL_W);
+        int fwAt = offset(ParamSet.FINAL_W);
         wGmf = java.util.Arrays.copyOfRange(flat, fwAt, fwAt + f);
         wMlp = java.util.Arrays.copyOfRange(flat, fwAt + f, fwAt + f + lastWidth);
-        fb = flat[at.get(ParamSet.FINAL_B)];
+        fb = flat[offset(ParamSet.FINAL_B)];
         wMlpPtr = aligned(lastWidth);
         Blas.span(wMlpPtr, lastWidth).put(wMlp);
 
         // P_item = mlp_item W0[e:2e], once
         FloatPointer mlpItemPtr = new FloatPointer((long) numItems * e);
-        Blas.span(mlpItemPtr, (long) numItems * e).put(flat, at.get(ParamSet.MLP_ITEM), numItems * e);
+        Blas.span(mlpItemPtr, (long) numItems * e).put(flat, offset(ParamSet.MLP_ITEM), numItems * e);
         projItemPtr = aligned((long) numItems * w1);
         final FloatPointer src = mlpItemPtr, w0Bottom = Sgemm.at(w0Top, (long) e * w1);
         workers.run(numItems, (w, lo, hi) -> {
@@ -142,31 +141,18 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         ws = new Worker[workers.threads()];
         for (int w = 0; w < ws.length; w++) ws[w] = new Worker();
         sharedRow = new float[numItems];
-        long fl = 0;
-        for (int k = 1; k < layers; k++) fl += (long) width[k] * width[k + 1];
-        flopsPerPair = 2 * (fl + lastWidth + f);
     }
 
-    /** Where each tensor starts in the flat parameters (ParamShapes order). */
-    static java.util.Map<String, Integer> offsets(NeuMFConfig c) {
-        java.util.Map<String, Integer> m = new java.util.HashMap<>();
-        long at = 0;
-        for (var e : io.ncf.model.ParamShapes.of(c).entrySet()) {
-            m.put(e.getKey(), Math.toIntExact(at));
-            at += io.ncf.model.ParamShapes.length(e.getValue());
-        }
-        return m;
-    }
+    /** Where a tensor starts in the flat parameters. */
+    int offset(String tensor) { return Math.toIntExact(io.ncf.model.ParamShapes.offset(config, tensor)); }
 
     /** mf_user[u] * w_gmf into dst[off ..] (the GMF retrieval vector of the two-stage ranker too). */
     void gmfUserRow(int u, float[] dst, int off) {
         for (int j = 0; j < f; j++) dst[off + j] = flat[mfUserAt + u * f + j] * wGmf[j];
     }
 
-    /** The flat parameters and where mf_item starts (two-stage retrieval reads them). */
+    /** The flat parameters (two-stage retrieval reads mf_item from them). */
     float[] flatParams() { return flat; }
-
-    int offsetOf(String tensor) { return offsets(config).get(tensor); }
 
     private final java.util.List<Pointer> owned = new java.util.ArrayList<>();
 
@@ -214,7 +200,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     /** The kernel's thread pool, for work that alternates with the kernel's own (never nested in a kernel call). */
     Workers workers() { return workers; }
 
-    @Override public long flopsPerPair() { return flopsPerPair; }
+    @Override public long flopsPerPair() { return config.scoringFlopsPerPair(); }
 
     public NeuMFConfig config() { return config; }
 
@@ -243,9 +229,8 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         final float[] rowConst = new float[CHUNK];
         float uConst;
         int user = -1;            // whose negRow / gRow / uConst are current
-        // the row path: per slot of the user block, -C_{k-1} repeated TILE_ROWS times (L1-sized), the GMF row and constant
+        // the row path: per slot of the user block, -C_{k-1} repeated TILE_ROWS times (L1-sized), the GMF head's B and constant
         final FloatPointer[][] tile = new FloatPointer[USER_BLOCK][layers + 1];
-        final float[][] gRowOf = new float[USER_BLOCK][f];
         final FloatPointer[] bsOf = new FloatPointer[USER_BLOCK];   // the GMF head's B for the slot's user (row 0; others zero)
         final float[] uConstOf = new float[USER_BLOCK];
         final int[] slotUser = new int[USER_BLOCK];
@@ -301,7 +286,6 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             if (slotUser[q] == u) return;
             loadUser(u);
             for (int k = 1; k <= layers; k++) repeat(tile[q][k], negRow[k], TILE_ROWS);
-            System.arraycopy(gRow, 0, gRowOf[q], 0, f);
             Blas.span(bsOf[q], f).put(gRow);
             uConstOf[q] = uConst;
             slotUser[q] = u;
@@ -327,7 +311,6 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         /** {@code dst = fmax(src, neg)} over CHUNK rows of {@code width}, {@code neg} repeating every {@code negRows} rows. */
         private void fmax(int width, FloatPointer src, FloatPointer neg, int negRows, FloatPointer dst) {
             if (negRows == CHUNK) { blas.fmax(CHUNK * width, src, neg, dst); return; }
-            long step = (long) negRows * width;
             for (int r = 0; r < CHUNK; r += negRows)
                 blas.fmax(negRows * width, Sgemm.at(src, r * (long) width), neg, Sgemm.at(dst, r * (long) width));
         }

@@ -39,7 +39,6 @@ public final class TwoStageRanker implements BatchRanker {
     private final FloatPointer itemTable;     // [numItems, f + 1]: mf_item | b_i
     private final FloatPointer[] ua, sc;      // per worker: a block's user rows, its retrieval scores
     private final float[][] scoreRow;
-    private final int[][] heap;
     private final float[][] candScores;     // per worker: selection scratch of a row's length
     private final boolean[][] skip;
 
@@ -57,10 +56,9 @@ public final class TwoStageRanker implements BatchRanker {
         this.f = kernel.config().factors();
         this.fa = f + 1;   // f GMF columns and the bias column, unpadded: the retrieval product is bound by reading this table
         this.workers = kernel.workers();   // one pool: the stages alternate, and a second pool's spinning threads would steal cores
-        FloatBuffer mfItem = FloatBuffer.wrap(kernel.flatParams(), kernel.offsetOf(ParamSet.MF_ITEM), numItems * f).slice();
+        FloatBuffer mfItem = FloatBuffer.wrap(kernel.flatParams(), kernel.offset(ParamSet.MF_ITEM), numItems * f).slice();
         float[] bias = itemBias(mfItem);
         itemTable = new FloatPointer((long) numItems * fa);
-        itemTable.zero();
         FloatBuffer t = Blas.span(itemTable, (long) numItems * fa);
         float[] rowBuf = new float[f];
         for (int i = 0; i < numItems; i++) {
@@ -72,7 +70,6 @@ public final class TwoStageRanker implements BatchRanker {
         ua = new FloatPointer[w];
         sc = new FloatPointer[w];
         scoreRow = new float[w][numItems];
-        heap = new int[w][this.candidates];
         candScores = new float[w][numItems];
         skip = new boolean[w][numItems];
         for (int k = 0; k < w; k++) {
@@ -94,7 +91,6 @@ public final class TwoStageRanker implements BatchRanker {
     private void userRow(int u, float[] dst, int off) {
         kernel.gmfUserRow(u, dst, off);
         dst[off + f] = 1f;
-        for (int j = f + 1; j < fa; j++) dst[off + j] = 0f;
     }
 
     /** b_i = mean over sampled users of (exact logit - GMF term): the part of an item's score retrieval cannot see per user. */
