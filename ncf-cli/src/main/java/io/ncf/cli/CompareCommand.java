@@ -5,6 +5,8 @@ import io.ncf.data.NcfDataset;
 import io.ncf.eval.RankingProtocols;
 import io.ncf.eval.RankingReport;
 import io.ncf.model.Scorer;
+import io.ncf.model.als.AlsModel;
+import io.ncf.model.als.ImplicitAls;
 import io.ncf.model.serve.ModelArtifact;
 import io.ncf.model.serve.Recommender;
 import picocli.CommandLine.Command;
@@ -35,13 +37,14 @@ import java.util.stream.Stream;
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Train and evaluate several models with the same flags and print a markdown table of HR@K and NDCG@K",
                 "under the sampled and the full-ranking protocols.",
-                "Models: pop (item popularity), mf (dot product), gmf, mlp, neumf, neumf-pretrain (NeuMF initialised from",
-                "this run's gmf and mlp models; they are trained first if not listed).",
+                "Models: pop (item popularity), als (implicit ALS with exact solves, as Spark MLlib's; --als-* flags),",
+                "mf (dot product), gmf, mlp, neumf, neumf-pretrain (NeuMF initialised from this run's gmf and mlp models,",
+                "which are trained first if not listed).",
                 "Every other flag (-e, -b, -l, -f, --layers, --dropout, --engine, ...) is passed unchanged to every 'ncf train' run.",
                 "Each model is evaluated at its best epoch by sampled HR (as 'ncf train' selects it)."})
 public final class CompareCommand implements Callable<Integer> {
 
-    static final List<String> ALL_MODELS = List.of("pop", "mf", "gmf", "mlp", "neumf", "neumf-pretrain");
+    static final List<String> ALL_MODELS = List.of("pop", "als", "mf", "gmf", "mlp", "neumf", "neumf-pretrain");
     private static final List<String> RESERVED = List.of("--model", "--data", "--checkpoint-dir", "--resume", "--mode", "--load-checkpoint-path",
             "--pretrain-gmf", "--pretrain-mlp", "--log-path", "-k", "--topk", "--seed", "--valid-negative");
 
@@ -50,8 +53,12 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Ratings file to prepare first (as 'ncf prepare'; with --format).") Path input;
     @Option(names = "--format", defaultValue = "ml-20m", paramLabel = "FORMAT", description = "Format of --input, as 'ncf prepare' (default: ${DEFAULT-VALUE}).") String format;
     @Option(names = "--data", paramLabel = "DIR", description = "A dataset directory written by 'ncf prepare' (instead of --input).") Path data;
-    @Option(names = "--models", split = ",", paramLabel = "M", description = "Models in table order (default: pop,mf,gmf,mlp,neumf,neumf-pretrain).")
+    @Option(names = "--models", split = ",", paramLabel = "M", description = "Models in table order (default: pop,als,mf,gmf,mlp,neumf,neumf-pretrain).")
     List<String> models = new ArrayList<>(ALL_MODELS);
+    @Option(names = "--als-rank", defaultValue = "128", paramLabel = "N", description = "ALS factors (default: ${DEFAULT-VALUE}).") int alsRank;
+    @Option(names = "--als-reg", defaultValue = "1", paramLabel = "L", description = "ALS regParam, scaled by each row's interactions as MLlib does (default: ${DEFAULT-VALUE}).") float alsReg;
+    @Option(names = "--als-alpha", defaultValue = "10", paramLabel = "A", description = "ALS confidence of an observed pair is 1 + alpha (default: ${DEFAULT-VALUE}).") float alsAlpha;
+    @Option(names = "--als-iterations", defaultValue = "15", paramLabel = "N", description = "ALS alternations (default: ${DEFAULT-VALUE}).") int alsIterations;
     @Option(names = {"-k", "--topk"}, defaultValue = "10", paramLabel = "K", description = "K of the table's HR@K and NDCG@K, and of training's model selection (default: ${DEFAULT-VALUE}).") int topK;
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the evaluation negatives (with --input) and of every training run (default: random, printed).") Long seed;
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Also write the markdown table here.") Path output;
@@ -123,6 +130,20 @@ public final class CompareCommand implements Callable<Integer> {
             out.println("== pop: training interactions per item (nothing to train)");
             Scorer pop = RankingProtocols.popularity(ds);
             r = new Row(m, RankingProtocols.sampled(ds, pop, ks), RankingProtocols.full(ds, pop, ks, RankingProtocols.DEFAULT_FULL_USERS_PER_BLOCK), "–", 0);
+        } else if (m.equals("als")) {
+            ImplicitAls.Params p;
+            try {
+                p = new ImplicitAls.Params(alsRank, alsReg, alsAlpha, alsIterations, seedUsed);
+            } catch (IllegalArgumentException e) {
+                throw new NcfCli.UsageException("--als-*: " + e.getMessage());
+            }
+            out.printf("== als: implicit ALS, rank %d, regParam %s, alpha %s, %d iterations%n", p.rank(), p.regParam(), p.alpha(), p.iterations());
+            out.flush();
+            long t0 = System.nanoTime();
+            AlsModel als = ImplicitAls.train(ds.numUsers(), ds.numItems(), ds.trainUsers(), ds.trainItems(), p, Runtime.getRuntime().availableProcessors(), null);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            r = new Row(m, RankingProtocols.sampled(ds, als, ks), RankingProtocols.full(ds, als, ks, RankingProtocols.DEFAULT_FULL_USERS_PER_BLOCK),
+                    Integer.toString(p.iterations()), seconds);
         } else {
             List<String> args = new ArrayList<>(List.of("train", "--data", dataDir.toString(), "--seed", Long.toString(seedUsed), "-k", Integer.toString(topK),
                     "--checkpoint-dir", work.resolve(m).toString()));

@@ -25,6 +25,9 @@ final class FlagNames {
         FLAGS.put("seed", "--seed");
         FLAGS.put("negatives", "--negative-samples");
         FLAGS.put("dropout", "--dropout");
+        FLAGS.put("embeddingL2", "--l2-embedding");
+        FLAGS.put("weightL2", "--l2-weights");
+        FLAGS.put("optimizer", "--optimizer");
         FLAGS.put("model", "--model");
         FLAGS.put("factors", "--factors");
         FLAGS.put("layers", "--layers");

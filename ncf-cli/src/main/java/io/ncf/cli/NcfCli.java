@@ -11,14 +11,14 @@ import java.io.PrintWriter;
  */
 @Command(name = "ncf", mixinStandardHelpOptions = true, versionProvider = NcfCli.Version.class,
         description = "Neural Collaborative Filtering (NeuMF) on the JVM: prepare implicit-feedback data, train, evaluate, benchmark.",
-        subcommands = {PrepareCommand.class, TrainCommand.class, EnginesCommand.class, BenchmarkCommand.class, RecommendCommand.class, EvaluateCommand.class, CompareCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PrepareCommand.class, TrainCommand.class, EnginesCommand.class, BenchmarkCommand.class, RecommendCommand.class, EvaluateCommand.class, CompareCommand.class, TuneCommand.class, CommandLine.HelpCommand.class})
 public final class NcfCli implements Runnable {
 
     public static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (prepare, train, engines, benchmark, recommend, evaluate, compare)"); }
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (prepare, train, engines, benchmark, recommend, evaluate, compare, tune)"); }
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -131,6 +131,9 @@ final class ResumeRun {
         m.put("verifyNegatives", Boolean.toString(o.verifyNegatives()));
         m.put("microBatch", Integer.toString(o.microBatch()));
         m.put("validUsersPerBatch", Integer.toString(o.validUsersPerBatch()));
+        m.put("embeddingL2", ResumeSettings.canonical(o.embeddingL2()));
+        m.put("weightL2", ResumeSettings.canonical(o.weightL2()));
+        m.put("optimizer", o.optimizer().id());
         if (run.containsKey("engine")) m.put("engine", run.get("engine"));
         m.put("model", ModelKind.fromMetadata(run).id());
         if (run.containsKey("dropout")) m.put("dropout", ResumeSettings.floatFromBits(run.get("dropout")));
@@ -166,6 +169,9 @@ final class ResumeRun {
         if (given.hasMatchedOption("--engine")) m.put("engine", cmd.engine);
         if (given.hasMatchedOption("--model")) m.put("model", cmd.model);
         if (given.hasMatchedOption("--dropout")) m.put("dropout", ResumeSettings.canonical(cmd.dropout));
+        if (given.hasMatchedOption("--l2-embedding")) m.put("embeddingL2", ResumeSettings.canonical(cmd.l2Embedding));
+        if (given.hasMatchedOption("--l2-weights")) m.put("weightL2", ResumeSettings.canonical(cmd.l2Weights));
+        if (given.hasMatchedOption("--optimizer")) m.put("optimizer", cmd.optimizer.toLowerCase(java.util.Locale.ROOT));
         if (given.hasMatchedOption("--fp16")) m.put("fp16", Boolean.toString(cmd.fp16));
         if (given.hasMatchedOption("--loss-scale")) m.put("lossScale", ResumeSettings.canonical(cmd.lossScale));
         if (given.hasMatchedOption("--loss-scale-init")) m.put("lossScaleInit", ResumeSettings.canonical(cmd.lossScaleInit));

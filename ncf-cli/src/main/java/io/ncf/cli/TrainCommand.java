@@ -24,6 +24,8 @@ import io.ncf.train.TrainingState;
 import io.ncf.train.TrainingStateFile;
 import io.ncf.train.Trainer;
 import io.ncf.train.TrainingOptions;
+import io.ncf.train.Recipe;
+import io.ncf.train.Optimizer;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingSummary;
 import io.ncf.train.engine.EngineProvider;
@@ -67,6 +69,10 @@ public final class TrainCommand implements Callable<Integer> {
     Path pretrainMlp;
     @Option(names = "--data", paramLabel = "DIR", description = "Dataset directory written by 'ncf prepare' (default: the built-in demo data).")
     Path data;
+    @Option(names = "--recipe", paramLabel = "FILE|seed", description = {"Train with a recipe: a file written by 'ncf tune' (or by hand), or 'seed' (NVIDIA's ml-20m recipe, the defaults).",
+            "It sets --model, -f, --layers, --dropout, -e, -b, -n, --optimizer, -l, --beta1, --beta2, --l2-embedding, --l2-weights; a flag given as well wins.",
+            "Evaluation runs once, after the last epoch (unless --eval-after is given): the test HR is reported once, not chosen on."})
+    String recipe;
     @Option(names = {"-e", "--epochs"}, paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "30")
     int epochs;
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Global batch in samples; one Adam step per batch (default: 1048576; " + DEMO_BATCH + " on the demo data).")
@@ -91,10 +97,13 @@ public final class TrainCommand implements Callable<Integer> {
     double target;
     @Option(names = "--valid-negative", paramLabel = "N", defaultValue = "100", description = "Evaluation negatives per user for the demo data; a prepared dataset keeps the count it was prepared with (default: ${DEFAULT-VALUE}).")
     int validNegative;
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adam", description = "adam, or sgd (plain p -= lr*g: the paper fine-tunes a pre-trained NeuMF with it) (default: ${DEFAULT-VALUE}).") String optimizer;
     @Option(names = "--beta1", defaultValue = "0.25", description = "Adam β1 (default: ${DEFAULT-VALUE}).") float beta1;
     @Option(names = "--beta2", defaultValue = "0.5", description = "Adam β2 (default: ${DEFAULT-VALUE}).") float beta2;
     @Option(names = "--eps", defaultValue = "1e-8", description = "Adam ε (default: ${DEFAULT-VALUE}).") float eps;
     @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout rate after each MLP layer (default: ${DEFAULT-VALUE}).") float dropout;
+    @Option(names = "--l2-embedding", paramLabel = "L", defaultValue = "0", description = "L2 regularization of the embedding rows each step trains, as decoupled weight decay (AdamW): each step scales them by 1 - lr*L (default: ${DEFAULT-VALUE}, none).") float l2Embedding;
+    @Option(names = "--l2-weights", paramLabel = "L", defaultValue = "0", description = "The same for the dense and final weights, every step (default: ${DEFAULT-VALUE}, none).") float l2Weights;
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write the best model (by HR) here as " + Checkpoints.MODEL_FILE + " and the servable artifact model.zip, atomically.")
     Path checkpointDir;
     @Option(names = "--load-checkpoint-path", paramLabel = "FILE", description = "Start from (train) or evaluate (test) this model file (model.ncf or the model.zip artifact).")
@@ -156,12 +165,61 @@ public final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (workers <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + workers);
+        if (recipe != null) {
+            if (resume != null) throw new NcfCli.UsageException("--recipe cannot be combined with --resume (a resumed run keeps its own settings)");
+            applyRecipe(out);
+        }
         if (resume != null) {
             resumeRun = new ResumeRun(this);
             resumeRun.restore(); // the saved run's settings into these fields, before the engine is chosen
         }
         provider = resolveEngine();
         return start(out);
+    }
+
+    private Optimizer parseOptimizer() {
+        try {
+            return Optimizer.parse(optimizer);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--optimizer: " + e.getMessage());
+        }
+    }
+
+    /** Copies the recipe's values into the flags the user did not give. */
+    private void applyRecipe(PrintWriter out) {
+        Recipe r;
+        try {
+            r = Recipe.builtIn(recipe).orElseGet(() -> {
+                Path f = Path.of(recipe);
+                if (!Files.isRegularFile(f))
+                    throw new NcfCli.UsageException("--recipe " + recipe + " is neither a file nor a built-in recipe (" + String.join(", ", Recipe.BUILT_IN) + ")");
+                return Recipe.read(f);
+            });
+        } catch (Recipe.RecipeException e) {
+            throw new NcfCli.UsageException("--recipe: " + e.getMessage());
+        }
+        var given = spec.commandLine().getParseResult();
+        List<String> overridden = new ArrayList<>();
+        java.util.function.Predicate<String> keep = flag -> {
+            if (!given.hasMatchedOption(flag)) return false;
+            overridden.add(flag);
+            return true;
+        };
+        if (!keep.test("--model")) model = r.model().id();
+        if (!keep.test("--factors")) factors = r.factors();
+        if (!keep.test("--layers")) layers = r.layers();
+        if (!keep.test("--dropout")) dropout = r.dropout();
+        if (!keep.test("--epochs")) epochs = r.epochs();
+        if (!keep.test("--batch-size")) batchSize = r.batchSize();
+        if (!keep.test("--negative-samples")) negatives = r.negatives();
+        if (!keep.test("--learning-rate")) learningRate = r.learningRate();
+        if (!keep.test("--beta1")) beta1 = r.beta1();
+        if (!keep.test("--beta2")) beta2 = r.beta2();
+        if (!keep.test("--l2-embedding")) l2Embedding = r.embeddingL2();
+        if (!keep.test("--l2-weights")) l2Weights = r.weightL2();
+        if (!keep.test("--optimizer")) optimizer = r.optimizer().id();
+        if (!given.hasMatchedOption("--eval-after")) evalAfter = epochs - 1;
+        console.info(out).printf("Recipe %s: %s%s%n", recipe, r.describe(), overridden.isEmpty() ? "" : "; overridden by " + String.join(", ", overridden));
     }
 
     /** Everything after --resume's restoration: the engine's start-up lines, data, options, then train or test. */
@@ -236,7 +294,7 @@ public final class TrainCommand implements Callable<Integer> {
         int batch = batchSize != null ? batchSize : demo ? DEMO_BATCH : TrainingOptions.DEFAULT_BATCH;
         if (demo && batchSize == null) console.info(out).printf("Demo data: using -b %d (the seed's default of 1048576 is tuned for ml-20m).%n", batch);
         TrainingOptions opts = new TrainingOptions(epochs, batch, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch,
-                evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : provider.defaultMicroBatch());
+                evalAfter, target, noNegTrick, seedUsed, microBatch != null ? microBatch : provider.defaultMicroBatch(), l2Embedding, l2Weights, parseOptimizer());
         NeuMFConfig config = new NeuMFConfig(ds.numUsers(), ds.numItems(), factors, layers, dropout);
         return mode == Mode.test ? test(out, ds, config, opts) : train(out, ds, config, opts, demo);
     }
@@ -264,6 +322,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (workers > 1) provider.require(Feature.WORKERS);
             if (noNegTrick) provider.require(Feature.CHECKED_NEGATIVES);
             if (microBatch != null) provider.require(Feature.MICRO_BATCH);
+            if (l2Embedding > 0 || l2Weights > 0) provider.require(Feature.REGULARIZATION);
+            if (parseOptimizer() == Optimizer.SGD) provider.require(Feature.SGD);
             if (mode == Mode.test) provider.require(Feature.MODE_TEST);
             if (resume != null) provider.require(Feature.RESUME);
             if (loadCheckpoint != null) provider.require(Feature.LOAD_CHECKPOINT);
@@ -465,6 +525,9 @@ public final class TrainCommand implements Callable<Integer> {
         p.put("beta2", o.beta2());
         p.put("eps", o.eps());
         p.put("dropout", c.dropout());
+        p.put("l2_embedding", o.embeddingL2());
+        p.put("l2_weights", o.weightL2());
+        p.put("optimizer", o.optimizer().id());
         p.put("eval_after", o.evalAfter());
         p.put("no_neg_trick", o.verifyNegatives());
         p.put("engine", provider.name());

@@ -25,9 +25,12 @@ public final class CudaEngineProvider implements EngineProvider {
     }
 
     @Override public Optional<String> unsupported(Feature f) {
-        return f == Feature.MICRO_BATCH
-                ? Optional.of("the GPU processes each GPU's share of a global batch in one pass; its memory follows -b and --workers")
-                : Optional.empty();
+        return switch (f) {
+            case MICRO_BATCH -> Optional.of("the GPU processes each GPU's share of a global batch in one pass; its memory follows -b and --workers");
+            case REGULARIZATION -> Optional.of("the GPU's Adam kernel has no weight decay yet; regularized recipes train on the CPU engines");
+            case SGD -> Optional.of("the GPU steps with Adam only; SGD fine-tuning runs on the CPU engines");
+            default -> Optional.empty();
+        };
     }
 
     @Override public java.util.List<String> startupLines(boolean fp16) {

@@ -26,7 +26,9 @@ class CudaEngineProviderTest {
         EngineProvider p = EngineRegistry.get("CUDA");
         assertInstanceOf(CudaEngineProvider.class, p);
         assertTrue(p.unsupported(Feature.MICRO_BATCH).isPresent());
-        for (Feature f : Feature.values()) if (f != Feature.MICRO_BATCH) assertTrue(p.unsupported(f).isEmpty(), f + " works on the GPU");
+        assertTrue(p.unsupported(Feature.REGULARIZATION).isPresent());
+        assertTrue(p.unsupported(Feature.SGD).isPresent());
+        for (Feature f : Feature.values()) if (f != Feature.MICRO_BATCH && f != Feature.REGULARIZATION && f != Feature.SGD) assertTrue(p.unsupported(f).isEmpty(), f + " works on the GPU");
     }
 
     @Test void withoutAGpuTheProbeSaysWhyAndOpenRefuses() {

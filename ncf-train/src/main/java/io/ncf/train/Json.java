@@ -29,6 +29,7 @@ public final class Json {
         else if (v instanceof Number n) sb.append(n);
         else if (v instanceof Map<?, ?> m) sb.append(object((Map<String, ?>) m));
         else if (v instanceof int[] a) { sb.append('['); for (int i = 0; i < a.length; i++) sb.append(i > 0 ? "," : "").append(a[i]); sb.append(']'); }
+        else if (v instanceof double[] a) { sb.append('['); for (int i = 0; i < a.length; i++) { if (i > 0) sb.append(','); value(sb, a[i]); } sb.append(']'); }
         else string(sb, v.toString());
     }
 

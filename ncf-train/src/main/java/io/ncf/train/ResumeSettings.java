@@ -71,13 +71,13 @@ public final class ResumeSettings {
         for (String p : List.of("batchSize", "negatives", "factors", "topK", "evalAfter", "validUsersPerBatch", "workers", "epochs",
                 "microBatch", "lossScaleWindow", "validNegative", "seed"))
             KINDS.put(p, Kind.INT); // exact integers of any size (seed is a long)
-        for (String p : List.of("learningRate", "dropout", "beta1", "beta2", "eps", "lossScale", "lossScaleInit", "lossScaleFloor"))
+        for (String p : List.of("learningRate", "dropout", "beta1", "beta2", "eps", "lossScale", "lossScaleInit", "lossScaleFloor", "embeddingL2", "weightL2"))
             KINDS.put(p, Kind.FLOAT);
         KINDS.put("target", Kind.DOUBLE);
         KINDS.put("fp16", Kind.BOOLEAN);
         KINDS.put("verifyNegatives", Kind.BOOLEAN);
         KINDS.put("layers", Kind.INT_LIST);
-        for (String p : List.of("model", "engine", "blas")) KINDS.put(p, Kind.WORD);
+        for (String p : List.of("model", "engine", "blas", "optimizer")) KINDS.put(p, Kind.WORD);
     }
 
     /** Parameters whose notes say more than their name in {@link #describe}'s list. */

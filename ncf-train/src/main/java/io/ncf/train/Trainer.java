@@ -26,6 +26,7 @@ public final class Trainer {
     private final TrainingState resumeFrom;
     private Consumer<TrainingState> stateSink;
     private Progress progress = Progress.NONE;
+    private java.util.function.Predicate<EpochReport> stopWhen;
     private volatile boolean cancelled;
 
     public Trainer(TrainingEngine engine, NeuMFConfig config, TrainingOptions options, List<TrainingListener> listeners) {
@@ -49,6 +50,16 @@ public final class Trainer {
     /** Called after every completed epoch (after the listeners) with the state to continue from. */
     public Trainer onEpochState(Consumer<TrainingState> sink) {
         this.stateSink = sink;
+        return this;
+    }
+
+    /**
+     * Ends the run early, normally (with a summary, unlike {@link #cancel}), after the first epoch whose report
+     * satisfies {@code rule}: early stopping on the evaluation metric, a tuner's pruning rule. The rule sees each
+     * epoch's report after the listeners and the state sink have.
+     */
+    public Trainer stopWhen(java.util.function.Predicate<EpochReport> rule) {
+        this.stopWhen = rule;
         return this;
     }
 
@@ -129,6 +140,7 @@ public final class Trainer {
             if (stateSink != null)
                 stateSink.accept(new TrainingState(epoch + 1, globalStep, record.bestHr(), record.bestNdcg(), record.bestEpoch(), record.firstToHit(),
                         record.timeToTrain(), record.timeToBest(), (System.nanoTime() - runStart) / 1e9, engine.snapshot()));
+            if (stopWhen != null && stopWhen.test(r)) break;
         }
         TrainingSummary summary = record.summary(reports, (System.nanoTime() - runStart) / 1e9);
         for (TrainingListener li : listeners) li.onEnd(summary);

@@ -7,10 +7,31 @@ package io.ncf.train;
  * @param target     HR@K to reach; the first epoch reaching it is recorded
  * @param verifyNegatives  {@code --no-neg-trick}: redraw training negatives that are in fact positives
  * @param microBatch samples per forward/backward call; gradients of a global batch are accumulated over them
+ * @param embeddingL2 L2 regularization of the user and item embedding rows a step trains, as decoupled weight decay
+ *                    (AdamW): each step shrinks those rows by {@code 1 − learningRate·embeddingL2} (0: none)
+ * @param weightL2    the same for the dense layers' and the final layer's weights, every step (biases are not decayed)
+ * @param optimizer   Adam (the seed's) or plain SGD (the paper's fine-tuning of a pre-trained NeuMF)
  */
 public record TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,
                               float eps, int topK, int validUsersPerBatch, int evalAfter, double target,
-                              boolean verifyNegatives, long seed, int microBatch) {
+                              boolean verifyNegatives, long seed, int microBatch, float embeddingL2, float weightL2,
+                              Optimizer optimizer) {
+
+    /** Options without regularization (the seed's recipe has none). */
+    public TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,
+                           float eps, int topK, int validUsersPerBatch, int evalAfter, double target,
+                           boolean verifyNegatives, long seed, int microBatch) {
+        this(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter, target,
+                verifyNegatives, seed, microBatch, 0f, 0f, Optimizer.ADAM);
+    }
+
+    /** Options with Adam. */
+    public TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,
+                           float eps, int topK, int validUsersPerBatch, int evalAfter, double target,
+                           boolean verifyNegatives, long seed, int microBatch, float embeddingL2, float weightL2) {
+        this(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter, target,
+                verifyNegatives, seed, microBatch, embeddingL2, weightL2, Optimizer.ADAM);
+    }
 
     public static final int DEFAULT_EPOCHS = 30;
     public static final int DEFAULT_BATCH = 1_048_576;
@@ -33,6 +54,22 @@ public record TrainingOptions(int epochs, int batchSize, int negatives, float le
         if (evalAfter < 0) throw new IllegalArgumentException("evalAfter must be ≥ 0, got " + evalAfter);
         if (!(target >= 0 && target <= 1)) throw new IllegalArgumentException("target must be in [0, 1], got " + target);
         if (microBatch <= 0) throw new IllegalArgumentException("microBatch must be positive, got " + microBatch);
+        if (!(embeddingL2 >= 0) || !Float.isFinite(embeddingL2)) throw new IllegalArgumentException("embeddingL2 must be ≥ 0, got " + embeddingL2);
+        if (!(weightL2 >= 0) || !Float.isFinite(weightL2)) throw new IllegalArgumentException("weightL2 must be ≥ 0, got " + weightL2);
+        java.util.Objects.requireNonNull(optimizer, "optimizer");
+    }
+
+    /** Whether either L2 term is on. */
+    public boolean regularized() { return embeddingL2 > 0 || weightL2 > 0; }
+
+    public TrainingOptions withOptimizer(Optimizer o) {
+        return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
+                target, verifyNegatives, seed, microBatch, embeddingL2, weightL2, o);
+    }
+
+    public TrainingOptions withL2(float embedding, float weights) {
+        return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
+                target, verifyNegatives, seed, microBatch, embedding, weights, optimizer);
     }
 
     /** Adam's hyper-parameters of these options (the one Adam configuration every engine reads). */
@@ -40,21 +77,21 @@ public record TrainingOptions(int epochs, int batchSize, int negatives, float le
 
     public TrainingOptions withEpochs(int e) {
         return new TrainingOptions(e, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
-                target, verifyNegatives, seed, microBatch);
+                target, verifyNegatives, seed, microBatch, embeddingL2, weightL2, optimizer);
     }
 
     public TrainingOptions withBatch(int b) {
         return new TrainingOptions(epochs, b, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
-                target, verifyNegatives, seed, microBatch);
+                target, verifyNegatives, seed, microBatch, embeddingL2, weightL2, optimizer);
     }
 
     public TrainingOptions withEvalAfter(int e) {
         return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, e,
-                target, verifyNegatives, seed, microBatch);
+                target, verifyNegatives, seed, microBatch, embeddingL2, weightL2, optimizer);
     }
 
     public TrainingOptions withSeed(long s) {
         return new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, eps, topK, validUsersPerBatch, evalAfter,
-                target, verifyNegatives, s, microBatch);
+                target, verifyNegatives, s, microBatch, embeddingL2, weightL2, optimizer);
     }
 }

@@ -64,6 +64,9 @@ public final class TrainingStateFile {
         m.put("opt.verify_negatives", Boolean.toString(o.verifyNegatives()));
         m.put("opt.seed", Long.toString(o.seed()));
         m.put("opt.micro_batch", Integer.toString(o.microBatch()));
+        m.put("opt.l2_embedding", Integer.toString(Float.floatToRawIntBits(o.embeddingL2())));
+        m.put("opt.l2_weights", Integer.toString(Float.floatToRawIntBits(o.weightL2())));
+        m.put("opt.optimizer", o.optimizer().id());
         for (var e : run.entrySet()) m.put("run." + e.getKey(), e.getValue());
         Map<String, float[]> sections = new LinkedHashMap<>();
         sections.put(PARAMS, es.params());
@@ -99,7 +102,10 @@ public final class TrainingStateFile {
             TrainingOptions o = new TrainingOptions(f.i("opt.epochs"), f.i("opt.batch"), f.i("opt.negatives"), f.f("opt.lr"),
                     f.f("opt.beta1"), f.f("opt.beta2"), f.f("opt.eps"), f.i("opt.topk"), f.i("opt.valid_users_per_batch"),
                     f.i("opt.eval_after"), Double.longBitsToDouble(f.l("opt.target")), Boolean.parseBoolean(f.s("opt.verify_negatives")),
-                    f.l("opt.seed"), f.i("opt.micro_batch"));
+                    f.l("opt.seed"), f.i("opt.micro_batch"),
+                    // states written before regularization existed trained without it
+                    m.containsKey("opt.l2_embedding") ? f.f("opt.l2_embedding") : 0f, m.containsKey("opt.l2_weights") ? f.f("opt.l2_weights") : 0f,
+                    m.containsKey("opt.optimizer") ? Optimizer.parse(f.s("opt.optimizer")) : Optimizer.ADAM);
             NeuMFConfig c = l.config();
             Map<String, String> run = new LinkedHashMap<>();
             for (var e : m.entrySet()) if (e.getKey().startsWith("run.")) run.put(e.getKey().substring(4), e.getValue());

@@ -56,13 +56,13 @@ final class TestRuns {
     /** {@code o} with another micro-batch (TrainingOptions has no wither for it). */
     static TrainingOptions withMicroBatch(TrainingOptions o, int microBatch) {
         return new TrainingOptions(o.epochs(), o.batchSize(), o.negatives(), o.learningRate(), o.beta1(), o.beta2(), o.eps(), o.topK(),
-                o.validUsersPerBatch(), o.evalAfter(), o.target(), o.verifyNegatives(), o.seed(), microBatch);
+                o.validUsersPerBatch(), o.evalAfter(), o.target(), o.verifyNegatives(), o.seed(), microBatch, o.embeddingL2(), o.weightL2(), o.optimizer());
     }
 
     /** {@code o} with other Adam hyper-parameters. */
     static TrainingOptions withAdam(TrainingOptions o, float lr, float beta1, float beta2, float eps) {
         return new TrainingOptions(o.epochs(), o.batchSize(), o.negatives(), lr, beta1, beta2, eps, o.topK(),
-                o.validUsersPerBatch(), o.evalAfter(), o.target(), o.verifyNegatives(), o.seed(), o.microBatch());
+                o.validUsersPerBatch(), o.evalAfter(), o.target(), o.verifyNegatives(), o.seed(), o.microBatch(), o.embeddingL2(), o.weightL2(), o.optimizer());
     }
 
     /** The demo data of the first {@code users} users only: the same structure, a fraction of the work per epoch. */

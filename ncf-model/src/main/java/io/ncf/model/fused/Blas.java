@@ -98,6 +98,16 @@ public final class Blas {
         return b;
     }
 
+    /**
+     * Row-major {@code C = alpha·op(A)·op(B) + beta·C} on the backend in use, single-threaded per call (callers split
+     * work over threads themselves), for kernels outside this package (ALS).
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             org.bytedeco.javacpp.FloatPointer a, int lda, org.bytedeco.javacpp.FloatPointer b, int ldb, float beta,
+                             org.bytedeco.javacpp.FloatPointer c, int ldc) {
+        backend().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     /** A one-line description of the library the fused engine's gemm runs on, e.g. for benchmark tables. */
     public static String describe() { return backend().name(); }
 

@@ -63,6 +63,8 @@ public interface EngineProvider {
         if (s.fp16()) require(Feature.FP16);
         if (s.workers() > 1) require(Feature.WORKERS);
         if (s.options().verifyNegatives()) require(Feature.CHECKED_NEGATIVES);
+        if (s.options().regularized()) require(Feature.REGULARIZATION);
+        if (s.options().optimizer() == io.ncf.train.Optimizer.SGD) require(Feature.SGD);
         if (s.kind() != io.ncf.model.ModelKind.NEUMF) require(Feature.MODEL_VARIANTS);
         if (s.initial().hasMoments()) require(Feature.RESUME);
         if (s.lossScaler().isActive()) require(Feature.LOSS_SCALING);

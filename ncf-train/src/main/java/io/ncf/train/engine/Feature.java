@@ -15,6 +15,8 @@ public enum Feature {
     FP16("--fp16"),
     LOSS_SCALING("--loss-scale / dynamic scaling with floor"),
     MICRO_BATCH("--micro-batch"),
+    REGULARIZATION("--l2-embedding / --l2-weights"),
+    SGD("--optimizer sgd"),
     RANKING("ncf recommend / ncf evaluate --engine");
 
     private final String flags;

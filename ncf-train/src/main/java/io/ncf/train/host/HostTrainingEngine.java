@@ -39,6 +39,7 @@ public final class HostTrainingEngine implements TrainingEngine {
     private final TrainingSamples samples;
     private final Evaluator evaluator;
     private final float dropout;
+    private final WeightDecay decay;
     private int epoch = -1;
 
     /**
@@ -68,6 +69,7 @@ public final class HostTrainingEngine implements TrainingEngine {
         }
         this.kernel = k;
         this.dropout = s.config().dropout();
+        this.decay = options.regularized() ? new WeightDecay(s.config(), s.kind(), options.embeddingL2(), options.weightL2()) : null;
         this.description = description;
         this.kernel.parametersChanged(); // initial or loaded parameters
     }
@@ -99,7 +101,9 @@ public final class HostTrainingEngine implements TrainingEngine {
         boolean apply = scaler.isActive() ? scaler.update(allFinite(grads)) : true;
         if (apply) {
             if (scaler.isActive() && scale != 1f) for (var a : grads.arrays()) a.muli(1f / scale);
-            adam.step(params, grads); // also zeroes grads for the next step
+            if (decay != null) decay.apply(params, samples.users(), samples.items(), from, count, options.learningRate());
+            if (options.optimizer() == io.ncf.train.Optimizer.SGD) sgd(params, grads, options.learningRate());
+            else adam.step(params, grads); // also zeroes grads for the next step
             kernel.parametersChanged();
         } else {
             grads.clear();
@@ -125,6 +129,16 @@ public final class HostTrainingEngine implements TrainingEngine {
             kernel.close();
         } finally {
             adam.close();
+        }
+    }
+
+    /** Plain SGD, {@code p ← p − lr·g}; leaves {@code grads} zeroed as Adam's step does. Adam's moments stay as they are. */
+    private static void sgd(ParamSet params, ParamSet grads, float lr) {
+        var ps = params.arrays();
+        var gs = grads.arrays();
+        for (int t = 0; t < ps.size(); t++) {
+            ps.get(t).addi(gs.get(t).muli(-lr));
+            gs.get(t).assign(0);
         }
     }
 

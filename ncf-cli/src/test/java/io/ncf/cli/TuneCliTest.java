@@ -1,0 +1,95 @@
+package io.ncf.cli;
+
+import io.ncf.cli.CliTestSupport.Result;
+import io.ncf.train.Recipe;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.ncf.cli.CliTestSupport.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code ncf tune} then {@code ncf train --recipe}, as a user runs them, on a small generated CSV. */
+class TuneCliTest {
+
+    @TempDir static Path tmp;
+    static Path data;
+
+    @BeforeAll static void prepare() throws IOException {
+        // 120 users × 25 rows over 80 items, each user drifting through a neighbourhood of items: learnable
+        StringBuilder sb = new StringBuilder("who,what,when\n");
+        java.util.Random rnd = new java.util.Random(3);
+        for (int u = 0; u < 120; u++)
+            for (int k = 0; k < 25; k++) sb.append("u").append(u).append(",i").append((u / 3 + k + rnd.nextInt(4)) % 80).append(',').append(1000 + k).append('\n');
+        Path csv = tmp.resolve("r.csv");
+        Files.writeString(csv, sb.toString());
+        data = tmp.resolve("ds");
+        Result p = run("prepare", "--input", csv.toString(), "--format", "csv", "--header", "--user-column", "who", "--item-column", "what",
+                "--timestamp-column", "when", "--output", data.toString(), "--valid-negative", "20", "--min-ratings", "5", "--seed", "1");
+        assertEquals(0, p.exitCode(), p.err());
+    }
+
+    @Test void tuneWritesRecipeAndTrialLogThenTrainUsesItAndEvaluatesOnce() throws IOException {
+        Path recipe = tmp.resolve("out/tuned.txt");
+        Result t = run("tune", "--data", data.toString(), "--budget", "3trials", "--max-epochs", "3", "--seed", "5", "-o", recipe.toString(), "--quiet");
+        assertEquals(0, t.exitCode(), t.err());
+        assertTrue(t.out().contains("| trial | val HR@10 | val NDCG@10 |"), t.out());
+        assertTrue(t.out().contains("Recipe: " + recipe.toAbsolutePath()), t.out());
+        List<String> trials = Files.readAllLines(tmp.resolve("out/tuned.txt.trials.jsonl"));
+        assertEquals(3, trials.size(), "one JSON line per trial");
+        assertTrue(trials.get(0).startsWith("{\"trial\":0,\"tune_seed\":5,"), trials.get(0));
+        Recipe r = Recipe.read(recipe);
+        assertTrue(r.epochs() >= 1 && r.epochs() <= 3);
+        assertTrue(Files.readString(recipe).contains("validation HR@10"), "the recipe says where it came from");
+
+        Path ck = tmp.resolve("ck");
+        Result train = run("train", "--data", data.toString(), "--recipe", recipe.toString(), "--seed", "1", "--checkpoint-dir", ck.toString(), "--verbose");
+        assertEquals(0, train.exitCode(), train.err());
+        assertTrue(train.out().contains("Recipe " + recipe + ": model=" + r.model().id()), train.out());
+        long evaluated = train.out().lines().filter(l -> l.startsWith("Epoch: ") && l.contains("HR: ") && !l.contains("HR: nan")).count();
+        assertEquals(1, evaluated, "the test HR is measured once, after the recipe's last epoch:\n" + train.out());
+        assertTrue(train.out().contains(String.format("Best Epoch:                   %d", r.epochs() - 1)), train.out());
+        assertTrue(Files.isRegularFile(ck.resolve("model.zip")));
+    }
+
+    @Test void aFlagGivenWithTheRecipeWinsAndSeedIsBuiltIn() throws IOException {
+        Path recipe = tmp.resolve("hand.txt");
+        Files.writeString(recipe, "epochs = 4\nbatch_size = 256\nlayers = 16 8\nfactors = 8\nlearning_rate = 0.003\nbeta1 = 0.9\nbeta2 = 0.999\nl2_embedding = 0.1\n");
+        Result t = run("train", "--data", data.toString(), "--recipe", recipe.toString(), "-e", "2", "--seed", "1", "--verbose");
+        assertEquals(0, t.exitCode(), t.err());
+        assertTrue(t.out().contains("overridden by --epochs"), t.out());
+        assertTrue(t.out().contains("Epoch: 01"), t.out());
+        assertFalse(t.out().contains("Epoch: 02"), t.out());
+        Result seed = run("train", "--recipe", "seed", "-e", "1", "-b", "4096", "--seed", "1");
+        assertEquals(0, seed.exitCode(), seed.err());
+        assertTrue(seed.out().contains("Recipe seed: model=neumf factors=64 layers=256,256,128,64"), seed.out());
+    }
+
+    @Test void badRecipesAndBudgetsAreUsageErrors() throws IOException {
+        Path bad = tmp.resolve("bad.txt");
+        Files.writeString(bad, "epochs = 4\nnegative_samples = many\n");
+        Result r = run("train", "--data", data.toString(), "--recipe", bad.toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains(bad + " line 2, key 'negative_samples': 'many' is not an integer"), r.err());
+        r = run("train", "--data", data.toString(), "--recipe", tmp.resolve("none.txt").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("is neither a file nor a built-in recipe (seed)"), r.err());
+        r = run("train", "--recipe", "seed", "--resume", tmp.toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--recipe cannot be combined with --resume"), r.err());
+        r = run("tune", "--data", data.toString(), "--budget", "soon");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--budget 'soon' is neither a time"), r.err());
+        r = run("tune", "--data", tmp.resolve("nodata").toString(), "--budget", "1trials");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("is not a dataset directory"), r.err());
+        r = run("train", "--data", data.toString(), "--l2-embedding", "-1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--l2-embedding must be ≥ 0"), r.err());
+    }
+}
