@@ -40,6 +40,9 @@ final class StopSignals implements AutoCloseable {
         return s;
     }
 
+    /** Whether a signal arrived. */
+    boolean received() { return received.get() != null; }
+
     String signalName() { String n = received.get(); return n == null ? "a cancel" : "SIG" + n; }
 
     int exitCode() { return exitCode(received.get()); }

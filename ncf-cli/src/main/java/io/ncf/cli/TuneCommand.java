@@ -131,8 +131,8 @@ public final class TuneCommand implements Callable<Integer> {
         info.flush();
         Tuner.Result result;
         if (log.toAbsolutePath().getParent() != null) Files.createDirectories(log.toAbsolutePath().getParent());
-        try (BufferedWriter jsonl = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-             StopSignals stop = StopSignals.install(tuner::cancel, spec.commandLine().getErr())) {
+        StopSignals stop = StopSignals.install(tuner::cancel, spec.commandLine().getErr());
+        try (stop; BufferedWriter jsonl = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             result = tuner.run(new Tuner.Listener() {
                 @Override public void onTrialStart(int id, Recipe r) {
                     info.printf("trial %d: %s%n", id, r.describe());
@@ -157,6 +157,10 @@ public final class TuneCommand implements Callable<Integer> {
                     out.flush();
                 }
             });
+        } catch (IllegalStateException noTrial) {
+            if (!stop.received()) throw noTrial;
+            spec.commandLine().getErr().println("ncf: stopped by " + stop.signalName() + " before any trial completed an epoch; no recipe written");
+            return stop.exitCode();
         }
         Recipe winner = result.recipe();
         Tuner.Trial best = result.best();
@@ -173,6 +177,11 @@ public final class TuneCommand implements Callable<Integer> {
         out.println("Recipe: " + output.toAbsolutePath());
         out.println("Trials: " + log.toAbsolutePath());
         out.println("Train it on the whole training set and report the test HR once: ncf train --data " + data + " --recipe " + output + " --checkpoint-dir DIR");
+        if (stop.received()) { // the trials so far still chose a recipe: it is written, and the exit code says the tune was cut short
+            out.flush();
+            spec.commandLine().getErr().println("ncf: stopped by " + stop.signalName() + " after " + result.trials().size() + " trial(s); the best so far is in " + output);
+            return stop.exitCode();
+        }
         return NcfCli.EXIT_OK;
     }
 
@@ -189,7 +198,7 @@ public final class TuneCommand implements Callable<Integer> {
         m.put("trial", t.id());
         m.put("tune_seed", seed);
         m.put("trial_seed", t.seed());
-        for (var e : t.recipe().toMap().entrySet()) if (!e.getKey().equals("epochs")) m.put(e.getKey(), e.getValue());
+        for (var e : t.recipe().toMap().entrySet()) if (!e.getKey().equals("epochs")) m.put(e.getKey(), typed(e.getValue()));
         m.put("best_hr", t.bestHr());
         m.put("best_ndcg", t.bestNdcg());
         m.put("best_epoch", t.bestEpoch());
@@ -204,6 +213,17 @@ public final class TuneCommand implements Callable<Integer> {
             w.flush();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write the trial log: " + e.getMessage(), e);
+        }
+    }
+
+    /** A recipe value as JSON wants it: a number, a list of numbers ("256 256 128 64"), or a string. */
+    private static Object typed(String v) {
+        if (v.matches("-?\\d+")) return Long.parseLong(v);
+        if (v.matches("\\d+( \\d+)+")) return java.util.Arrays.stream(v.split(" ")).mapToInt(Integer::parseInt).toArray();
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            return v;
         }
     }
 

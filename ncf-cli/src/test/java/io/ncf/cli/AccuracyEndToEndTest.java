@@ -47,9 +47,9 @@ class AccuracyEndToEndTest {
         System.out.println(train.out());
         double hr = summaryValue(train.out(), "Best HR:"), ndcg = summaryValue(train.out(), "Best NDCG:");
         assertEquals(r.epochs() - 1, (int) summaryValue(train.out(), "Best Epoch:"), "evaluated once, after the recipe's last epoch");
-        // floors a little below the measured runs (README: test HR@10 0.74-0.76 with 15 minutes); the seed's default
+        // floors below the measured runs (15-minute tunes gave test HR@10 0.7393 and 0.7459, NDCG 0.497); the seed's default
         // recipe with -b 4096 -e 20 gives about 0.73 on this data
-        assertTrue(hr >= 0.73, "test HR@10 " + hr);
-        assertTrue(ndcg >= 0.48, "test NDCG@10 " + ndcg);
+        assertTrue(hr >= 0.72, "test HR@10 " + hr);
+        assertTrue(ndcg >= 0.47, "test NDCG@10 " + ndcg);
     }
 }

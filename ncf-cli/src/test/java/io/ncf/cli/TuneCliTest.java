@@ -43,6 +43,7 @@ class TuneCliTest {
         List<String> trials = Files.readAllLines(tmp.resolve("out/tuned.txt.trials.jsonl"));
         assertEquals(3, trials.size(), "one JSON line per trial");
         assertTrue(trials.get(0).startsWith("{\"trial\":0,\"tune_seed\":5,"), trials.get(0));
+        assertTrue(trials.get(0).contains("\"factors\":64,\"layers\":[256,256,128,64],\"dropout\":0.5,"), "typed JSON values: " + trials.get(0));
         Recipe r = Recipe.read(recipe);
         assertTrue(r.epochs() >= 1 && r.epochs() <= 3);
         assertTrue(Files.readString(recipe).contains("validation HR@10"), "the recipe says where it came from");

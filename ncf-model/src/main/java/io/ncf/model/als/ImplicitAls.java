@@ -1,5 +1,6 @@
 package io.ncf.model.als;
 
+import io.ncf.data.UserItemIndex;
 import io.ncf.model.fused.Blas;
 import io.ncf.model.fused.Workers;
 import org.bytedeco.javacpp.FloatPointer;
@@ -50,7 +51,11 @@ public final class ImplicitAls {
      */
     public static AlsModel train(int numUsers, int numItems, int[] users, int[] items, Params p, int threads, Listener listener) {
         if (users.length != items.length) throw new IllegalArgumentException("users and items differ in length");
-        Csr byUser = Csr.of(numUsers, users, items), byItem = Csr.of(numItems, items, users);
+        for (int k = 0; k < users.length; k++)
+            if (users[k] < 0 || users[k] >= numUsers || items[k] < 0 || items[k] >= numItems)
+                throw new IllegalArgumentException("pair " + k + " (" + users[k] + ", " + items[k] + ") is outside " + numUsers + " users × " + numItems + " items");
+        // rows' distinct columns, sorted: the interactions by user, and by item
+        UserItemIndex byUser = UserItemIndex.build(numUsers, users, items, users.length), byItem = UserItemIndex.build(numItems, items, users, users.length);
         int k = p.rank();
         float[] x = randomUnitRows(numUsers, k, p.seed(), 1), y = randomUnitRows(numItems, k, p.seed(), 2);
         try (Workers workers = new Workers(Math.max(1, threads))) {
@@ -65,11 +70,12 @@ public final class ImplicitAls {
     }
 
     /** Solves every row of {@code out} against the fixed factors {@code fixed} ({@code fixedRows} rows). */
-    private static void solve(Workers workers, Csr rows, float[] fixed, int fixedRows, float[] out, Params p) {
+    private static void solve(Workers workers, UserItemIndex rows, float[] fixed, int fixedRows, float[] out, Params p) {
         int k = p.rank();
         float[] gram = gram(fixed, fixedRows, k);
-        workers.run(rows.rows(), (w, from, to) -> {
-            try (Scratch s = new Scratch(k, rows.maxRowLength())) {
+        int longest = maxRowLength(rows);
+        workers.run(rows.numUsers(), (w, from, to) -> {
+            try (Scratch s = new Scratch(k, longest)) {
                 for (int r = from; r < to; r++) solveRow(r, rows, fixed, gram, out, p, s);
             }
         });
@@ -85,17 +91,18 @@ public final class ImplicitAls {
         return g;
     }
 
-    private static void solveRow(int r, Csr rows, float[] fixed, float[] gram, float[] out, Params p, Scratch s) {
+    private static void solveRow(int r, UserItemIndex rows, float[] fixed, float[] gram, float[] out, Params p, Scratch s) {
         int k = p.rank(), start = rows.start(r), n = rows.end(r) - start;
         if (n == 0) { // no interactions: the regularized solution of "prefers nothing" is the zero vector
             Arrays.fill(out, r * k, (r + 1) * k, 0f);
             return;
         }
+        int[] cols = rows.itemsArray();
         float[] rowsBuf = s.rows;
         double[] b = s.b;
         Arrays.fill(b, 0);
         for (int j = 0; j < n; j++) {
-            int other = rows.col(start + j) * k;
+            int other = cols[start + j] * k;
             System.arraycopy(fixed, other, rowsBuf, j * k, k);
             for (int f = 0; f < k; f++) b[f] += fixed[other + f];
         }
@@ -189,43 +196,9 @@ public final class ImplicitAls {
         }
     }
 
-    /** Rows' distinct columns, sorted: the interactions by user (or by item). */
-    record Csr(int[] offsets, int[] cols) {
-        static Csr of(int rows, int[] r, int[] c) {
-            int[] count = new int[rows + 1];
-            for (int v : r) {
-                if (v < 0 || v >= rows) throw new IllegalArgumentException("id " + v + " outside [0, " + rows + ")");
-                count[v + 1]++;
-            }
-            for (int i = 0; i < rows; i++) count[i + 1] += count[i];
-            int[] pos = Arrays.copyOf(count, rows);
-            int[] cols = new int[r.length];
-            for (int j = 0; j < r.length; j++) cols[pos[r[j]]++] = c[j];
-            // sort and drop duplicate columns within each row
-            int[] offsets = new int[rows + 1];
-            int w = 0;
-            for (int i = 0; i < rows; i++) {
-                int s = count[i], e = count[i + 1];
-                Arrays.sort(cols, s, e);
-                offsets[i] = w;
-                for (int j = s; j < e; j++) if (j == s || cols[j] != cols[j - 1]) cols[w++] = cols[j];
-            }
-            offsets[rows] = w;
-            return new Csr(offsets, Arrays.copyOf(cols, w));
-        }
-
-        int rows() { return offsets.length - 1; }
-
-        int start(int r) { return offsets[r]; }
-
-        int end(int r) { return offsets[r + 1]; }
-
-        int col(int j) { return cols[j]; }
-
-        int maxRowLength() {
-            int m = 0;
-            for (int r = 0; r < rows(); r++) m = Math.max(m, end(r) - start(r));
-            return m;
-        }
+    private static int maxRowLength(UserItemIndex rows) {
+        int m = 0;
+        for (int r = 0; r < rows.numUsers(); r++) m = Math.max(m, rows.count(r));
+        return m;
     }
 }
