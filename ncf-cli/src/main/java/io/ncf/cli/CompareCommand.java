@@ -112,6 +112,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (!ALL_MODELS.contains(m.toLowerCase(Locale.ROOT)))
                 throw new NcfCli.UsageException("--models: unknown model '" + m + "' (expected " + String.join(", ", ALL_MODELS) + ")");
         models.replaceAll(m -> m.toLowerCase(Locale.ROOT));
+        if (models.contains("als")) alsParams(0); // bad --als-* values are refused before any work
         for (String f : trainFlags) {
             String name = f.contains("=") ? f.substring(0, f.indexOf('=')) : f;
             if (RESERVED.contains(name))
@@ -131,16 +132,12 @@ public final class CompareCommand implements Callable<Integer> {
             Scorer pop = RankingProtocols.popularity(ds);
             r = new Row(m, RankingProtocols.sampled(ds, pop, ks), RankingProtocols.full(ds, pop, ks, RankingProtocols.DEFAULT_FULL_USERS_PER_BLOCK), "–", 0);
         } else if (m.equals("als")) {
-            ImplicitAls.Params p;
-            try {
-                p = new ImplicitAls.Params(alsRank, alsReg, alsAlpha, alsIterations, seedUsed);
-            } catch (IllegalArgumentException e) {
-                throw new NcfCli.UsageException("--als-*: " + e.getMessage());
-            }
+            ImplicitAls.Params p = alsParams(seedUsed);
             out.printf("== als: implicit ALS, rank %d, regParam %s, alpha %s, %d iterations%n", p.rank(), p.regParam(), p.alpha(), p.iterations());
             out.flush();
             long t0 = System.nanoTime();
-            AlsModel als = ImplicitAls.train(ds.numUsers(), ds.numItems(), ds.trainUsers(), ds.trainItems(), p, Runtime.getRuntime().availableProcessors(), null);
+            AlsModel als = ImplicitAls.train(ds.numUsers(), ds.numItems(), ds.trainUsers(), ds.trainItems(), p, Runtime.getRuntime().availableProcessors(),
+                    ProgressRenderer.create(ProgressRenderer.Mode.auto, false, err));
             double seconds = (System.nanoTime() - t0) / 1e9;
             r = new Row(m, RankingProtocols.sampled(ds, als, ks), RankingProtocols.full(ds, als, ks, RankingProtocols.DEFAULT_FULL_USERS_PER_BLOCK),
                     Integer.toString(p.iterations()), seconds);
@@ -172,6 +169,16 @@ public final class CompareCommand implements Callable<Integer> {
         out.flush();
         trained.put(m, r);
         return r;
+    }
+
+    /** The ALS settings of the --als-* flags; a bad value is a usage error naming its flag. */
+    private ImplicitAls.Params alsParams(long seed) {
+        try {
+            return new ImplicitAls.Params(alsRank, alsReg, alsAlpha, alsIterations, seed);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException(e.getMessage().replaceFirst("^rank", "--als-rank").replaceFirst("^regParam", "--als-reg")
+                    .replaceFirst("^alpha", "--als-alpha").replaceFirst("^iterations", "--als-iterations"));
+        }
     }
 
     /** Runs one ncf command in-process; its failure (with its own message on err) is this command's failure. */

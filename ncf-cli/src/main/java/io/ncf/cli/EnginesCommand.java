@@ -45,6 +45,15 @@ public final class EnginesCommand implements Callable<Integer> {
     }
 
     /** The README's table: a row per feature, a column per engine; ✓ or ✗ with the engine's reason. */
+    /** The engine a command's {@code --engine NAME} names; an unknown name is a usage error listing the engines. */
+    static EngineProvider named(String name) {
+        try {
+            return EngineRegistry.get(name);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--engine: " + e.getMessage());
+        }
+    }
+
     static String featureTable(List<EngineProvider> providers) {
         StringBuilder sb = new StringBuilder("| feature |");
         for (EngineProvider p : providers) sb.append(' ').append(p.name()).append(" |");

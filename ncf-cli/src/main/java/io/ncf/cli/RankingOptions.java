@@ -3,7 +3,6 @@ package io.ncf.cli;
 import io.ncf.model.rank.BatchRanker;
 import io.ncf.model.serve.ModelArtifact;
 import io.ncf.train.engine.EngineProvider;
-import io.ncf.train.engine.EngineRegistry;
 import picocli.CommandLine.Option;
 
 /** {@code --engine} and {@code --fp16} of the ranking commands (recommend, evaluate): where top-K and full ranking run. */
@@ -19,13 +18,7 @@ final class RankingOptions {
     /** True when ranking runs on the recommender's own CPU kernel (no separate ranker). */
     boolean onCpuKernel() { return provider().name().equals("fused") && !fp16; }
 
-    EngineProvider provider() {
-        try {
-            return EngineRegistry.get(engine);
-        } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException("--engine: " + e.getMessage());
-        }
-    }
+    EngineProvider provider() { return EnginesCommand.named(engine); }
 
     /** The engine's ranker for the artifact's model (refused with exit 2, naming why, where the engine has none). */
     BatchRanker open(ModelArtifact a, int threads) {

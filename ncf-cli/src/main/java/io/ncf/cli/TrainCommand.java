@@ -29,7 +29,6 @@ import io.ncf.train.Optimizer;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingSummary;
 import io.ncf.train.engine.EngineProvider;
-import io.ncf.train.engine.EngineRegistry;
 import io.ncf.train.engine.EngineSetup;
 import io.ncf.train.engine.EngineState;
 import io.ncf.train.engine.Feature;
@@ -306,12 +305,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** --engine through the registry; --fp16 without --engine picks samediff on the CPU, as before the registry. */
     private EngineProvider resolveEngine() {
         boolean explicit = spec.commandLine().getParseResult().hasMatchedOption("--engine");
-        try {
-            if (fp16 && !explicit && resume == null) return EngineRegistry.get("samediff");
-            return EngineRegistry.get(engine);
-        } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException("--engine: " + e.getMessage());
-        }
+        return EnginesCommand.named(fp16 && !explicit && resume == null ? "samediff" : engine);
     }
 
     /** The flags given that the engine lacks, refused by name with the engine's reason (exit 2), before any work. */

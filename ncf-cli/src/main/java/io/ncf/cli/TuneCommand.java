@@ -7,7 +7,6 @@ import io.ncf.train.EpochReport;
 import io.ncf.train.Json;
 import io.ncf.train.Recipe;
 import io.ncf.train.engine.EngineProvider;
-import io.ncf.train.engine.EngineRegistry;
 import io.ncf.train.engine.Feature;
 import io.ncf.train.tune.SearchSpace;
 import io.ncf.train.tune.Tuner;
@@ -104,14 +103,9 @@ public final class TuneCommand implements Callable<Integer> {
                 throw new NcfCli.UsageException("--models: " + e.getMessage());
             }
         }
-        EngineProvider provider;
-        try {
-            provider = EngineRegistry.get(engine);
-        } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException("--engine: " + e.getMessage());
-        }
-        if (!provider.availability().available())
-            throw new NcfCli.UsageException("--engine " + engine + " cannot run here: " + provider.availability().reason());
+        EngineProvider provider = EnginesCommand.named(engine);
+        // as in 'ncf train': a missing GPU or backend is a failure of the environment (exit 1), not of the flags
+        if (!provider.availability().available()) throw new IllegalStateException(provider.availability().reason());
         if (kinds.stream().anyMatch(k -> k != ModelKind.NEUMF)) requireFeature(provider, Feature.MODEL_VARIANTS);
         if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
         Path log = logPath != null ? logPath : output.resolveSibling(output.getFileName() + ".trials.jsonl");

@@ -89,6 +89,9 @@ class TuneCliTest {
         r = run("tune", "--data", tmp.resolve("nodata").toString(), "--budget", "1trials");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("is not a dataset directory"), r.err());
+        r = run("compare", "--data", data.toString(), "--models", "als", "--als-rank", "0");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--als-rank must be positive, got 0"), r.err());
         r = run("train", "--data", data.toString(), "--l2-embedding", "-1");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--l2-embedding must be ≥ 0"), r.err());

@@ -97,20 +97,15 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         return b.toString();
     }
 
-    /** Writes the recipe file atomically, {@code comments} first (each as a {@code #} line). */
+    /** Writes the recipe file whole or not at all (as model files are), {@code comments} first (each as a {@code #} line). */
     public void write(Path file, List<String> comments) throws IOException {
         StringBuilder b = new StringBuilder();
         for (String c : comments) b.append("# ").append(c).append('\n');
         toMap().forEach((k, v) -> b.append(k).append(" = ").append(v).append('\n'));
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        Path tmp = io.ncf.data.AtomicFiles.siblingTemp(file, "." + file.getFileName() + ".");
-        try {
-            Files.writeString(tmp, b.toString(), StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        java.nio.ByteBuffer bytes = StandardCharsets.UTF_8.encode(b.toString());
+        io.ncf.model.ModelIO.writeAtomically(file, ch -> {
+            while (bytes.hasRemaining()) ch.write(bytes);
+        });
     }
 
     /**

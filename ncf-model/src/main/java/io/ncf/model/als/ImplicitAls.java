@@ -1,5 +1,6 @@
 package io.ncf.model.als;
 
+import io.ncf.data.Progress;
 import io.ncf.data.UserItemIndex;
 import io.ncf.model.fused.Blas;
 import io.ncf.model.fused.Workers;
@@ -38,10 +39,8 @@ public final class ImplicitAls {
         public static Params defaults(long seed) { return new Params(128, 1f, 10f, 15, seed); }
     }
 
-    /** Hears of each finished iteration (1-based). */
-    public interface Listener {
-        void onIteration(int iteration, int of, double seconds);
-    }
+    /** The {@link Progress} task name of the iterations. */
+    public static final String PROGRESS_TASK = "als";
 
     private ImplicitAls() {}
 
@@ -49,7 +48,8 @@ public final class ImplicitAls {
      * Fits factors to the positives {@code (users[k], items[k])} for k in [0, users.length); a pair listed twice counts
      * once.
      */
-    public static AlsModel train(int numUsers, int numItems, int[] users, int[] items, Params p, int threads, Listener listener) {
+    public static AlsModel train(int numUsers, int numItems, int[] users, int[] items, Params p, int threads, Progress progress) {
+        Progress prog = Progress.orNone(progress);
         if (users.length != items.length) throw new IllegalArgumentException("users and items differ in length");
         for (int k = 0; k < users.length; k++)
             if (users[k] < 0 || users[k] >= numUsers || items[k] < 0 || items[k] >= numItems)
@@ -60,10 +60,9 @@ public final class ImplicitAls {
         float[] x = randomUnitRows(numUsers, k, p.seed(), 1), y = randomUnitRows(numItems, k, p.seed(), 2);
         try (Workers workers = new Workers(Math.max(1, threads))) {
             for (int it = 1; it <= p.iterations(); it++) {
-                long t0 = System.nanoTime();
                 solve(workers, byUser, y, numItems, x, p);
                 solve(workers, byItem, x, numUsers, y, p);
-                if (listener != null) listener.onIteration(it, p.iterations(), (System.nanoTime() - t0) / 1e9);
+                prog.update(PROGRESS_TASK, it, p.iterations());
             }
         }
         return new AlsModel(k, numUsers, numItems, x, y);
@@ -98,17 +97,16 @@ public final class ImplicitAls {
             return;
         }
         int[] cols = rows.itemsArray();
-        float[] rowsBuf = s.rows;
         double[] b = s.b;
         Arrays.fill(b, 0);
-        for (int j = 0; j < n; j++) {
+        for (int j = 0; j < n; j++) { // Y_r gathered straight into the native buffer sgemm reads
             int other = cols[start + j] * k;
-            System.arraycopy(fixed, other, rowsBuf, j * k, k);
+            s.y.position((long) j * k).put(fixed, other, k);
             for (int f = 0; f < k; f++) b[f] += fixed[other + f];
         }
+        s.y.position(0); // sgemm reads from the pointer's position
         for (int f = 0; f < k; f++) b[f] *= 1 + p.alpha();
         // A = alpha · Y_rᵀ Y_r + YᵀY, on the BLAS binding
-        s.y.put(rowsBuf, 0, n * k);
         s.a.put(gram, 0, k * k);
         Blas.sgemm(true, false, k, k, n, p.alpha(), s.y, k, s.y, k, 1f, s.a, k);
         s.a.get(s.af, 0, k * k);
@@ -177,12 +175,11 @@ public final class ImplicitAls {
 
     /** Per-thread buffers for one row's solve. */
     private static final class Scratch implements AutoCloseable {
-        final float[] rows, af;
+        final float[] af;
         final double[] ad, b;
         final FloatPointer y, a;
 
         Scratch(int k, int maxRows) {
-            rows = new float[Math.max(1, maxRows) * k];
             af = new float[k * k];
             ad = new double[k * k];
             b = new double[k];

@@ -20,7 +20,6 @@ import io.ncf.train.engine.TrainingEngine;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -165,10 +164,11 @@ public final class Tuner {
     private Trial trial(int id, Recipe recipe, List<Trial> earlier, Listener listener) {
         long seed = Seeds.mix(options.seed(), id);
         NeuMFConfig config = recipe.config(validation.numUsers(), validation.numItems());
-        TrainingOptions base = TrainingOptions.defaults();
-        TrainingOptions opts = recipe.apply(new TrainingOptions(options.maxEpochs(), base.batchSize(), base.negatives(), base.learningRate(),
-                base.beta1(), base.beta2(), base.eps(), options.topK(), base.validUsersPerBatch(), 0, 1.0, false, seed,
-                engine.defaultMicroBatch())).withEpochs(options.maxEpochs());
+        // the recipe's training settings for up to maxEpochs, evaluated after every epoch; the rest the defaults'
+        TrainingOptions def = TrainingOptions.defaults();
+        TrainingOptions opts = recipe.withEpochs(options.maxEpochs()).apply(new TrainingOptions(def.epochs(), def.batchSize(), def.negatives(),
+                def.learningRate(), def.beta1(), def.beta2(), def.eps(), options.topK(), def.validUsersPerBatch(), 0, def.target(), false, seed,
+                engine.defaultMicroBatch()));
         float[] init = recipe.model().shape(ParamInit.nvidia(config, seed), config);
         EngineSetup setup = new EngineSetup(validation, config, recipe.model(), opts, false, 1, LossScaler.none(), EngineState.initial(config, init));
         List<EpochReport> reports = new ArrayList<>();
@@ -222,6 +222,4 @@ public final class Tuner {
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
-
-    @Override public String toString() { return "Tuner" + Arrays.asList(options); }
 }
