@@ -2,7 +2,7 @@
 # Builds what a GPU machine without a JVM needs to run the ncf command line with --engine cuda (and the GPU harness,
 # io.ncf.bench.CudaMain of ncf-bench), into ncf-cuda/target/device-bundle/ or the given directory:
 #   jre.tar.xz   a jlink'd Java 17 runtime (java.base, jdk.unsupported, java.logging, java.management, java.xml; ~17 MB)
-#   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-cuda, ncf-bench, picocli,
+#   lib/*.jar    the thin CLI class path: ncf-cli, ncf-train, ncf-eval, ncf-model, ncf-data, ncf-core, ncf-cuda, ncf-bench, picocli,
 #                datavec-api (+ nd4j-common, commons-io, commons-lang3, slf4j for 'ncf prepare'), javacpp and the CUDA
 #                13 presets: 9.2 MB. No nd4j-api or native jar: --engine cuda loads no ND4J class.
 #   ncf          the launcher: ./ncf train --engine cuda ... (the real CLI)
@@ -20,7 +20,7 @@ out="${1:-$root/ncf-cuda/target/device-bundle}"
 cd "$root"
 mvn -o -q -B -Dstyle.color=never -pl ncf-cli -am test-compile
 rm -rf "$out" && mkdir -p "$out/lib" "$out/tests"
-for m in ncf-cli ncf-train ncf-eval ncf-model ncf-data ncf-cuda ncf-bench; do jar cf "$out/lib/$m.jar" -C "$m/target/classes" .; done
+for m in ncf-cli ncf-train ncf-eval ncf-model ncf-data ncf-core ncf-cuda ncf-bench; do jar cf "$out/lib/$m.jar" -C "$m/target/classes" .; done
 jar cf "$out/tests/ncf-cuda-tests.jar" -C ncf-cuda/target/test-classes .
 m2="${M2_REPO:-$HOME/.m2/repository}"
 prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }

@@ -7,7 +7,7 @@ import io.ncf.cuda.ParamLayout;
 import io.ncf.cuda.Precision;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import io.ncf.cuda.CudaProbe;
 import io.ncf.cuda.Precision;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,14 +1,14 @@
 package io.ncf.bench;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.fused.AdamKernels;
-import io.ncf.model.fused.Blas;
+import io.ncf.core.blas.Blas;
 import io.ncf.model.fused.FusedCpuEngine;
 import io.ncf.model.fused.Sgemm;
 import io.ncf.model.fused.TouchedRows;
-import io.ncf.model.fused.Workers;
+import io.ncf.core.blas.Workers;
 
 import java.io.IOException;
 import java.nio.FloatBuffer;

@@ -7,7 +7,7 @@ import io.ncf.train.LossScaler;
 
 import io.ncf.train.AdamConfig;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 /**
  * The GPU rows of {@code ncf benchmark}: training steps and evaluation on random data of a given shape (ml-20m's by

@@ -12,7 +12,7 @@ import io.ncf.train.LossScaler;
 
 import io.ncf.train.AdamConfig;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.javacpp.PointerPointer;
 

@@ -4,8 +4,8 @@ import io.ncf.cuda.CudaDevice;
 import io.ncf.cuda.CudaRanker;
 import io.ncf.cuda.ParamLayout;
 import io.ncf.cuda.Precision;
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.NeuMFConfig;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -1,7 +1,7 @@
 package io.ncf.bench;
 
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.NeuMFConfig;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -27,8 +27,8 @@ public final class RankReference {
         UserItemIndex seen = RankBench.seen(users, items, 2);
         int[] s = RankBench.sample(users, n), top = new int[n * RankBench.K], found = new int[n];
         float[] sc = new float[n * RankBench.K];
-        try (io.ncf.model.fused.ScoringKernel kernel = new io.ncf.model.fused.ScoringKernel(io.ncf.model.ParamSet.fromFlat(c, flat), Runtime.getRuntime().availableProcessors())) {
-            new io.ncf.model.rank.RowRanker(kernel).topK(s, 0, n, RankBench.K, seen, top, sc, found);
+        try (io.ncf.core.rank.ScoringKernel kernel = new io.ncf.core.rank.ScoringKernel(c, flat, Runtime.getRuntime().availableProcessors())) {
+            new io.ncf.core.rank.RowRanker(kernel).topK(s, 0, n, RankBench.K, seen, top, sc, found);
         }
         try (DataOutputStream o = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(out)))) {
             o.writeInt(users); o.writeInt(items); o.writeInt(n);

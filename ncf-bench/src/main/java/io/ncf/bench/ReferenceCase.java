@@ -2,7 +2,7 @@ package io.ncf.bench;
 
 import io.ncf.train.AdamConfig;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

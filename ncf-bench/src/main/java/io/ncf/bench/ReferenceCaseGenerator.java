@@ -6,11 +6,11 @@ import io.ncf.train.AdamConfig;
 import io.ncf.train.LossScaler;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.fused.AdamKernels;
 import io.ncf.model.fused.FusedCpuEngine;
-import io.ncf.model.fused.Workers;
+import io.ncf.core.blas.Workers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;

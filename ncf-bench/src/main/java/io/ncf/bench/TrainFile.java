@@ -10,7 +10,7 @@ import io.ncf.train.LossScaler;
 
 import io.ncf.train.AdamConfig;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.nio.file.Path;
 

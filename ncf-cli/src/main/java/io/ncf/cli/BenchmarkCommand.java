@@ -4,7 +4,7 @@ import io.ncf.data.EvalCandidates;
 import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.GradientEngine;
 import io.ncf.train.Adam;
@@ -111,7 +111,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } else {
             out.println(io.ncf.train.BackendInfo.current(false).line());
         }
-        out.println(io.ncf.model.fused.CpuFeatures.detect().line());
+        out.println(io.ncf.core.blas.CpuFeatures.detect().line());
         if (what == What.recommend) return recommend(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<String> underTable = new ArrayList<>();
@@ -209,12 +209,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     /** The fused engine's row names its BLAS: "fused" alone when only the default was asked for. */
     private String label(EngineKind kind) {
-        return kind == EngineKind.FUSED && !blas.equals(List.of("auto")) ? "fused " + io.ncf.model.fused.Blas.library() : kind.toString();
+        return kind == EngineKind.FUSED && !blas.equals(List.of("auto")) ? "fused " + io.ncf.core.blas.Blas.library() : kind.toString();
     }
 
     /** For fused rows: which library ran the products. */
     private static void noteBlas(EngineKind kind, Map<String, Object> r) {
-        if (kind == EngineKind.FUSED) r.put("note", "gemm: " + io.ncf.model.fused.Blas.describe());
+        if (kind == EngineKind.FUSED) r.put("note", "gemm: " + io.ncf.core.blas.Blas.describe());
     }
 
     private Map<String, Object> child(List<String> args) throws Exception {

@@ -1,7 +1,7 @@
 package io.ncf.cli;
 
-import io.ncf.model.rank.BatchRanker;
-import io.ncf.model.serve.ModelArtifact;
+import io.ncf.core.rank.BatchRanker;
+import io.ncf.serve.ModelArtifact;
 import io.ncf.train.engine.EngineProvider;
 import picocli.CommandLine.Option;
 

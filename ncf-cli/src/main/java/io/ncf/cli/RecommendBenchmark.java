@@ -1,13 +1,13 @@
 package io.ncf.cli;
 
-import io.ncf.data.IdVocabulary;
-import io.ncf.data.UserItemIndex;
+import io.ncf.core.IdVocabulary;
+import io.ncf.core.UserItemIndex;
 import io.ncf.eval.FullRankingEvaluator;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.fused.Blas;
-import io.ncf.model.serve.ModelArtifact;
-import io.ncf.model.serve.Recommender;
+import io.ncf.core.blas.Blas;
+import io.ncf.serve.ModelArtifact;
+import io.ncf.serve.Recommender;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,7 +44,7 @@ final class RecommendBenchmark {
         for (int i = 0; i < items; i++) it.add(Integer.toString(i + 1));
         UserItemIndex seen = io.ncf.bench.RankBench.seen(users, items, 2);   // ml-20m's mean of 144 per user, skewed to popular items
         Path f = dir.resolve("random-model.zip");
-        new ModelArtifact(p, IdVocabulary.of(u), IdVocabulary.of(it), seen, ModelArtifact.popularity(seen, items),
+        new ModelArtifact(p.config(), p.toFlat(), IdVocabulary.of(u), IdVocabulary.of(it), seen, ModelArtifact.popularity(seen, items),
                 Map.of("note", "random weights, for speed only")).write(f);
         return f;
     }
@@ -68,8 +68,8 @@ final class RecommendBenchmark {
             case "exact" -> {
                 try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads)) {
                     long flops = rec.ranker().flopsPerPair();
-                    rec.recommendBatch(ids.subList(0, Math.min(8, ids.size())), k, (x, y) -> {});   // warm-up
-                    Segments seg = segments(ids.size(), threads, limit, (lo, hi) -> rec.recommendBatch(ids.subList(lo, hi), k, (x, y) -> {}));
+                    rec.recommendBatch(ids.subList(0, Math.min(8, ids.size())), k, x -> {});   // warm-up
+                    Segments seg = segments(ids.size(), threads, limit, (lo, hi) -> rec.recommendBatch(ids.subList(lo, hi), k, x -> {}));
                     fill(r, ids.size(), (double) ids.size() * items / seg.seconds, seg, flops);
                     r.put("single_user_ms", singleUserMs(rec, ids, k));
                 }
@@ -93,8 +93,8 @@ final class RecommendBenchmark {
                 List<String> more = new ArrayList<>();
                 for (int u : spread(c.numUsers(), rankUsers * 8)) more.add(a.userIds().id(u));
                 try (Recommender rec = new Recommender(a, Recommender.UnknownUserPolicy.ERROR, threads, candidates)) {
-                    rec.recommendBatch(more.subList(0, Math.min(64, more.size())), k, (x, y) -> {});
-                    double s = time(() -> rec.recommendBatch(more, k, (x, y) -> {}));
+                    rec.recommendBatch(more.subList(0, Math.min(64, more.size())), k, x -> {});
+                    double s = time(() -> rec.recommendBatch(more, k, x -> {}));
                     r.put("users", more.size());
                     r.put("candidates", candidates);
                     r.put("pairs_per_s", (double) more.size() * items / s);   // exact-ranking work done per second

@@ -1,6 +1,7 @@
 package io.ncf.cli;
 
-import io.ncf.model.serve.Recommender;
+import io.ncf.serve.Recommender;
+import io.ncf.serve.ScoredItem;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,7 +89,7 @@ public final class RecommendCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (candidates > 0 && !ranking.onCpuKernel()) throw new NcfCli.UsageException("--candidates (two-stage) runs on the CPU kernel: leave out --engine " + ranking.engine + (ranking.fp16 ? " and --fp16" : ""));
         ranking.provider();   // an unknown --engine is refused before the model is read
-        io.ncf.model.serve.ModelArtifact artifact = io.ncf.model.serve.ModelArtifact.read(model);
+        io.ncf.serve.ModelArtifact artifact = io.ncf.serve.ModelArtifact.read(model);
         try (Recommender rec = ranking.onCpuKernel() ? new Recommender(artifact, unknown, nThreads, candidates)
                 : new Recommender(artifact, unknown, nThreads, ranking.open(artifact, nThreads))) {
             double loadS = (System.nanoTime() - t0) / 1e9;
@@ -103,9 +104,9 @@ public final class RecommendCommand implements Callable<Integer> {
             long[] count = {0};
             StringBuilder line = new StringBuilder(128);
             try {
-                rec.recommendBatch(users, k, (user, items) -> {
-                    String u = format == Format.csv ? csv(user) : json(user);
-                    for (Recommender.Item it : items) {
+                rec.recommendBatch(users, k, r -> {
+                    String u = format == Format.csv ? csv(r.userId()) : json(r.userId());
+                    for (ScoredItem it : r.items()) {
                         line.setLength(0);
                         if (format == Format.csv) line.append(u).append(',').append(csv(it.itemId())).append(',').append(it.score()).append(',').append(it.rank());
                         else line.append("{\"user\":").append(u).append(",\"item\":").append(json(it.itemId())).append(",\"score\":")
@@ -154,16 +155,16 @@ public final class RecommendCommand implements Callable<Integer> {
      * the share of the exact lists' items that the approximate lists hold.
      */
     static double recallAgainstExact(Recommender approx, List<String> users, int k, int threads) throws IOException {
-        java.util.Map<String, List<Recommender.Item>> a = new java.util.HashMap<>(), e = new java.util.HashMap<>();
-        approx.recommendBatch(users, k, a::put);
+        java.util.Map<String, List<String>> a = new java.util.HashMap<>(), e = new java.util.HashMap<>();
+        approx.recommendBatch(users, k, r -> a.put(r.userId(), r.itemIds()));
         try (Recommender exact = new Recommender(approx.artifact(), Recommender.UnknownUserPolicy.ERROR, threads)) {
-            exact.recommendBatch(users, k, e::put);
+            exact.recommendBatch(users, k, r -> e.put(r.userId(), r.itemIds()));
         }
         long hit = 0, total = 0;
         for (String u : users) {
             java.util.Set<String> want = new java.util.HashSet<>();
-            for (Recommender.Item it : e.get(u)) want.add(it.itemId());
-            for (Recommender.Item it : a.get(u)) if (want.contains(it.itemId())) hit++;
+            want.addAll(e.get(u));
+            for (String it : a.get(u)) if (want.contains(it)) hit++;
             total += want.size();
         }
         return total == 0 ? 1.0 : (double) hit / total;
@@ -176,7 +177,7 @@ public final class RecommendCommand implements Callable<Integer> {
         if (Files.isDirectory(abs)) throw new NcfCli.UsageException("--output " + target + " is a directory; give a file name");
         if (dir == null || !Files.isDirectory(dir)) throw new NcfCli.UsageException("--output " + target + ": directory " + dir + " does not exist");
         try {
-            Path tmp = io.ncf.data.AtomicFiles.siblingTemp(abs, "." + abs.getFileName() + ".");
+            Path tmp = io.ncf.core.AtomicFiles.siblingTemp(abs, "." + abs.getFileName() + ".");
             // an existing FILE keeps its mode; a new one gets the user's umask (siblingTemp's)
             if (Files.exists(abs)) {
                 try {

@@ -2,7 +2,7 @@ package io.ncf.cli;
 
 import io.ncf.data.NcfDataset;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.engine.EngineState;
 import io.ncf.train.MemoryEstimate;
 import io.ncf.train.ResumeConflictException;

@@ -8,7 +8,7 @@ import io.ncf.eval.EvalResult;
 import io.ncf.eval.RankingProtocols;
 import io.ncf.eval.RankingReport;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.train.CheckpointDirInUseException;
 import io.ncf.train.CheckpointDirNotEmptyException;
@@ -152,7 +152,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** {@code --blas}: a name other than auto, mkl or openblas, or mkl where it cannot load, is a usage error. */
     static void selectBlas(String name) {
         try {
-            io.ncf.model.fused.Blas.select(name);
+            io.ncf.core.blas.Blas.select(name);
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException("--blas: " + e.getMessage());
         }
@@ -247,7 +247,7 @@ public final class TrainCommand implements Callable<Integer> {
                     "continue it with --resume " + checkpointDir + ", or pass --overwrite"));
         }
         if (overwrite) // a new run that dies before its first epoch must not leave the old run's state to be resumed
-            for (String f : List.of(TrainingStateFile.FILE, Checkpoints.MODEL_FILE, io.ncf.model.serve.ModelArtifact.FILE_NAME, TrainingChart.FILE_NAME))
+            for (String f : List.of(TrainingStateFile.FILE, Checkpoints.MODEL_FILE, io.ncf.serve.ModelArtifact.FILE_NAME, TrainingChart.FILE_NAME))
                 Files.deleteIfExists(checkpointDir.resolve(f));
     }
 
@@ -432,7 +432,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (checkpointDir != null && s.bestEpoch() >= 0)
                 out.println("Best model: " + checkpointDir.resolve(Checkpoints.MODEL_FILE).toAbsolutePath());
             if (checkpointDir != null && s.bestEpoch() >= 0)
-                out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): " + checkpointDir.resolve(io.ncf.model.serve.ModelArtifact.FILE_NAME).toAbsolutePath());
+                out.println("Model artifact (for 'ncf recommend' / 'ncf evaluate'): " + checkpointDir.resolve(io.ncf.serve.ModelArtifact.FILE_NAME).toAbsolutePath());
             Path chartDir = checkpointDir != null ? checkpointDir : logPath != null ? logPath.toAbsolutePath().getParent() : null;
             if (!noChart && chartDir != null && !s.epochs().isEmpty()) {
                 try {

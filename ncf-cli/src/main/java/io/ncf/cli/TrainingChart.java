@@ -57,7 +57,7 @@ final class TrainingChart {
 
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = io.ncf.data.AtomicFiles.siblingTemp(file, ".training-");   // the umask's mode, not owner-only
+        Path tmp = io.ncf.core.AtomicFiles.siblingTemp(file, ".training-");   // the umask's mode, not owner-only
         try {
             try (OutputStream os = Files.newOutputStream(tmp)) {
                 ChartUtils.writeChartAsPNG(os, chart, WIDTH, HEIGHT);

@@ -133,7 +133,7 @@ class BackendAndPrecisionCliTest {
         assertFalse(rows.get(1).containsKey("vs_peer"));
     }
 
-    @org.junit.jupiter.api.AfterEach void defaultBlas() { io.ncf.model.fused.Blas.select("auto"); } // --blas is JVM-wide
+    @org.junit.jupiter.api.AfterEach void defaultBlas() { io.ncf.core.blas.Blas.select("auto"); } // --blas is JVM-wide
 
     @Test void blasChoosesTheFusedEnginesGemmLibrary() {
         Result r = run(args("--blas", "openblas"));
@@ -146,7 +146,7 @@ class BackendAndPrecisionCliTest {
 
         r = run("benchmark", "eval", "--engine", "fused", "--blas", "openblas,mkl", "--steps", "1", "--warmup", "0",
                 "--users", "300", "--items", "200", "--eval-users", "300");
-        if (io.ncf.model.fused.Blas.mklAvailable()) {
+        if (io.ncf.core.blas.Blas.mklAvailable()) {
             assertEquals(0, r.exitCode(), r.err() + r.out());
             assertTrue(r.out().contains("fused openblas") && r.out().contains("gemm: OpenBLAS"), r.out());
             assertTrue(r.out().contains("fused mkl") && r.out().contains("gemm: Intel MKL"), r.out());

@@ -1,7 +1,7 @@
 package io.ncf.cli;
 
 import io.ncf.model.ModelIO;
-import io.ncf.model.serve.ModelArtifact;
+import io.ncf.serve.ModelArtifact;
 import io.ncf.train.TrainingStateFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.ncf.cli;
 
 import io.ncf.model.ModelIO;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.train.TrainingStateFile;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.ncf.cli;
 
 import io.ncf.model.ModelIO;
-import io.ncf.model.serve.ModelArtifact;
+import io.ncf.serve.ModelArtifact;
 import io.ncf.train.TrainingStateFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,7 +119,7 @@ class RunsAsUsersRunThemTest {
         }
         assertEquals(0, p.exitValue(), Files.readString(log));
         assertEquals(3, savedEpochs(dir));
-        assertNotNull(ModelArtifact.read(dir.resolve(ModelArtifact.FILE_NAME)).params(), "the first run's artifact verifies");
+        assertNotNull(ModelArtifact.read(dir.resolve(ModelArtifact.FILE_NAME)).flatParams(), "the first run's artifact verifies");
         ModelIO.readFlat(dir.resolve("model.ncf"));
 
         // a new run into the finished run's directory needs --overwrite, and says what is there

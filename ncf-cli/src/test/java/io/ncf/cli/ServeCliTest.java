@@ -1,7 +1,7 @@
 package io.ncf.cli;
 
-import io.ncf.model.serve.ModelArtifact;
-import io.ncf.model.serve.Recommender;
+import io.ncf.serve.ModelArtifact;
+import io.ncf.serve.Recommender;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,7 +2,7 @@ package io.ncf.cli;
 
 import io.ncf.data.DatasetStore;
 import io.ncf.data.NcfDataset;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.Checkpoints;
 import io.ncf.train.EpochReport;
 import io.ncf.train.JsonLinesLog;

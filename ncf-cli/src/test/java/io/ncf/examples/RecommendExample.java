@@ -1,6 +1,8 @@
 package io.ncf.examples;
 
-import io.ncf.model.serve.Recommender;
+import io.ncf.serve.Recommendations;
+import io.ncf.serve.Recommender;
+import io.ncf.serve.ScoredItem;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -17,8 +19,8 @@ public final class RecommendExample {
         int k = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         // POPULARITY: a user the model has never seen gets the most popular items instead of an error
         try (Recommender rec = Recommender.load(model, Recommender.UnknownUserPolicy.POPULARITY)) {
-            List<Recommender.Item> top = rec.recommend(user, k);       // seen items are excluded
-            for (Recommender.Item it : top) System.out.println(user + "," + it.itemId() + "," + it.score() + "," + it.rank());
+            Recommendations top = rec.recommend(user, k);       // seen items are excluded
+            for (ScoredItem it : top.items()) System.out.println(user + "," + it.itemId() + "," + it.score() + "," + it.rank());
             if (top.size() >= 2) {
                 float[] s = rec.score(user, List.of(top.get(0).itemId(), top.get(1).itemId()));
                 System.out.println("score(" + top.get(0).itemId() + ")=" + s[0] + " score(" + top.get(1).itemId() + ")=" + s[1]);

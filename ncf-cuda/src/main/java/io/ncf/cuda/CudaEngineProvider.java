@@ -48,7 +48,7 @@ public final class CudaEngineProvider implements EngineProvider {
     }
 
     /** Ranking on GPU 0 ({@link CudaRanker}): FP32, or FP16 activations and GEMM inputs with FP32 accumulation. */
-    @Override public io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+    @Override public io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
         Availability a = availability();
         if (!a.available()) throw new IllegalStateException(a.reason());
         CudaDevice dev = CudaDevice.open(0);

@@ -1,7 +1,7 @@
 package io.ncf.cuda;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.bytedeco.javacpp.FloatPointer;
 
 import static org.bytedeco.cuda.global.cublas.*;

@@ -1,8 +1,8 @@
 package io.ncf.cuda;
 
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.NeuMFConfig;
-import io.ncf.model.rank.BatchRanker;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.rank.BatchRanker;
 import org.bytedeco.javacpp.FloatPointer;
 
 import static org.bytedeco.cuda.global.cublas.*;
@@ -15,7 +15,7 @@ import static org.bytedeco.cuda.global.cudart.*;
  * pair's first layer is {@code relu(C0 + P_item)} from the projected item table (made once), the other dense layers
  * are cuBLAS GEMMs in the chosen precision with FP32 accumulation, the head scores pairs in FP32, excluded items are
  * masked from the block's CSR slice, and selection ({@code topk_rows}) or counting ({@code rank_rows}) runs on the
- * device with {@link io.ncf.model.rank.TopK}'s order (higher score, NaN last, ties to the lower item).
+ * device with {@link io.ncf.core.rank.TopK}'s order (higher score, NaN last, ties to the lower item).
  *
  * <p>Not thread-safe; drive it from one thread.
  */

@@ -70,7 +70,7 @@ public final class EpochPlan {
      * resumed runs and any split over GPUs draw the same samples. The GPU engine builds such batches on the host and
      * uploads them: the device sampler itself stays unchecked, as NVIDIA's.
      */
-    public void fillChecked(long t0, int count, int[] posUsers, int[] posItems, int numItems, io.ncf.data.UserItemIndex positives,
+    public void fillChecked(long t0, int count, int[] posUsers, int[] posItems, int numItems, io.ncf.core.UserItemIndex positives,
                             int[] users, int[] items, float[] labels) {
         fill(t0, count, posUsers, posItems, numItems, users, items, labels);
         for (int b = 0; b < count; b++) {

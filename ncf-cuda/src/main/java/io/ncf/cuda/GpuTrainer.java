@@ -1,6 +1,6 @@
 package io.ncf.cuda;
 
-import io.ncf.data.UserItemIndex;
+import io.ncf.core.UserItemIndex;
 import io.ncf.model.DropoutMask;
 import io.ncf.train.AdamConfig;
 

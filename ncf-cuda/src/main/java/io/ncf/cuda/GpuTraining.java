@@ -1,7 +1,7 @@
 package io.ncf.cuda;
 
 import io.ncf.eval.EvalResult;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.AdamConfig;
 import io.ncf.train.LossScaler;
 import org.bytedeco.cuda.cudart.CUstream_st;

@@ -1,6 +1,6 @@
 package io.ncf.cuda;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,6 +1,6 @@
 package io.ncf.cuda;
 
-import io.ncf.data.UserItemIndex;
+import io.ncf.core.UserItemIndex;
 
 /** Host-side planning of {@link CudaRanker}'s blocks: how many users per block, and each block's excluded items. */
 final class RankBlocks {

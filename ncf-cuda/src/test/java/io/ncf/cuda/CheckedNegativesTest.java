@@ -1,6 +1,6 @@
 package io.ncf.cuda;
 
-import io.ncf.data.UserItemIndex;
+import io.ncf.core.UserItemIndex;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

@@ -1,7 +1,7 @@
 package io.ncf.cuda;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package io.ncf.cuda;
 
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.NeuMFConfig;
-import io.ncf.model.rank.TopK;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.rank.TopK;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

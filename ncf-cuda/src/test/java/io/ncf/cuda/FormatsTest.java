@@ -2,7 +2,7 @@ package io.ncf.cuda;
 
 import io.ncf.train.AdamConfig;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

@@ -3,7 +3,7 @@ package io.ncf.cuda;
 import io.ncf.train.AdamConfig;
 import io.ncf.train.LossScaler;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

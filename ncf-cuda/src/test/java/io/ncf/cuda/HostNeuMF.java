@@ -1,7 +1,7 @@
 package io.ncf.cuda;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 /** Plain-Java, double-precision NeuMF forward (loss only) over flat parameters, for tests. */
 final class HostNeuMF {

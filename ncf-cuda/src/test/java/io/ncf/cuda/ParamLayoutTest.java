@@ -1,6 +1,6 @@
 package io.ncf.cuda;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package io.ncf.data;
 
+import io.ncf.core.AtomicFiles;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

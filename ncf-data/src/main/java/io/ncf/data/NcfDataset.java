@@ -1,5 +1,8 @@
 package io.ncf.data;
 
+import io.ncf.core.IdVocabulary;
+import io.ncf.core.UserItemIndex;
+
 /**
  * A preprocessed implicit-feedback dataset: dense ids, the training positives, each user's held-out test
  * item and the evaluation candidates, plus the vocabularies that map dense ids back to original ids.

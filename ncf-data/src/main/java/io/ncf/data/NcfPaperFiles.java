@@ -1,5 +1,8 @@
 package io.ncf.data;
 
+import io.ncf.core.IdVocabulary;
+import io.ncf.core.UserItemIndex;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;

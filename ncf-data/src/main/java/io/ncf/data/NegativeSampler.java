@@ -1,5 +1,7 @@
 package io.ncf.data;
 
+import io.ncf.core.UserItemIndex;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;

@@ -1,5 +1,8 @@
 package io.ncf.data;
 
+import io.ncf.core.IdVocabulary;
+import io.ncf.core.UserItemIndex;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;

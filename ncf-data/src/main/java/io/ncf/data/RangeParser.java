@@ -1,5 +1,7 @@
 package io.ncf.data;
 
+import io.ncf.core.IdVocabulary;
+
 import java.util.Arrays;
 
 /**

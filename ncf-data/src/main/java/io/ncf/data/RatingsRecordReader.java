@@ -1,5 +1,7 @@
 package io.ncf.data;
 
+import io.ncf.core.IdVocabulary;
+
 import org.datavec.api.conf.Configuration;
 import org.datavec.api.records.Record;
 import org.datavec.api.records.metadata.RecordMetaData;

@@ -1,5 +1,7 @@
 package io.ncf.data;
 
+import io.ncf.core.UserItemIndex;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

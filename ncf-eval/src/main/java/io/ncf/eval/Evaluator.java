@@ -2,7 +2,7 @@ package io.ncf.eval;
 
 import io.ncf.data.EvalCandidates;
 import io.ncf.data.Progress;
-import io.ncf.model.Scorer;
+import io.ncf.core.Scorer;
 
 /**
  * The seed's sampled evaluation: score each user's candidates (held-out item + sampled negatives), rank the

@@ -1,10 +1,10 @@
 package io.ncf.eval;
 
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.Scorer;
-import io.ncf.model.rank.BatchRanker;
-import io.ncf.model.rank.RowRanker;
-import io.ncf.model.rank.RowScorer;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.Scorer;
+import io.ncf.core.rank.BatchRanker;
+import io.ncf.core.rank.RowRanker;
+import io.ncf.core.rank.RowScorer;
 
 import java.util.Arrays;
 
@@ -12,7 +12,7 @@ import java.util.Arrays;
  * The full-ranking protocol (Krichene &amp; Rendle, KDD 2020): each user's held-out item is ranked against every
  * item the user did not interact with in training. Rank = the number of such other items scoring at least as
  * high (pessimistic ties, NaN counts against the held-out item; a NaN held-out score ranks last; see
- * {@link io.ncf.model.rank.TopK#rank}). Users are ranked in blocks of {@code usersPerBlock}, each user's row scored
+ * {@link io.ncf.core.rank.TopK#rank}). Users are ranked in blocks of {@code usersPerBlock}, each user's row scored
  * and counted on one thread, so memory is a row per thread.
  */
 public final class FullRankingEvaluator {

@@ -1,6 +1,6 @@
 package io.ncf.eval;
 
-import io.ncf.model.Scorer;
+import io.ncf.core.Scorer;
 
 /** The item-popularity baseline: an item's score is its number of training interactions, whatever the user. */
 public final class PopularityScorer implements Scorer {

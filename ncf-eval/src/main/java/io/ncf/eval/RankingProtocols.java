@@ -2,8 +2,8 @@ package io.ncf.eval;
 
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Progress;
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.Scorer;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.Scorer;
 
 /**
  * Both ranking protocols on a prepared dataset, so that {@code ncf evaluate}, {@code ncf train --model pop} and
@@ -38,7 +38,7 @@ public final class RankingProtocols {
     }
 
     /** The full protocol on a ranker (the CPU kernel's rows or a device's), reporting users done to {@code progress}. */
-    public static RankingReport full(NcfDataset ds, io.ncf.model.rank.BatchRanker ranker, int[] ks, int usersPerBlock, Progress progress) {
+    public static RankingReport full(NcfDataset ds, io.ncf.core.rank.BatchRanker ranker, int[] ks, int usersPerBlock, Progress progress) {
         return fullEvaluator(ds, ks, usersPerBlock).evaluate(ranker, progress);
     }
 

@@ -1,7 +1,7 @@
 package io.ncf.eval;
 
 import io.ncf.data.EvalCandidates;
-import io.ncf.model.Scorer;
+import io.ncf.core.Scorer;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

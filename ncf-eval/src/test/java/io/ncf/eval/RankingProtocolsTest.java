@@ -1,8 +1,8 @@
 package io.ncf.eval;
 
 import io.ncf.data.EvalCandidates;
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.Scorer;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.Scorer;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

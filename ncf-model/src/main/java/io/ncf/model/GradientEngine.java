@@ -1,5 +1,8 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.Scorer;
+
 /**
  * The host-side gradient kernel of the CPU engines: one way of computing NeuMF's loss and gradients (the SameDiff graph is the definition; faster engines
  * must match it). An engine reads the parameters of its {@link ParamSet} in place, so an optimizer that

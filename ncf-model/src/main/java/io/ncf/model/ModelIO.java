@@ -1,5 +1,11 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.ParamShapes;
+import io.ncf.core.ModelFileException;
+
+import io.ncf.core.AtomicFiles;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -124,7 +130,7 @@ public final class ModelIO {
     private interface TensorData { void write(CrcWriter w, String section, String tensor) throws IOException; }
 
     private static void writeFile(Path file, NeuMFConfig config, Map<String, String> meta, List<String> sections, TensorData data) throws IOException {
-        writeAtomically(file, ch -> {
+        AtomicFiles.write(file, ch -> {
             CrcWriter w = new CrcWriter(ch);
             w.bytes(MAGIC);
             w.i32(FORMAT_VERSION);
@@ -148,32 +154,6 @@ public final class ModelIO {
             }
             w.finish();
         });
-    }
-
-    /** Writes a file's whole content to a channel. */
-    public interface ChannelWriter { void write(FileChannel ch) throws IOException; }
-
-    /**
-     * Writes {@code file} so that a reader sees the old file or the complete new one, never a torn one: the content
-     * goes to a temporary file in the same directory, is fsynced, then {@link #moveIntoPlace moved into place}; on
-     * any failure the temporary file is removed and {@code file} is untouched. The file gets the process's default
-     * mode (the user's umask), not a temporary file's owner-only one. Shared by every model-file writer.
-     */
-    public static void writeAtomically(Path file, ChannelWriter content) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = io.ncf.data.AtomicFiles.siblingTemp(file, file.getFileName().toString() + ".");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                content.write(ch);
-                ch.force(true);
-            }
-            moveIntoPlace(tmp, file);
-            done = true;
-        } finally {
-            if (!done) Files.deleteIfExists(tmp);
-        }
     }
 
     /** Convenience for the common case of one "params" section. */
@@ -334,24 +314,6 @@ public final class ModelIO {
             return new NeuMFConfig(users, items, factors, layers, dropout);
         } catch (IllegalArgumentException e) {
             throw r.error("has an invalid model config: " + e.getMessage());
-        }
-    }
-
-    /**
-     * Renames a fully written, fsynced temporary file over {@code file} (atomically where the file system can),
-     * then fsyncs the directory so the rename itself survives a crash. Shared by every model-file writer.
-     */
-    public static void moveIntoPlace(Path tmp, Path file) throws IOException {
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-        Path dir = file.toAbsolutePath().getParent();
-        // Not every platform lets a directory be opened; the rename itself already happened.
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
         }
     }
 

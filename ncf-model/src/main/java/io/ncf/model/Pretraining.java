@@ -1,5 +1,8 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.ParamShapes;
+
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 

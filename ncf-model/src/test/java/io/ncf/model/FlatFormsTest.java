@@ -1,5 +1,9 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.ParamShapes;
+import io.ncf.core.ModelFileException;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

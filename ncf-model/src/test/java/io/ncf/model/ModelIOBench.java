@@ -1,5 +1,7 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,5 +1,9 @@
 package io.ncf.model;
 
+import io.ncf.core.ModelFileException;
+
+import io.ncf.core.NeuMFConfig;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

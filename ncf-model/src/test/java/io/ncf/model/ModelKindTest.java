@@ -1,5 +1,7 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+
 import io.ncf.model.fused.FusedCpuEngine;
 import io.ncf.model.samediff.SameDiffEngine;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.ncf.model;
 
+import io.ncf.core.NeuMFConfig;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;

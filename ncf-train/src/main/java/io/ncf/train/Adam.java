@@ -2,7 +2,7 @@ package io.ncf.train;
 
 import io.ncf.model.ParamSet;
 import io.ncf.model.fused.AdamKernels;
-import io.ncf.model.fused.Workers;
+import io.ncf.core.blas.Workers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.FloatBuffer;

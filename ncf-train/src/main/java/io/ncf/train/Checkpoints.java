@@ -1,13 +1,13 @@
 package io.ncf.train;
 
 import io.ncf.data.NcfDataset;
-import io.ncf.model.ModelFileException;
+import io.ncf.core.ModelFileException;
 import io.ncf.model.ModelIO;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.Pretraining;
-import io.ncf.model.serve.ModelArtifact;
+import io.ncf.serve.ModelArtifact;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +25,7 @@ public final class Checkpoints {
 
     private Checkpoints() {}
 
-    /** A checkpoint's parameters (flat, {@link io.ncf.model.ParamShapes} order) and the model variant that trained them. */
+    /** A checkpoint's parameters (flat, {@link io.ncf.core.ParamShapes} order) and the model variant that trained them. */
     public record Loaded(NeuMFConfig config, float[] flat, ModelKind kind) {
         /** The parameters as ND4J arrays (CPU engines, serving). */
         public ParamSet params() { return ParamSet.fromFlat(config, flat); }
@@ -126,7 +126,7 @@ public final class Checkpoints {
     }
 
     /**
-     * What {@link #bestModelWriter} writes, for parameters held as one flat array in {@link io.ncf.model.ParamShapes}
+     * What {@link #bestModelWriter} writes, for parameters held as one flat array in {@link io.ncf.core.ParamShapes}
      * order (every engine's snapshot form): {@code model.ncf} and {@code model.zip}, without loading ND4J.
      */
     public static void writeBestFlat(Path dir, NcfDataset data, TrainingOptions o, boolean demo, EpochReport r, NeuMFConfig config, float[] flat,
@@ -136,7 +136,7 @@ public final class Checkpoints {
         try {
             Files.createDirectories(dir);
             ModelIO.writeFlat(file, config, meta, PARAMS, flat);
-            ModelArtifact.writeFlat(dir.resolve(ModelArtifact.FILE_NAME), config, flat, data, meta);
+            io.ncf.model.Artifacts.writeFlat(dir.resolve(ModelArtifact.FILE_NAME), config, flat, data, meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
         }
@@ -151,6 +151,7 @@ public final class Checkpoints {
         meta.put("topk", Integer.toString(o.topK()));
         meta.put("seed", Long.toString(o.seed()));
         meta.put("data", demo ? "demo" : data.info().source());
+        meta.put("created", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         return meta;
     }
 }

@@ -10,7 +10,7 @@ import io.ncf.model.samediff.SameDiffEngine;
  * providers and the benchmarks build on.
  */
 public enum EngineKind {
-    /** Hand-written forward/backward over sgemm (MKL or OpenBLAS, see io.ncf.model.fused.Blas) with fused Java kernels: the CPU hot path. */
+    /** Hand-written forward/backward over sgemm (MKL or OpenBLAS, see io.ncf.core.blas.Blas) with fused Java kernels: the CPU hot path. */
     FUSED("fused", 16_384),
     /** The SameDiff graph: the definition of NeuMF, runs on any ND4J backend and in HALF. */
     SAMEDIFF("samediff", SameDiffEngine.DEFAULT_MICRO_BATCH);

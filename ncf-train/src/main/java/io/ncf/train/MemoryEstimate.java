@@ -1,7 +1,7 @@
 package io.ncf.train;
 
 import io.ncf.data.NcfDataset;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import org.bytedeco.javacpp.Pointer;
 
 import java.lang.management.ManagementFactory;

@@ -1,7 +1,7 @@
 package io.ncf.train;
 
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -103,7 +103,7 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         for (String c : comments) b.append("# ").append(c).append('\n');
         toMap().forEach((k, v) -> b.append(k).append(" = ").append(v).append('\n'));
         java.nio.ByteBuffer bytes = StandardCharsets.UTF_8.encode(b.toString());
-        io.ncf.model.ModelIO.writeAtomically(file, ch -> {
+        io.ncf.core.AtomicFiles.write(file, ch -> {
             while (bytes.hasRemaining()) ch.write(bytes);
         });
     }

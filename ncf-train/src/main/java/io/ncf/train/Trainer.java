@@ -2,7 +2,7 @@ package io.ncf.train;
 
 import io.ncf.data.Progress;
 import io.ncf.eval.EvalResult;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.engine.TrainingEngine;
 
 import java.util.ArrayList;

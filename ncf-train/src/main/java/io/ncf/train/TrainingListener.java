@@ -11,10 +11,10 @@ public interface TrainingListener {
     default void onEpoch(EpochReport report) {}
 
     /**
-     * A new best HR: the parameters just evaluated, flat in {@link io.ncf.model.ParamShapes} order of {@code config}
+     * A new best HR: the parameters just evaluated, flat in {@link io.ncf.core.ParamShapes} order of {@code config}
      * (valid only during the call; copy to keep).
      */
-    default void onNewBest(EpochReport report, io.ncf.model.NeuMFConfig config, float[] params) {}
+    default void onNewBest(EpochReport report, io.ncf.core.NeuMFConfig config, float[] params) {}
 
     default void onEnd(TrainingSummary summary) {}
 }

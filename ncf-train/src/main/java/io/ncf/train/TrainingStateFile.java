@@ -1,8 +1,8 @@
 package io.ncf.train;
 
-import io.ncf.model.ModelFileException;
+import io.ncf.core.ModelFileException;
 import io.ncf.model.ModelIO;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.engine.EngineState;
 
 import java.io.IOException;

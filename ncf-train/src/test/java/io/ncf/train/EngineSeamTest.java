@@ -8,7 +8,7 @@ import io.ncf.eval.EvalResult;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.GradientEngine;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.model.ParamSet;
 import io.ncf.train.engine.EngineProvider;

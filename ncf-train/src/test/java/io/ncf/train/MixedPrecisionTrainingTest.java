@@ -5,7 +5,7 @@ import io.ncf.data.NcfDataset;
 import io.ncf.eval.Evaluator;
 import io.ncf.eval.PopularityScorer;
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.GradientEngine;
 import io.ncf.model.ParamInit;
@@ -34,7 +34,7 @@ class MixedPrecisionTrainingTest {
 
         OverflowAt(GradientEngine inner, int badCall) { this.inner = inner; this.badCall = badCall; }
 
-        @Override public io.ncf.model.NeuMFConfig config() { return inner.config(); }
+        @Override public io.ncf.core.NeuMFConfig config() { return inner.config(); }
         @Override public ParamSet params() { return inner.params(); }
         @Override public int microBatchSize() { return inner.microBatchSize(); }
         @Override public void score(int[] u, int[] i, int n, float[] out) { inner.score(u, i, n, out); }
@@ -92,7 +92,7 @@ class MixedPrecisionTrainingTest {
 
         FixedBatch(GradientEngine inner, int[] u, int[] it, float[] y) { this.inner = inner; this.u = u; this.it = it; this.y = y; }
 
-        @Override public io.ncf.model.NeuMFConfig config() { return inner.config(); }
+        @Override public io.ncf.core.NeuMFConfig config() { return inner.config(); }
         @Override public ParamSet params() { return inner.params(); }
         @Override public int microBatchSize() { return inner.microBatchSize(); }
         @Override public void score(int[] us, int[] is, int n, float[] out) { inner.score(us, is, n, out); }

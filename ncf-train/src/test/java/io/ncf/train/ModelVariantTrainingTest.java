@@ -3,7 +3,7 @@ package io.ncf.train;
 import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.ParamInit;
 import io.ncf.train.engine.TrainingEngine;

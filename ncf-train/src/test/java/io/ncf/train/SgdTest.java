@@ -1,7 +1,7 @@
 package io.ncf.train;
 
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.train.engine.EngineState;
 import io.ncf.train.engine.TrainingEngine;

@@ -1,6 +1,6 @@
 package io.ncf.train;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.train.engine.EngineState;
 

@@ -6,7 +6,7 @@ import io.ncf.data.Preprocessor;
 import io.ncf.data.RawInteractions;
 import io.ncf.model.GradientEngine;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.model.ParamSet;
 import io.ncf.train.engine.EngineRegistry;

@@ -5,7 +5,7 @@ import io.ncf.data.NcfDataset;
 import io.ncf.eval.EvalResult;
 import io.ncf.eval.Evaluator;
 import io.ncf.eval.PopularityScorer;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.engine.TrainingEngine;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,7 @@ package io.ncf.train;
 
 import io.ncf.data.DemoData;
 import io.ncf.data.NcfDataset;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.engine.TrainingEngine;
 import org.junit.jupiter.api.Test;
 

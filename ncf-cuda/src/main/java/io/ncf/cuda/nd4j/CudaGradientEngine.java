@@ -5,7 +5,7 @@ import io.ncf.cuda.CudaNeuMF;
 import io.ncf.cuda.ParamLayout;
 import io.ncf.cuda.Precision;
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.GradientEngine;
 

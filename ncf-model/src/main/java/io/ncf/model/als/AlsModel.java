@@ -1,6 +1,6 @@
 package io.ncf.model.als;
 
-import io.ncf.model.Scorer;
+import io.ncf.core.Scorer;
 
 /**
  * A factorization model: {@code score(u, i) = <x_u, y_i>}, the users' and items' factors row-major in two arrays.

@@ -1,9 +1,9 @@
 package io.ncf.model.als;
 
 import io.ncf.data.Progress;
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.fused.Blas;
-import io.ncf.model.fused.Workers;
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.Workers;
 import org.bytedeco.javacpp.FloatPointer;
 
 import java.util.Arrays;

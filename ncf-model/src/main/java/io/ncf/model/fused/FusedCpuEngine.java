@@ -1,7 +1,11 @@
 package io.ncf.model.fused;
 
+import io.ncf.core.blas.Blas;
+
+import io.ncf.core.blas.Workers;
+
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.GradientEngine;
 import org.bytedeco.javacpp.FloatPointer;

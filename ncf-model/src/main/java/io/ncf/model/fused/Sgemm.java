@@ -1,5 +1,9 @@
 package io.ncf.model.fused;
 
+import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.OpenBlasBackend;
+import io.ncf.core.blas.Workers;
+
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -4,15 +4,15 @@
  *
  * <ul>
  *   <li>{@link io.ncf.model.fused.FusedCpuEngine}: forward/backward over preallocated row-major activation buffers;
- *       {@code cblas_sgemm} of the {@link io.ncf.model.fused.Blas} backend for the products, fused Java kernels for
+ *       {@code cblas_sgemm} of the {@link io.ncf.core.blas.Blas} backend for the products, fused Java kernels for
  *       gather, bias+ReLU+dropout, final layer+loss, ReLU backward with bias-gradient sums and the embedding
  *       scatter-add.</li>
- *   <li>{@link io.ncf.model.fused.Blas}: Intel MKL when its JavaCPP presets are on the class path (optional
+ *   <li>{@link io.ncf.core.blas.Blas}: Intel MKL when its JavaCPP presets are on the class path (optional
  *       dependency; {@code ncf.jar} ships them next to itself), else ND4J's OpenBLAS; {@code --blas},
  *       {@code NCF_BLAS} or {@code -Dncf.blas} choose.</li>
  *   <li>{@link io.ncf.model.fused.AdamKernels}: one-pass dense Adam (optionally zeroing the gradient) and lazy
  *       row-sparse Adam over {@link io.ncf.model.fused.TouchedRows}.</li>
- *   <li>{@link io.ncf.model.fused.Workers}: the small spin-then-park pool all kernels share.</li>
+ *   <li>{@link io.ncf.core.blas.Workers}: the small spin-then-park pool all kernels share.</li>
  *   <li>Timings on ml-20m-shaped tables: {@code io.ncf.bench.FusedEngineBench} in the ncf-bench module.</li>
  * </ul>
  *

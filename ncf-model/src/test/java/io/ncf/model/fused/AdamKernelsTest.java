@@ -1,5 +1,7 @@
 package io.ncf.model.fused;
 
+import io.ncf.core.blas.Workers;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

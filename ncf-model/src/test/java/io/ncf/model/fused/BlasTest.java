@@ -1,6 +1,10 @@
 package io.ncf.model.fused;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.MklBackend;
+import io.ncf.core.blas.OpenBlasBackend;
+
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import org.bytedeco.javacpp.FloatPointer;
 import org.junit.jupiter.api.AfterEach;

@@ -1,7 +1,7 @@
 package io.ncf.model.fused;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.samediff.SameDiffEngine;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,6 +1,9 @@
 package io.ncf.model.fused;
 
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.blas.Blas;
+import io.ncf.core.rank.ScoringKernel;
+
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,7 +51,7 @@ class ScoringKernelTest {
         }
         float[][] rows = new float[c.numUsers()][];
         float[] pairs = new float[n], shuffled = new float[n];
-        try (ScoringKernel k2 = new ScoringKernel(p, 2); ScoringKernel k3 = new ScoringKernel(p, 3)) {
+        try (ScoringKernel k2 = new ScoringKernel(p.config(), p.toFlat(), 2); ScoringKernel k3 = new ScoringKernel(p.config(), p.toFlat(), 3)) {
             k2.scoreRows(us, 0, 0, (w, j, u, row) -> fail("no users, no rows"));
             int[] users = new int[c.numUsers()];
             for (int u = 0; u < users.length; u++) users[u] = users.length - 1 - u;

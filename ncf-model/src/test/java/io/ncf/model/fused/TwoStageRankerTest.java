@@ -1,9 +1,12 @@
 package io.ncf.model.fused;
 
-import io.ncf.data.UserItemIndex;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.rank.ScoringKernel;
+import io.ncf.core.rank.TwoStageRanker;
+
+import io.ncf.core.UserItemIndex;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
-import io.ncf.model.rank.RowRanker;
+import io.ncf.core.rank.RowRanker;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -27,7 +30,7 @@ class TwoStageRankerTest {
         UserItemIndex seen = UserItemIndex.build(40, su, si, su.length);
         int[] users = {3, 39, 0, 17, 17, 22};
         int k = 10;
-        try (ScoringKernel kernel = new ScoringKernel(p, 2)) {
+        try (ScoringKernel kernel = new ScoringKernel(p.config(), p.toFlat(), 2)) {
             int[] ei = new int[users.length * k], ef = new int[users.length];
             float[] es = new float[users.length * k];
             new RowRanker(kernel).topK(users, 0, users.length, k, seen, ei, es, ef);

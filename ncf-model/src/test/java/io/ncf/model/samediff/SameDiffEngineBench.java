@@ -1,7 +1,7 @@
 package io.ncf.model.samediff;
 
 import io.ncf.model.DropoutMask;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -47,7 +47,7 @@ public interface EngineProvider {
      * @param threads    CPU threads (host engines)
      * @param fp16       16-bit activations and GEMM inputs with FP32 accumulation (where the engine has them)
      */
-    default io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+    default io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
         require(Feature.RANKING);
         throw new UnsupportedFeatureException(name(), Feature.RANKING, "this engine declares ranking but does not implement openRanker");
     }

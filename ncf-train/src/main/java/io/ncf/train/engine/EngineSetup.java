@@ -2,7 +2,7 @@ package io.ncf.train.engine;
 
 import io.ncf.data.NcfDataset;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.train.LossScaler;
 import io.ncf.train.TrainingOptions;
 

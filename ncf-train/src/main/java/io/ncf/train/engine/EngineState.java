@@ -1,7 +1,7 @@
 package io.ncf.train.engine;
 
-import io.ncf.model.NeuMFConfig;
-import io.ncf.model.ParamShapes;
+import io.ncf.core.NeuMFConfig;
+import io.ncf.core.ParamShapes;
 
 /**
  * An engine's trainable state, engine-neutral: parameters and Adam's two moments as flat FP32 arrays in

@@ -12,7 +12,7 @@ import io.ncf.train.LossScaler;
  * schedule, the best-model checkpoint, state file and resume, target and divergence stops, logs, progress.
  *
  * <p>Parameters and optimizer state cross the seam only as snapshots ({@link EngineState}, {@link #parameters()}):
- * flat FP32 arrays in {@link io.ncf.model.ParamShapes} order. No ND4J type appears here, so an engine whose
+ * flat FP32 arrays in {@link io.ncf.core.ParamShapes} order. No ND4J type appears here, so an engine whose
  * runtime has no ND4J (the GPU engine) implements it as readily as the CPU engines do.
  *
  * <p>Per epoch the loop calls {@link #beginEpoch} once, then {@link #step} for steps {@code 0 .. steps-1} in order,

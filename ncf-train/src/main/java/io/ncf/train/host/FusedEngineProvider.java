@@ -1,6 +1,6 @@
 package io.ncf.train.host;
 
-import io.ncf.model.fused.Blas;
+import io.ncf.core.blas.Blas;
 import io.ncf.train.EngineKind;
 import io.ncf.train.Engines;
 import io.ncf.train.engine.Availability;
@@ -27,10 +27,10 @@ public final class FusedEngineProvider implements EngineProvider {
     }
 
     /** The CPU inference kernel (ScoringKernel) on {@code threads} threads; FLOAT only. */
-    @Override public io.ncf.model.rank.BatchRanker openRanker(io.ncf.model.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
+    @Override public io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
         if (fp16) throw new io.ncf.train.engine.UnsupportedFeatureException(name(), Feature.FP16, "the CPU kernel ranks in FLOAT; 16-bit ranking runs on --engine cuda");
-        io.ncf.model.fused.ScoringKernel k = new io.ncf.model.fused.ScoringKernel(config, flatParams, threads);
-        return new io.ncf.model.rank.RowRanker(k, k);
+        io.ncf.core.rank.ScoringKernel k = new io.ncf.core.rank.ScoringKernel(config, flatParams, threads);
+        return new io.ncf.core.rank.RowRanker(k, k);
     }
 
     @Override public java.util.List<String> startupLines(boolean fp16) {

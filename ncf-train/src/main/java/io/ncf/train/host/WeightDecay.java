@@ -1,7 +1,7 @@
 package io.ncf.train.host;
 
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamSet;
 import io.ncf.model.fused.TouchedRows;
 

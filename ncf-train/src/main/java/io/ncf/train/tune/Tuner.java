@@ -3,7 +3,7 @@ package io.ncf.train.tune;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Seeds;
 import io.ncf.data.ValidationSplit;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.train.EpochReport;
 import io.ncf.train.LossScaler;

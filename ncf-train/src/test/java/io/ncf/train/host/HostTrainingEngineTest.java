@@ -5,7 +5,7 @@ import io.ncf.data.NcfDataset;
 import io.ncf.model.DropoutMask;
 import io.ncf.model.GradientEngine;
 import io.ncf.model.ModelKind;
-import io.ncf.model.NeuMFConfig;
+import io.ncf.core.NeuMFConfig;
 import io.ncf.model.ParamInit;
 import io.ncf.model.ParamSet;
 import io.ncf.train.Adam;
