@@ -153,7 +153,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return NcfCli.EXIT_OK;
     }
 
-    /** {@code benchmark recommend}: a child JVM per mode, then the peer at FP32 and BF16 autocast; one table. */
+    /**
+     * {@code benchmark recommend}: a child JVM per mode (serve: single requests from request threads), then the peer
+     * at FP32 and BF16 autocast, ranking blocks of users and one user per request; one table.
+     */
     private int recommend(PrintWriter out) throws Exception {
         if (!engines.equals(List.of("fused")) && !engines.equals(List.of("fused", "samediff")))
             throw new NcfCli.UsageException("benchmark recommend measures the fused CPU kernel (--engine fused); the GPU's ranking is measured by ncf-bench on the device");
@@ -169,6 +172,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 if (peer) {
                     Path script = RecommendBenchmark.peerScript(dir);
                     for (String precision : List.of("fp32", "bf16")) rows.add(RecommendBenchmark.peer(script, m, precision, peerUsers, 10));
+                    for (String precision : List.of("fp32", "bf16")) rows.add(RecommendBenchmark.peer(script, m, precision, peerUsers, 10, 1));
                 }
             }
             rows = mediansBy(rows, "pairs_per_s");

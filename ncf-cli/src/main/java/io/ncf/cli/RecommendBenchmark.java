@@ -33,7 +33,7 @@ final class RecommendBenchmark {
     private RecommendBenchmark() {}
 
     /** Modes measured by child JVMs, in table order. */
-    static final List<String> MODES = List.of("exact", "full-eval", "two-stage");
+    static final List<String> MODES = List.of("exact", "full-eval", "two-stage", "serve");
 
     /** A random model of the given shape as a model.zip (ranking speed does not depend on the weights; recall does). */
     static Path randomModel(int users, int items, Path dir) throws IOException {
@@ -106,10 +106,29 @@ final class RecommendBenchmark {
                     r.put("recall_users", check.size());
                 }
             }
+            case "serve" -> {
+                // what an application serving requests sees: Recommender.recommend(user, k) from request threads
+                Recommender.Options o = Recommender.Options.defaults().withThreads(threads);
+                try (Recommender split = new Recommender(a, o); Recommender own = new Recommender(a, o.withSplitRequests(false))) {
+                    double ms = singleUserMs(split, ids, k), ownMs = singleUserMs(own, ids, k);
+                    double rps1 = requestsPerSecond(own, ids, k, 1), rpsN = requestsPerSecond(own, ids, k, threads);
+                    r.put("users", ids.size());
+                    r.put("users_per_s", rpsN);
+                    r.put("pairs_per_s", rpsN * items);
+                    r.put("single_user_ms", ms);
+                    r.put("single_user_ms_calling_thread", ownMs);
+                    r.put("requests_per_s_1_thread", rps1);
+                    r.put("requests_per_s_" + threads + "_threads", rpsN);
+                    r.put("sgemm_gflops", limit);
+                    r.put("serve_note", String.format("recommend(user, %d): %.2f ms split over %d idle workers, %.2f ms on the calling thread; "
+                            + "requests/s on calling threads: 1 thread %.0f, %d threads %.0f (%.2fx)", k, ms, threads, ownMs, rps1, threads, rpsN, rpsN / rps1));
+                }
+            }
             default -> throw new IllegalArgumentException("unknown recommend benchmark mode " + mode);
         }
         r.put("peak_rss_mb", BenchmarkCommand.peakRssMb());
-        r.put("note", Blas.describe() + (a.metadata().containsKey("note") ? "; " + a.metadata().get("note") : ""));
+        r.put("note", (r.containsKey("serve_note") ? r.remove("serve_note") + "; " : "") + Blas.describe()
+                + (a.metadata().containsKey("note") ? "; " + a.metadata().get("note") : ""));
         return r;
     }
 
@@ -180,6 +199,38 @@ final class RecommendBenchmark {
         return ms[ms.length / 2];
     }
 
+    /**
+     * Requests per second with {@code threads} request threads, each calling recommend(user, k) over different users
+     * for about a second (at least 20 calls each), after a warm-up call per thread.
+     */
+    private static double requestsPerSecond(Recommender rec, List<String> ids, int k, int threads) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads + 1);
+            List<java.util.concurrent.Future<Integer>> parts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                final int first = t * 7919;
+                parts.add(pool.submit(() -> {
+                    rec.recommend(ids.get(first % ids.size()), k);
+                    start.await();
+                    long end = System.nanoTime() + 1_000_000_000L;
+                    int n = 0;
+                    while (n < 20 || System.nanoTime() < end) rec.recommend(ids.get((first + 31 * n++) % ids.size()), k);
+                    return n;
+                }));
+            }
+            start.await();
+            long t0 = System.nanoTime();
+            int total = 0;
+            for (var f : parts) total += f.get();
+            return total / ((System.nanoTime() - t0) / 1e9);
+        } catch (Exception e) {
+            throw new IllegalStateException("request threads failed: " + e, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** The PyTorch peer's script, from this jar, in a temporary file. */
     static Path peerScript(Path dir) throws IOException {
         Path f = dir.resolve("torch_recommend.py");
@@ -192,13 +243,21 @@ final class RecommendBenchmark {
 
     /** The peer at one precision: a row with pairs/s, or a note saying why it did not run. */
     static Map<String, Object> peer(Path script, Path model, String precision, int users, int k) throws Exception {
+        return peer(script, model, precision, users, k, 4);
+    }
+
+    /**
+     * The peer at one precision ranking {@code block} users per forward pass: a row with pairs/s (mode "peer"), or for
+     * a block of 1, one user per request as a server would (mode "peer-serve", with its latency).
+     */
+    static Map<String, Object> peer(Path script, Path model, String precision, int users, int k, int block) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "recommend");
         r.put("engine", "pytorch-peer");
-        r.put("mode", "peer");
+        r.put("mode", block == 1 ? "peer-serve" : "peer");
         r.put("precision", precision);
         Process p = new ProcessBuilder(BenchmarkCommand.PEER_PYTHON, script.toString(), model.toString(), Integer.toString(users),
-                Integer.toString(k), Integer.toString(BenchmarkCommand.PEER_THREADS), precision).redirectErrorStream(true).start();
+                Integer.toString(k), Integer.toString(BenchmarkCommand.PEER_THREADS), precision, Integer.toString(block)).redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         var m = java.util.regex.Pattern.compile("pairs/s ([0-9.]+) users/s ([0-9.]+) seconds [0-9.]+ torch (\\S+) threads ([0-9]+)").matcher(text);
@@ -206,21 +265,31 @@ final class RecommendBenchmark {
             r.put("users", users);
             r.put("pairs_per_s", Double.parseDouble(m.group(1)));
             r.put("users_per_s", Double.parseDouble(m.group(2)));
-            r.put("note", "torch " + m.group(3) + ", " + m.group(4) + " threads" + (precision.equals("bf16") ? ", autocast bfloat16" : ""));
+            if (block == 1) r.put("single_user_ms", 1000 / Double.parseDouble(m.group(2)));
+            r.put("note", (block == 1 ? "one user per forward pass (a request); " : "") + "torch " + m.group(3) + ", " + m.group(4) + " threads" + (precision.equals("bf16") ? ", autocast bfloat16" : ""));
         } else {
             r.put("note", "peer did not run (is python3-torch installed?): " + text.lines().reduce((x, y) -> y).orElse("").trim());
         }
         return r;
     }
 
-    /** "vs_peer": pairs/s over the faster peer row's, on the exact and full-eval rows. */
+    /**
+     * "vs_peer": pairs/s over the faster block peer row's, on the ranking rows; on the serve row, the single-request
+     * latency of the faster one-user peer over ours (both on the same threads).
+     */
     static void addPeerRatios(List<Map<String, Object>> rows) {
-        double best = 0;
-        for (Map<String, Object> r : rows)
+        double best = 0, bestServeMs = Double.MAX_VALUE;
+        for (Map<String, Object> r : rows) {
             if ("peer".equals(r.get("mode")) && r.get("pairs_per_s") instanceof Number n) best = Math.max(best, n.doubleValue());
-        if (best <= 0) return;
-        for (Map<String, Object> r : rows)
-            if (!"peer".equals(r.get("mode")) && r.get("pairs_per_s") instanceof Number n) r.put("vs_best_peer", n.doubleValue() / best);
+            if ("peer-serve".equals(r.get("mode")) && r.get("single_user_ms") instanceof Number n) bestServeMs = Math.min(bestServeMs, n.doubleValue());
+        }
+        for (Map<String, Object> r : rows) {
+            Object mode = r.get("mode");
+            if ("serve".equals(mode)) {
+                if (bestServeMs < Double.MAX_VALUE && r.get("single_user_ms") instanceof Number n) r.put("vs_best_peer", bestServeMs / n.doubleValue());
+            } else if (best > 0 && !String.valueOf(mode).startsWith("peer") && r.get("pairs_per_s") instanceof Number n)
+                r.put("vs_best_peer", n.doubleValue() / best);
+        }
     }
 
     static void printTable(PrintWriter out, List<Map<String, Object>> rows) {

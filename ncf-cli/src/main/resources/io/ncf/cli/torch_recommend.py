@@ -2,6 +2,7 @@
 # model.zip), the way a PyTorch user serves NeuMF: the model's forward pass over every (user, item) pair of a block
 # of users, seen items masked to -inf, torch.topk. Usage:
 #   python3 torch_recommend.py MODEL_ZIP USERS K THREADS PRECISION(fp32|bf16) [BLOCK_USERS]
+# BLOCK_USERS (default 4) users per forward pass; 1 is a server answering one request at a time.
 # Prints one line: "peer precision P users N pairs/s X users/s Y seconds S torch V threads T".
 import sys, time, zipfile, torch, torch.nn as nn
 

@@ -27,7 +27,7 @@ class RecommendBenchmarkTest {
         assertTrue(r.out().contains("CPU: "), r.out());
         assertTrue(r.out().contains("FLOP limit: sgemm"), r.out());
         List<Map<String, Object>> rows = jsonRows(r.out());
-        assertEquals(List.of("exact", "full-eval", "two-stage"), rows.stream().map(x -> x.get("mode")).toList());
+        assertEquals(List.of("exact", "full-eval", "two-stage", "serve"), rows.stream().map(x -> x.get("mode")).toList());
         for (Map<String, Object> row : rows) {
             assertEquals("recommend", row.get("what"));
             assertTrue(((Number) row.get("pairs_per_s")).doubleValue() > 0, row.toString());
@@ -41,6 +41,11 @@ class RecommendBenchmarkTest {
         double recall = ((Number) rows.get(2).get("recall_at_10")).doubleValue();
         assertTrue(recall > 0 && recall <= 1, "recall " + recall);
         assertTrue(((Number) rows.get(2).get("single_user_ms")).doubleValue() > 0);
+        Map<String, Object> serve = rows.get(3);
+        assertTrue(((Number) serve.get("single_user_ms")).doubleValue() > 0, serve.toString());
+        assertTrue(((Number) serve.get("single_user_ms_calling_thread")).doubleValue() > 0, serve.toString());
+        assertTrue(((Number) serve.get("requests_per_s_1_thread")).doubleValue() > 0, serve.toString());
+        assertTrue(String.valueOf(serve.get("note")).contains("requests/s on calling threads"), serve.toString());
     }
 
     @Test void peerRowsWhenPythonHasTorch() throws Exception {
@@ -56,5 +61,10 @@ class RecommendBenchmarkTest {
         assertEquals(List.of("fp32", "bf16"), peers.stream().map(x -> x.get("precision")).toList());
         for (Map<String, Object> p : peers) assertTrue(((Number) p.get("pairs_per_s")).doubleValue() > 0, p.toString());
         assertTrue(rows.get(0).get("vs_best_peer") instanceof Number, rows.get(0).toString());
+        List<Map<String, Object>> servePeers = rows.stream().filter(x -> "peer-serve".equals(x.get("mode"))).toList();
+        assertEquals(2, servePeers.size());
+        for (Map<String, Object> p : servePeers) assertTrue(((Number) p.get("single_user_ms")).doubleValue() > 0, p.toString());
+        Map<String, Object> serve = rows.stream().filter(x -> "serve".equals(x.get("mode"))).findFirst().orElseThrow();
+        assertTrue(serve.get("vs_best_peer") instanceof Number, serve.toString());
     }
 }
