@@ -185,9 +185,9 @@ final class RecommendBenchmark {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** Median of 21 recommend(user, k) calls over different users, after 3 warm-up calls. */
+    /** Median of 21 recommend(user, k) calls over different users, after 30 warm-up calls (the JIT compiles the path). */
     private static double singleUserMs(Recommender rec, List<String> ids, int k) {
-        for (int j = 0; j < 3; j++) rec.recommend(ids.get(j % ids.size()), k);
+        for (int j = 0; j < 30; j++) rec.recommend(ids.get(j % ids.size()), k);
         double[] ms = new double[21];
         for (int j = 0; j < ms.length; j++) {
             String u = ids.get((j * 7 + 1) % ids.size());

@@ -149,6 +149,18 @@ public final class CudaNeuMF implements AutoCloseable {
         return a;
     }
 
+    /** Whether relu_dropout_bwd_bias4 serves a layer of this width (a thread keeps the same 4 columns on every row). */
+    static boolean fusesBias(int width) { return width % 4 == 0 && width <= 1024 && BLOCK % (width / 4) == 0; }
+
+    /**
+     * Blocks for relu_dropout_bwd_bias4: each block ends with one atomic per column into the bias gradient, so fewer
+     * than the element-wise kernels' (8 per SM, 2,048 threads: a full SM) keep the atomics on those few addresses cheap.
+     */
+    private long biasGrid(long total) {
+        long blocks = (total + BLOCK - 1) / BLOCK;
+        return Math.max(1, Math.min(blocks, (long) dev.multiprocessors() * 8));
+    }
+
     private long grid(long total) {
         long blocks = (total + BLOCK - 1) / BLOCK;
         return Math.max(1, Math.min(blocks, (long) dev.multiprocessors() * 32));
@@ -279,18 +291,24 @@ public final class CudaNeuMF implements AutoCloseable {
         launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, users, items, p(mfU), p(mfI),
                 count, f, last, weight, keep, deltaA, g(fw), g(fb), g(mfU), g(mfI), lossSum, scores, 0);
         long dZ = deltaA, dH = deltaB;
+        boolean biasDone = false;   // whether the relu backward that made dZ also summed its columns into db
         for (int k = layers - 1; k >= 0; k--) {
             int in = width[k], out = width[k + 1];
             ParamLayout.Tensor wk = layout.denseWeight(k), bk = layout.denseBias(k);
             // dW[in,out] += H_k^T dZ  (column-major: dW^T = dZ^T * H_k)
             gemm(CUBLAS_OP_N, CUBLAS_OP_T, out, in, count, dZ, actType, out, h[k], actType, in, 1f, g(wk), CUDA_R_32F, out);
             // db[out] += dZ^T 1
-            gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, 1, count, dZ, actType, out, ones, actType, count, 1f, g(bk), CUDA_R_32F, out);
+            if (!biasDone) gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, 1, count, dZ, actType, out, ones, actType, count, 1f, g(bk), CUDA_R_32F, out);
             // dH_k[B,in] = dZ W_k^T  (column-major: dH^T = W_k * dZ^T)
             gemm(CUBLAS_OP_T, CUBLAS_OP_N, in, count, out, weightAct[k], actType, out, dZ, actType, out, 0f, dH, actType, in);
+            biasDone = false;
             if (k > 0) {
                 long n = (long) count * in;
-                if (in % 4 == 0) launch("relu_dropout_bwd4", grid(n / 4), BLOCK, dH, h[k], n / 4, keep);
+                if (fusesBias(in)) {
+                    // the relu backward's result is layer k-1's dZ: its bias gradient comes out of the same pass
+                    launch("relu_dropout_bwd_bias4", biasGrid(n / 4), BLOCK, dH, h[k], n / 4, keep, in, g(layout.denseBias(k - 1)));
+                    biasDone = true;
+                } else if (in % 4 == 0) launch("relu_dropout_bwd4", grid(n / 4), BLOCK, dH, h[k], n / 4, keep);
                 else launch("relu_dropout_bwd", grid(n), BLOCK, dH, h[k], n, keep);
             }
             long t = dZ; dZ = dH; dH = t;

@@ -425,11 +425,15 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             return;
         }
         // fewer users than workers (one recommend call): split each row's chunks over the workers
+        // (worker w takes the share Workers gives worker t-1-w: the calling thread, worker 0, starts at once while the
+        // others wake up, so it takes the larger share when the chunks do not split evenly; a pair's score does not
+        // depend on which thread or chunk computes it)
         int chunks = (numItems + CHUNK - 1) / CHUNK;
         for (int j = 0; j < count; j++) {
             int u = users[from + j];
             workers.run(chunks, (w, a, b) -> {
-                if (b > a) ws[w].rowRange(u, a * CHUNK, Math.min(numItems, b * CHUNK), sharedRow);
+                int lo = Workers.bound(chunks, t, t - 1 - w), hi = Workers.bound(chunks, t, t - w);
+                if (hi > lo) ws[w].rowRange(u, lo * CHUNK, Math.min(numItems, hi * CHUNK), sharedRow);
             });
             sink.row(0, j, u, sharedRow);
         }
