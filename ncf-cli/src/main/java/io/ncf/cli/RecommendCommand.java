@@ -74,7 +74,7 @@ public final class RecommendCommand implements Callable<Integer> {
         boolean done = false;
         try {
             run(tmp);
-            if (tmp != null) moveInPlace(tmp, output);
+            if (tmp != null) io.ncf.core.AtomicFiles.moveIntoPlace(tmp, output);
             done = true;
         } finally {
             if (tmp != null && !done) Files.deleteIfExists(tmp);
@@ -192,13 +192,6 @@ public final class RecommendCommand implements Callable<Integer> {
         }
     }
 
-    static void moveInPlace(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
 
     private List<String> users(Recommender rec) throws IOException {
         if (who.users != null) return who.users;

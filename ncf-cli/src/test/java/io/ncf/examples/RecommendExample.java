@@ -8,7 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The README's library example: load a model artifact and ask for recommendations.
+ * A small library example for ServeCliTest's fresh-JVM check: load a model artifact and ask for recommendations (the
+ * README's example is examples/recommender-app, a separate build that CI runs).
  * Run: {@code java -cp <classpath> io.ncf.examples.RecommendExample ckpt/model.zip USER_ID [K]}.
  * Prints "user,item,score,rank" lines, then the scores of the first two recommended items via score().
  */

@@ -443,8 +443,7 @@ public final class Recommender implements AutoCloseable {
 
     /** Logits of the mixed pairs (users[k], items[k]), by original ids; unknown ids are errors as in {@link #score}. */
     public float[] scoreBatch(String[] userIds, String[] itemIds) {
-        if (userIds.length != itemIds.length)
-            throw new IllegalArgumentException(userIds.length + " users but " + itemIds.length + " items: pairs need one of each");
+        checkPairs(userIds.length, itemIds.length);
         enter();
         try {
             int n = userIds.length;
@@ -458,8 +457,7 @@ public final class Recommender implements AutoCloseable {
 
     /** Logits of the mixed pairs (users[k], items[k]) by dense index ({@link #userIndex}, {@link #itemIndex}). */
     public float[] scoreBatch(int[] users, int[] items) {
-        if (users.length != items.length)
-            throw new IllegalArgumentException(users.length + " users but " + items.length + " items: pairs need one of each");
+        checkPairs(users.length, items.length);
         enter();
         try {
             return pairs(users, items);
@@ -578,6 +576,10 @@ public final class Recommender implements AutoCloseable {
         List<ScoredItem> out = new ArrayList<>(n);
         for (int j = 0; j < n; j++) out.add(new ScoredItem(artifact.itemIds().id(items[off + j]), scores[off + j], j + 1));
         return out;
+    }
+
+    private static void checkPairs(int users, int items) {
+        if (users != items) throw new IllegalArgumentException(users + " users but " + items + " items: pairs need one of each");
     }
 
     private static void checkK(int k) {

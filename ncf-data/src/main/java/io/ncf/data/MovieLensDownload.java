@@ -132,7 +132,7 @@ public final class MovieLensDownload {
             if (!got.equals(expected))
                 throw new DownloadException(url + ": checksum mismatch: the download has MD5 " + got + " but " + expected + " was expected ("
                         + (baseUrl.equals(DEFAULT_BASE_URL) ? "the value GroupLens publishes" : "from " + url + ".md5") + "); the download was discarded");
-            Files.move(tmp, zip, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.moveIntoPlace(tmp, zip);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -154,7 +154,7 @@ public final class MovieLensDownload {
             try (InputStream in = zf.getInputStream(entry)) { // reading to the end checks the entry's CRC
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.moveIntoPlace(tmp, target);
             return target;
         } catch (ZipException e) {
             // the checksum matched, so the archive itself is bad: drop it rather than reuse it next time

@@ -21,11 +21,14 @@ import java.util.Map;
  */
 public final class ParamSet {
 
-    public static final String MF_USER = "mf_user", MF_ITEM = "mf_item", MLP_USER = "mlp_user", MLP_ITEM = "mlp_item";
-    public static final String FINAL_W = "final_w", FINAL_B = "final_b";
+    // the tensor names are ParamShapes' (ncf-core), the one place that spells them
+    public static final String MF_USER = ParamShapes.MF_USER, MF_ITEM = ParamShapes.MF_ITEM, MLP_USER = ParamShapes.MLP_USER,
+            MLP_ITEM = ParamShapes.MLP_ITEM;
+    public static final String FINAL_W = ParamShapes.FINAL_W, FINAL_B = ParamShapes.FINAL_B;
 
-    public static String denseWeight(int k) { return "mlp_w" + k; } // ParamShapes spells these too
-    public static String denseBias(int k) { return "mlp_b" + k; }
+    public static String denseWeight(int k) { return ParamShapes.denseWeight(k); }
+
+    public static String denseBias(int k) { return ParamShapes.denseBias(k); }
 
     private final NeuMFConfig config;
     private final LinkedHashMap<String, INDArray> arrays;

@@ -313,7 +313,7 @@ public final class FusedCpuEngine implements GradientEngine {
         int blas = blasThreadsBefore();
         try {
             int nu = config.numUsers(), ni = config.numItems();
-            FloatPointer w0Item = Sgemm.at(weightPtr[0], (long) e * w1), gW0Item = Sgemm.at(gWeightPtr[0], (long) e * w1);
+            FloatPointer w0Item = Blas.at(weightPtr[0], (long) e * w1), gW0Item = Blas.at(gWeightPtr[0], (long) e * w1);
             // dW0[0:e] += mlp_user^T A_user, dW0[e:2e] += mlp_item^T A_item
             gemm(true, false, e, w1, nu, 1f, mlpUserPtr, e, accUserPtr, w1, 1f, gWeightPtr[0], w1);
             gemm(true, false, e, w1, ni, 1f, mlpItemPtr, e, accItemPtr, w1, 1f, gW0Item, w1);
@@ -366,7 +366,7 @@ public final class FusedCpuEngine implements GradientEngine {
         }
         if (projectionsCurrent) return;
         gemm(false, false, nu, w1, e, 1f, mlpUserPtr, e, weightPtr[0], w1, 0f, projUserPtr, w1);
-        gemm(false, false, ni, w1, e, 1f, mlpItemPtr, e, Sgemm.at(weightPtr[0], (long) e * w1), w1, 0f, projItemPtr, w1);
+        gemm(false, false, ni, w1, e, 1f, mlpItemPtr, e, Blas.at(weightPtr[0], (long) e * w1), w1, 0f, projItemPtr, w1);
         // with FACTORED forced, a caller may not follow the protocol for scoring; AUTO only gets here if it does
         projectionsCurrent = paramsProtocol;
         projectionVersion++;
@@ -1094,7 +1094,7 @@ public final class FusedCpuEngine implements GradientEngine {
                 if (changed) sb.b.put(0, bh, 0, ld * S);
                 long g0 = System.nanoTime();
                 // C^T [SLOTS, FINAL_BLOCK] = B^T [X_L | G]^T of the block; always this shape (rows past the chunk's end are stale)
-                blas.sgemm(false, true, S, FINAL_BLOCK, ld, 1f, sb.bp, ld, Sgemm.at(sb.xp[layers], (long) b0 * ld), ld, 0f, sb.cp, FINAL_BLOCK);
+                blas.sgemm(false, true, S, FINAL_BLOCK, ld, 1f, sb.bp, ld, Blas.at(sb.xp[layers], (long) b0 * ld), ld, 0f, sb.cp, FINAL_BLOCK);
                 gemmT += System.nanoTime() - g0;
                 sb.c.get(0, ch, 0, S * FINAL_BLOCK);
                 for (int r = 0; r < nb; r++)

@@ -64,11 +64,11 @@ public final class Sgemm {
         long t0 = System.nanoTime(), cpu0 = clock();
         if (!transA) {
             workers.run(m, (w, r0, r1) -> {
-                if (r1 > r0) blas.sgemm(false, transB, r1 - r0, n, k, alpha, at(a, (long) r0 * lda), lda, b, ldb, beta, at(c, (long) r0 * ldc), ldc);
+                if (r1 > r0) blas.sgemm(false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc);
             });
         } else {
             workers.run(n, (w, c0, c1) -> {
-                if (c1 > c0) blas.sgemm(true, transB, m, c1 - c0, k, alpha, a, lda, at(b, transB ? (long) c0 * ldb : c0), ldb, beta, at(c, c0), ldc);
+                if (c1 > c0) blas.sgemm(true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc);
             });
         }
         NANOS.addAndGet(System.nanoTime() - t0);
@@ -86,11 +86,6 @@ public final class Sgemm {
         TOTAL_CPU.addAndGet(wallNanos);
         FLOPS.addAndGet(flops);
         TOTAL_FLOPS.addAndGet(flops);
-    }
-
-    /** A pointer {@code offset} floats past {@code p} (a cast copy: no native allocation). */
-    static FloatPointer at(FloatPointer p, long offset) {
-        return offset == 0 ? p : new FloatPointer(p).position(p.position() + offset);
     }
 
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
