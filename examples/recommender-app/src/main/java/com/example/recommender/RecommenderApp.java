@@ -37,10 +37,26 @@ public final class RecommenderApp {
             System.err.println("usage: recommender-app MODEL.zip EXPECTED.csv [THREADS] [REQUESTS]");
             System.exit(2);
         }
-        Path model = Path.of(args[0]);
-        Map<String, List<String[]>> expected = readExpected(Path.of(args[1]));
-        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
-        int requests = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
+        try {
+            run(Path.of(args[0]), Path.of(args[1]), args.length > 2 ? positive(args[2], "THREADS") : 4,
+                    args.length > 3 ? positive(args[3], "REQUESTS") : 1000);
+        } catch (IOException | IllegalArgumentException e) {   // a missing or bad file, an unknown id: one line, exit 2
+            System.err.println("recommender-app: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static int positive(String value, String name) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) return n;
+        } catch (NumberFormatException ignored) {
+        }
+        throw new IllegalArgumentException(name + " must be a positive integer, got '" + value + "'");
+    }
+
+    private static void run(Path model, Path expectedCsv, int threads, int requests) throws Exception {
+        Map<String, List<String[]>> expected = readExpected(expectedCsv);
         List<String> users = new ArrayList<>(expected.keySet());
 
         // load time in this fresh JVM: Recommender.load alone, then the first request (which builds the kernel)
@@ -168,12 +184,28 @@ public final class RecommenderApp {
 
     /** user -> [item, score, rank] rows of {@code ncf recommend --format csv} (plain ids: no quoting in MovieLens). */
     private static Map<String, List<String[]>> readExpected(Path csv) throws IOException {
+        if (!Files.isRegularFile(csv)) throw new IOException(csv + " does not exist or is not a file ('ncf recommend --format csv -o FILE' writes it)");
         Map<String, List<String[]>> m = new LinkedHashMap<>();
         List<String> lines = Files.readAllLines(csv);
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",");
+        if (lines.isEmpty() || !lines.get(0).equals("user,item,score,rank"))
+            throw new IOException(csv + ":1: expected the header 'user,item,score,rank' of ncf recommend's CSV");
+        for (int n = 1; n < lines.size(); n++) {
+            String[] f = lines.get(n).split(",", -1);
+            String where = csv + ":" + (n + 1) + ": ";
+            if (f.length != 4) throw new IOException(where + "expected 4 fields (user,item,score,rank), found " + f.length);
+            try {
+                Float.parseFloat(f[2]);
+            } catch (NumberFormatException e) {
+                throw new IOException(where + "field 3 (score) is not a number: '" + f[2] + "'");
+            }
+            try {
+                Integer.parseInt(f[3]);
+            } catch (NumberFormatException e) {
+                throw new IOException(where + "field 4 (rank) is not an integer: '" + f[3] + "'");
+            }
             m.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new String[]{f[1], f[2], f[3]});
         }
+        if (m.isEmpty()) throw new IOException(csv + " has no recommendations after its header");
         return m;
     }
 }
