@@ -47,9 +47,11 @@ public final class Blas {
         }
 
         /**
-         * {@code out[j] = fmax(a[j], b[j])} for j in [0, n) (IEEE fmax: a NaN operand yields the other), on the
-         * calling thread; {@code out} may be {@code a}. The default copies through on-heap tiles, where C2 vectorises
-         * the loop; MKL runs its vector-math {@code vsFmax} on the native memory directly.
+         * {@code out[j] = max(a[j], b[j])} for j in [0, n), on the calling thread; {@code out} may be {@code a}. The
+         * default copies through on-heap tiles, where C2 vectorises {@link Math#max}; MKL runs its vector-math
+         * {@code vsFmax} on the native memory directly. The two differ only where an operand is NaN (Math.max gives
+         * NaN, vsFmax the other operand): in the scoring kernel that takes a model holding NaN, whose scores are NaN
+         * either way except for a NaN item row, which scores NaN here and finite with MKL.
          */
         default void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) { Blas.javaFmax(n, a, b, out); }
     }
@@ -65,10 +67,8 @@ public final class Blas {
             int m = Math.min(FMAX_TILE, n - o);
             ab.get(o, x, 0, m);
             bb.get(o, y, 0, m);
-            for (int j = 0; j < m; j++) {
-                float p = x[j], q = y[j];
-                x[j] = p != p ? q : q != q ? p : Math.max(p, q);
-            }
+            // Math.max, not a NaN-testing ternary: C2 vectorises it (0.4 ns an element against 2.2 on the 2-core Xeon)
+            for (int j = 0; j < m; j++) x[j] = Math.max(x[j], y[j]);
             ob.put(o, x, 0, m);
         }
     }
