@@ -38,22 +38,23 @@ import java.util.stream.Stream;
         description = {"Train and evaluate several models with the same flags and print a markdown table of HR@K and NDCG@K",
                 "under the sampled and the full-ranking protocols.",
                 "Models: pop (item popularity), als (implicit ALS with exact solves, as Spark MLlib's; --als-* flags),",
-                "mf (dot product), gmf, mlp, neumf, neumf-pretrain (NeuMF initialised from this run's gmf and mlp models,",
+                "mf (dot product), gmf, mlp, neumf, neumf-als (NeuMF started from implicit ALS of rank -f with --als-reg and",
+                "--als-alpha: 'ncf train --start als'), neumf-pretrain (NeuMF initialised from this run's gmf and mlp models,",
                 "which are trained first if not listed).",
                 "Every other flag (-e, -b, -l, -f, --layers, --dropout, --engine, ...) is passed unchanged to every 'ncf train' run.",
                 "Each model is evaluated at its best epoch by sampled HR (as 'ncf train' selects it)."})
 public final class CompareCommand implements Callable<Integer> {
 
-    static final List<String> ALL_MODELS = List.of("pop", "als", "mf", "gmf", "mlp", "neumf", "neumf-pretrain");
+    static final List<String> ALL_MODELS = List.of("pop", "als", "mf", "gmf", "mlp", "neumf", "neumf-als", "neumf-pretrain");
     private static final List<String> RESERVED = List.of("--model", "--data", "--checkpoint-dir", "--resume", "--mode", "--load-checkpoint-path",
-            "--pretrain-gmf", "--pretrain-mlp", "--log-path", "-k", "--topk", "--seed", "--valid-negative");
+            "--pretrain-gmf", "--pretrain-mlp", "--start", "--als-reg", "--als-alpha", "--log-path", "-k", "--topk", "--seed", "--valid-negative");
 
     @Spec CommandSpec spec;
 
     @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Ratings file to prepare first (as 'ncf prepare'; with --format).") Path input;
     @Option(names = "--format", defaultValue = "ml-20m", paramLabel = "FORMAT", description = "Format of --input, as 'ncf prepare' (default: ${DEFAULT-VALUE}).") String format;
     @Option(names = "--data", paramLabel = "DIR", description = "A dataset directory written by 'ncf prepare' (instead of --input).") Path data;
-    @Option(names = "--models", split = ",", paramLabel = "M", description = "Models in table order (default: pop,als,mf,gmf,mlp,neumf,neumf-pretrain).")
+    @Option(names = "--models", split = ",", paramLabel = "M", description = "Models in table order (default: pop,als,mf,gmf,mlp,neumf,neumf-als,neumf-pretrain).")
     List<String> models = new ArrayList<>(ALL_MODELS);
     @Option(names = "--als-rank", defaultValue = "128", paramLabel = "N", description = "ALS factors (default: ${DEFAULT-VALUE}).") int alsRank;
     @Option(names = "--als-reg", defaultValue = "1", paramLabel = "L", description = "ALS regParam, scaled by each row's interactions as MLlib does (default: ${DEFAULT-VALUE}).") float alsReg;
@@ -112,7 +113,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (!ALL_MODELS.contains(m.toLowerCase(Locale.ROOT)))
                 throw new NcfCli.UsageException("--models: unknown model '" + m + "' (expected " + String.join(", ", ALL_MODELS) + ")");
         models.replaceAll(m -> m.toLowerCase(Locale.ROOT));
-        if (models.contains("als")) alsParams(0); // bad --als-* values are refused before any work
+        if (models.contains("als") || models.contains("neumf-als")) alsParams(0); // bad --als-* values are refused before any work
         for (String f : trainFlags) {
             String name = f.contains("=") ? f.substring(0, f.indexOf('=')) : f;
             if (RESERVED.contains(name))
@@ -149,6 +150,8 @@ public final class CompareCommand implements Callable<Integer> {
                 row("mlp", ds, dataDir, work, seedUsed, trained, out, err);
                 args.addAll(List.of("--model", "neumf", "--pretrain-gmf", work.resolve("gmf").resolve("model.ncf").toString(),
                         "--pretrain-mlp", work.resolve("mlp").resolve("model.ncf").toString()));
+            } else if (m.equals("neumf-als")) {
+                args.addAll(List.of("--model", "neumf", "--start", "als", "--als-reg", Float.toString(alsReg), "--als-alpha", Float.toString(alsAlpha)));
             } else {
                 args.addAll(List.of("--model", m));
             }

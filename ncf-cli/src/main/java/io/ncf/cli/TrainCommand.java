@@ -9,7 +9,6 @@ import io.ncf.eval.RankingProtocols;
 import io.ncf.eval.RankingReport;
 import io.ncf.model.ModelKind;
 import io.ncf.core.NeuMFConfig;
-import io.ncf.model.ParamInit;
 import io.ncf.train.CheckpointDirInUseException;
 import io.ncf.train.CheckpointDirNotEmptyException;
 import io.ncf.train.BackgroundWriter;
@@ -25,6 +24,7 @@ import io.ncf.train.TrainingStateFile;
 import io.ncf.train.Trainer;
 import io.ncf.train.TrainingOptions;
 import io.ncf.train.Recipe;
+import io.ncf.train.Start;
 import io.ncf.train.Optimizer;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingSummary;
@@ -66,10 +66,18 @@ public final class TrainCommand implements Callable<Integer> {
     Path pretrainGmf;
     @Option(names = "--pretrain-mlp", paramLabel = "FILE", description = "... and MLP part from this checkpoint of a --model mlp run; final layer = [0.5 h_gmf ; 0.5 h_mlp].")
     Path pretrainMlp;
+    @Option(names = "--start", paramLabel = "FROM", defaultValue = "random", description = {"Where the parameters start: random (NVIDIA's initialisation), or als: "
+            + "the GMF branch from implicit ALS trained on the same positives (rank = --factors, --als-reg, --als-alpha), its scores calibrated "
+            + "to logits, the MLP branch random and entering from 0, so training starts at ALS's ranking (default: ${DEFAULT-VALUE})."})
+    String start;
+    @Option(names = "--als-reg", paramLabel = "L", defaultValue = "1", description = "--start als: ALS regParam, scaled by each row's interactions as MLlib does (default: ${DEFAULT-VALUE}).")
+    float alsReg;
+    @Option(names = "--als-alpha", paramLabel = "A", defaultValue = "10", description = "--start als: ALS confidence of an observed pair is 1 + alpha (default: ${DEFAULT-VALUE}).")
+    float alsAlpha;
     @Option(names = "--data", paramLabel = "DIR", description = "Dataset directory written by 'ncf prepare' (default: the built-in demo data).")
     Path data;
     @Option(names = "--recipe", paramLabel = "FILE|seed", description = {"Train with a recipe: a file written by 'ncf tune' (or by hand), or 'seed' (NVIDIA's ml-20m recipe, the defaults).",
-            "It sets --model, -f, --layers, --dropout, -e, -b, -n, --optimizer, -l, --beta1, --beta2, --l2-embedding, --l2-weights; a flag given as well wins.",
+            "It sets --model, -f, --layers, --dropout, -e, -b, -n, --optimizer, -l, --beta1, --beta2, --l2-embedding, --l2-weights, --start, --als-reg, --als-alpha; a flag given as well wins.",
             "Evaluation runs once, after the last epoch (unless --eval-after is given): the test HR is reported once, not chosen on."})
     String recipe;
     @Option(names = {"-e", "--epochs"}, paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "30")
@@ -176,6 +184,21 @@ public final class TrainCommand implements Callable<Integer> {
         return start(out);
     }
 
+    /** --start with its --als-* settings; a bad value is a usage error naming its flag. */
+    Start parseStart() {
+        Start.Kind k;
+        try {
+            k = Start.Kind.parse(start);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--start: " + e.getMessage());
+        }
+        try {
+            return new Start(k, alsReg, alsAlpha, Start.DEFAULT_ALS_ITERATIONS);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException(e.getMessage().replaceFirst("^regParam", "--als-reg").replaceFirst("^alpha", "--als-alpha"));
+        }
+    }
+
     private Optimizer parseOptimizer() {
         try {
             return Optimizer.parse(optimizer);
@@ -217,6 +240,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!keep.test("--l2-embedding")) l2Embedding = r.embeddingL2();
         if (!keep.test("--l2-weights")) l2Weights = r.weightL2();
         if (!keep.test("--optimizer")) optimizer = r.optimizer().id();
+        if (!keep.test("--start")) start = r.start().kind().id();
+        if (!keep.test("--als-reg")) alsReg = r.start().alsReg();
+        if (!keep.test("--als-alpha")) alsAlpha = r.start().alsAlpha();
         if (!given.hasMatchedOption("--eval-after")) evalAfter = epochs - 1;
         console.info(out).printf("Recipe %s: %s%s%n", recipe, r.describe(), overridden.isEmpty() ? "" : "; overridden by " + String.join(", ", overridden));
     }
@@ -368,7 +394,12 @@ public final class TrainCommand implements Callable<Integer> {
             config = l.config();
             params = l.flat();
         } else {
-            params = kind.shape(ParamInit.nvidia(config, opts.seed()), config);
+            Start s = parseStart();
+            if (s.kind() == Start.Kind.ALS)
+                console.info(out).printf("Start: %s, rank %d, on the %,d training positives%n", s.describe(), config.factors(), ds.trainSize());
+            long t0 = System.nanoTime();
+            params = s.parameters(ds, config, kind, opts.seed(), Runtime.getRuntime().availableProcessors(), console.progress(spec.commandLine().getErr()));
+            if (s.kind() == Start.Kind.ALS) console.info(out).printf("ALS start ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
         return run(out, ds, config, opts, demo, null, EngineState.initial(config, params));
     }
@@ -471,6 +502,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (pre && k != ModelKind.NEUMF) throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp initialise --model neumf, not " + k);
         if (pre && (loadCheckpoint != null || mode == Mode.test))
             throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp start a new training run; drop --load-checkpoint-path / --mode test");
+        if (parseStart().kind() == Start.Kind.ALS) {
+            if (pre || loadCheckpoint != null || mode == Mode.test)
+                throw new NcfCli.UsageException("--start als starts a new run from ALS; it cannot be combined with --pretrain-gmf/--pretrain-mlp, --load-checkpoint-path or --mode test");
+            if (!k.hasGmf()) throw new NcfCli.UsageException("--start als sets the GMF branch, which --model " + k + " does not have");
+        }
         return k;
     }
 
@@ -522,6 +558,11 @@ public final class TrainCommand implements Callable<Integer> {
         p.put("l2_embedding", o.embeddingL2());
         p.put("l2_weights", o.weightL2());
         p.put("optimizer", o.optimizer().id());
+        p.put("start", parseStart().kind().id());
+        if (parseStart().kind() == Start.Kind.ALS) {
+            p.put("als_reg", alsReg);
+            p.put("als_alpha", alsAlpha);
+        }
         p.put("eval_after", o.evalAfter());
         p.put("no_neg_trick", o.verifyNegatives());
         p.put("engine", provider.name());

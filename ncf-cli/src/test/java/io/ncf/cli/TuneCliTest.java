@@ -58,6 +58,30 @@ class TuneCliTest {
         assertTrue(Files.isRegularFile(ck.resolve("model.zip")));
     }
 
+    @Test void trainingFromAnAlsStartBeginsAtAlsRankingAndKeepsIt() throws IOException {
+        Result als = run("compare", "--data", data.toString(), "--models", "als", "--als-rank", "64", "--seed", "1");
+        assertEquals(0, als.exitCode(), als.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| als \\| ([0-9.]+) \\|").matcher(als.out());
+        assertTrue(m.find(), als.out());
+        double alsHr = Double.parseDouble(m.group(1));
+        Result t = run("train", "--data", data.toString(), "--start", "als", "-e", "2", "-b", "512", "-l", "0.001", "--eval-after", "0", "--verbose", "--seed", "1");
+        assertEquals(0, t.exitCode(), t.err());
+        assertTrue(t.out().contains("Start: als (regParam 1, alpha 10, 15 iterations), rank 64"), t.out());
+        double first = Double.parseDouble(t.out().lines().filter(l -> l.startsWith("Epoch: 00")).findFirst().orElseThrow()
+                .replaceAll(".*HR: ([0-9.]+),.*", "$1"));
+        assertTrue(first >= alsHr - 0.05, "one epoch from the ALS start ranks about as ALS does: " + first + " against ALS " + alsHr + "\n" + t.out());
+
+        Result r = run("train", "--data", data.toString(), "--start", "als", "--model", "mlp");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--start als sets the GMF branch, which --model mlp does not have"), r.err());
+        r = run("train", "--data", data.toString(), "--start", "warm");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--start: unknown start 'warm' (expected random or als)"), r.err());
+        r = run("train", "--data", data.toString(), "--start", "als", "--als-reg", "-1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--als-reg must be ≥ 0"), r.err());
+    }
+
     @Test void aFlagGivenWithTheRecipeWinsAndSeedIsBuiltIn() throws IOException {
         Path recipe = tmp.resolve("hand.txt");
         Files.writeString(recipe, "epochs = 4\nbatch_size = 256\nlayers = 16 8\nfactors = 8\nlearning_rate = 0.003\nbeta1 = 0.9\nbeta2 = 0.999\nl2_embedding = 0.1\n");

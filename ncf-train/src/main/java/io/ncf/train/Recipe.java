@@ -19,9 +19,10 @@ import java.util.Map;
  * ({@code #} comments), keys as in the JSON training log; a key left out keeps the value of {@link #seed()}.
  *
  * @param epochs how many epochs to train (a tuned recipe: the epoch where validation HR peaked, plus one)
+ * @param start  where the parameters start: random, or the GMF branch from implicit ALS ({@link Start})
  */
 public record Recipe(ModelKind model, int factors, int[] layers, float dropout, int epochs, int batchSize, int negatives,
-                     float learningRate, float beta1, float beta2, float embeddingL2, float weightL2, Optimizer optimizer) {
+                     float learningRate, float beta1, float beta2, float embeddingL2, float weightL2, Optimizer optimizer, Start start) {
 
     /** Names of the built-in recipes {@link #builtIn} knows. */
     public static final List<String> BUILT_IN = List.of("seed");
@@ -35,13 +36,21 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         // the rest is checked where it is used, by TrainingOptions
         java.util.Objects.requireNonNull(optimizer, "optimizer");
+        java.util.Objects.requireNonNull(start, "start");
+        if (start.kind() == Start.Kind.ALS && !model.hasGmf())
+            throw new IllegalArgumentException("start als sets the GMF branch, which a " + model + " model does not have");
         new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, 1e-8f, 10, 1, 0, 0, false, 0, 1, embeddingL2, weightL2, optimizer);
     }
 
-    /** A recipe stepping with Adam. */
+    /** A recipe stepping with Adam from a random start. */
     public Recipe(ModelKind model, int factors, int[] layers, float dropout, int epochs, int batchSize, int negatives,
                   float learningRate, float beta1, float beta2, float embeddingL2, float weightL2) {
-        this(model, factors, layers, dropout, epochs, batchSize, negatives, learningRate, beta1, beta2, embeddingL2, weightL2, Optimizer.ADAM);
+        this(model, factors, layers, dropout, epochs, batchSize, negatives, learningRate, beta1, beta2, embeddingL2, weightL2, Optimizer.ADAM, Start.random());
+    }
+
+    /** This recipe from another start. */
+    public Recipe withStart(Start s) {
+        return new Recipe(model, factors, layers, dropout, epochs, batchSize, negatives, learningRate, beta1, beta2, embeddingL2, weightL2, optimizer, s);
     }
 
     @Override public int[] layers() { return layers.clone(); }
@@ -68,7 +77,7 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
     }
 
     public Recipe withEpochs(int e) {
-        return new Recipe(model, factors, layers, dropout, e, batchSize, negatives, learningRate, beta1, beta2, embeddingL2, weightL2, optimizer);
+        return new Recipe(model, factors, layers, dropout, e, batchSize, negatives, learningRate, beta1, beta2, embeddingL2, weightL2, optimizer, start);
     }
 
     /** The recipe as {@code key → value} in file order (the JSON log's parameter names). */
@@ -87,6 +96,9 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         m.put("beta2", num(beta2));
         m.put("l2_embedding", num(embeddingL2));
         m.put("l2_weights", num(weightL2));
+        m.put("start", start.kind().id());
+        m.put("als_reg", num(start.alsReg()));
+        m.put("als_alpha", num(start.alsAlpha()));
         return m;
     }
 
@@ -144,7 +156,7 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
             return new Recipe(kind, integer(m, "factors", where), layers(m, where), floating(m, "dropout", where), integer(m, "epochs", where),
                     integer(m, "batch_size", where), integer(m, "negative_samples", where), floating(m, "learning_rate", where),
                     floating(m, "beta1", where), floating(m, "beta2", where), floating(m, "l2_embedding", where), floating(m, "l2_weights", where),
-                    optimizer(m, where));
+                    optimizer(m, where), start(m, where));
         } catch (IllegalArgumentException e) {
             if (e instanceof RecipeException) throw e;
             throw new RecipeException(file + ": " + e.getMessage());
@@ -154,6 +166,21 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
     /** A recipe file that cannot be used; the message names the file, line and key. */
     public static final class RecipeException extends IllegalArgumentException {
         public RecipeException(String message) { super(message); }
+    }
+
+    private static Start start(Map<String, String> m, java.util.function.Function<String, String> where) {
+        Start.Kind k;
+        try {
+            k = Start.Kind.parse(m.get("start"));
+        } catch (IllegalArgumentException e) {
+            throw new RecipeException(where.apply("start") + ": " + e.getMessage());
+        }
+        float reg = floating(m, "als_reg", where), alpha = floating(m, "als_alpha", where);
+        try {
+            return new Start(k, reg, alpha, Start.DEFAULT_ALS_ITERATIONS);
+        } catch (IllegalArgumentException e) {
+            throw new RecipeException(where.apply(e.getMessage().startsWith("alpha") ? "als_alpha" : "als_reg") + ": " + e.getMessage());
+        }
     }
 
     private static Optimizer optimizer(Map<String, String> m, java.util.function.Function<String, String> where) {
@@ -195,7 +222,7 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         return out;
     }
 
-    private static String num(float v) {
+    static String num(float v) {
         // shortest decimal that reads back to the same float
         String s = Float.toString(v);
         return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;

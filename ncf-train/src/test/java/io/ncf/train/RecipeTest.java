@@ -45,6 +45,13 @@ class RecipeTest {
         assertEquals(0.05f, o.embeddingL2());
         assertEquals(1.3e-5f, o.weightL2());
         assertEquals(TrainingOptions.defaults().topK(), o.topK(), "what a recipe does not hold is kept");
+        assertEquals(Start.Kind.RANDOM, back.start().kind(), "a recipe starts at random unless it says otherwise");
+
+        Recipe als = r.withStart(new Start(Start.Kind.ALS, 0.3f, 20f, Start.DEFAULT_ALS_ITERATIONS));
+        als.write(f, List.of());
+        assertTrue(Files.readString(f).contains("start = als\nals_reg = 0.3\nals_alpha = 20\n"), Files.readString(f));
+        assertEquals(als, Recipe.read(f));
+        assertEquals(0.3f, Recipe.read(f).start().alsReg());
     }
 
     @Test
@@ -66,6 +73,9 @@ class RecipeTest {
         assertMessage("model = resnet\n", "line 1, key 'model': unknown model kind 'resnet'");
         assertMessage("layers = 64 x 16\n", "line 1, key 'layers': '64 x 16' is not a list of integers");
         assertMessage("batch_size = 0\n", "batchSize must be positive");
+        assertMessage("epochs = 5\nstart = warm\n", "line 2, key 'start': unknown start 'warm' (expected random or als)");
+        assertMessage("start = als\nals_alpha = -1\n", "line 2, key 'als_alpha': alpha must be ≥ 0");
+        assertMessage("model = mlp\nstart = als\n", "start als sets the GMF branch, which a mlp model does not have");
         Recipe.RecipeException e = assertThrows(Recipe.RecipeException.class, () -> Recipe.read(dir.resolve("missing.txt")));
         assertTrue(e.getMessage().contains("missing.txt"), e.getMessage());
     }

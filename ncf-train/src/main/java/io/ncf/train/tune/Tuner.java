@@ -4,7 +4,6 @@ import io.ncf.data.NcfDataset;
 import io.ncf.data.Seeds;
 import io.ncf.data.ValidationSplit;
 import io.ncf.core.NeuMFConfig;
-import io.ncf.model.ParamInit;
 import io.ncf.train.EpochReport;
 import io.ncf.train.LossScaler;
 import io.ncf.train.Recipe;
@@ -169,7 +168,7 @@ public final class Tuner {
         TrainingOptions opts = recipe.withEpochs(options.maxEpochs()).apply(new TrainingOptions(def.epochs(), def.batchSize(), def.negatives(),
                 def.learningRate(), def.beta1(), def.beta2(), def.eps(), options.topK(), def.validUsersPerBatch(), 0, def.target(), false, seed,
                 engine.defaultMicroBatch()));
-        float[] init = recipe.model().shape(ParamInit.nvidia(config, seed), config);
+        float[] init = recipe.start().parameters(validation, config, recipe.model(), seed, Runtime.getRuntime().availableProcessors(), null);
         EngineSetup setup = new EngineSetup(validation, config, recipe.model(), opts, false, 1, LossScaler.none(), EngineState.initial(config, init));
         List<EpochReport> reports = new ArrayList<>();
         String[] stop = {"max-epochs"};

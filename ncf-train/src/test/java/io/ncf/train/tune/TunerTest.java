@@ -77,13 +77,23 @@ class TunerTest {
         Recipe ml1m = new SearchSpace(List.of(ModelKind.NEUMF), 1_000_000, 20).anchor();
         assertEquals(8192, ml1m.batchSize());
         assertEquals(0.0028f, ml1m.learningRate(), "√8 × 0.001, two digits");
+        int als = 0;
         for (int t = 1; t < 50; t++) {
             Recipe r = s.draw(3, t);
             double scale = Math.sqrt(Math.max(1, r.batchSize() / 1024.0)); // lr grows as √batch above 1,024
             assertTrue(r.learningRate() >= 3e-4f * 0.99 && r.learningRate() <= 4e-3f * scale * 1.01, r.toString());
             assertTrue(Integer.bitCount(r.batchSize()) == 1 && r.batchSize() >= s.anchor().batchSize() / 2, "no batch far below the anchor's: " + r);
             assertTrue(List.of(ModelKind.NEUMF, ModelKind.GMF).contains(r.model()));
+            if (r.start().kind() == io.ncf.train.Start.Kind.ALS) {
+                als++;
+                assertEquals(0f, r.embeddingL2(), "no embedding decay pulling the ALS factors to 0: " + r);
+            }
         }
+        assertTrue(als > 10 && als < 40, "about half the draws start from ALS: " + als + " of 49");
+        assertEquals(io.ncf.train.Start.Kind.ALS, s.draw(99, 1).start().kind(), "trial 1 is the anchor from ALS");
+        assertEquals(s.anchor().batchSize(), s.draw(99, 1).batchSize(), "the anchor's settings otherwise");
+        assertEquals(s.anchor().learningRate(), s.draw(99, 1).learningRate());
+        assertNull(new SearchSpace(List.of(ModelKind.MLP), 100_000, 20).alsAnchor(), "an MLP has no GMF branch to start from ALS");
     }
 
     static NcfDataset smallDemo(long seed, int users) {
