@@ -110,7 +110,9 @@ public final class RecommendCommand implements Callable<Integer> {
                         line.setLength(0);
                         if (format == Format.csv) line.append(u).append(',').append(csv(it.itemId())).append(',').append(it.score()).append(',').append(it.rank());
                         else line.append("{\"user\":").append(u).append(",\"item\":").append(json(it.itemId())).append(",\"score\":")
-                                .append(jsonNumber(it.score())).append(",\"rank\":").append(it.rank()).append('}');
+                                .append(jsonNumber(it.score())).append(",\"rank\":").append(it.rank())
+                                // which ranked the list: the model (scores are logits) or the popularity fallback (scores are counts)
+                                .append(",\"source\":\"").append(r.source().name().toLowerCase(java.util.Locale.ROOT)).append("\"}");
                         out.println(line);
                     }
                     count[0]++;

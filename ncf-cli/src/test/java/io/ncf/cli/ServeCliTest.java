@@ -131,7 +131,7 @@ class ServeCliTest {
         assertEquals(0, j.exitCode(), j.err());
         String[] lines = j.out().split("\n");
         assertEquals(4, lines.length);
-        assertTrue(lines[0].matches("\\{\"user\":\"user-3\",\"item\":\"item[0-9]+\",\"score\":-?[0-9.E-]+,\"rank\":1}"), lines[0]);
+        assertTrue(lines[0].matches("\\{\"user\":\"user-3\",\"item\":\"item[0-9]+\",\"score\":-?[0-9.E-]+,\"rank\":1,\"source\":\"model\"}"), lines[0]);
         assertTrue(lines[3].startsWith("{\"user\":\"user-12\""), lines[3]);
 
         Result unknown = run("recommend", "--model", artifactFile.toString(), "--user", "nobody");
@@ -147,6 +147,9 @@ class ServeCliTest {
         for (int c : p) max = Math.max(max, c);
         assertEquals(max, p[artifact.itemIds().indexOf(rows.get(0)[1])]);
         assertEquals((float) max, Float.parseFloat(rows.get(0)[2]));
+        Result popJson = run("recommend", "--model", artifactFile.toString(), "--user", "nobody", "-k", "1", "--unknown-users", "popularity", "--format", "jsonl");
+        assertEquals(0, popJson.exitCode(), popJson.err());
+        assertTrue(popJson.out().strip().endsWith(",\"rank\":1,\"source\":\"popularity\"}"), "a fallback list says so: " + popJson.out());
 
         Result noModel = run("recommend", "--model", tmp.resolve("none.zip").toString(), "--user", "x");
         assertEquals(2, noModel.exitCode());

@@ -1,5 +1,6 @@
 package io.ncf.cuda;
 
+import io.ncf.core.ParamShapes;
 import io.ncf.model.DropoutMask;
 import io.ncf.core.NeuMFConfig;
 import org.bytedeco.javacpp.FloatPointer;
@@ -285,8 +286,8 @@ public final class CudaNeuMF implements AutoCloseable {
         forward(count, users, items, mask, samplePosition);
         int last = width[layers];
         float keep = mask.isNone() ? 1f : mask.keepValue();
-        ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
-        ParamLayout.Tensor fw = layout.get("final_w"), fb = layout.get("final_b");
+        ParamLayout.Tensor mfU = layout.get(ParamShapes.MF_USER), mfI = layout.get(ParamShapes.MF_ITEM);
+        ParamLayout.Tensor fw = layout.get(ParamShapes.FINAL_W), fb = layout.get(ParamShapes.FINAL_B);
         long headGrid = Math.max(1, Math.min((count + 7) / 8, (long) dev.multiprocessors() * 16));
         launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, users, items, p(mfU), p(mfI),
                 count, f, last, weight, keep, deltaA, g(fw), g(fb), g(mfU), g(mfI), lossSum, scores, 0);
@@ -313,7 +314,7 @@ public final class CudaNeuMF implements AutoCloseable {
             }
             long t = dZ; dZ = dH; dH = t;
         }
-        ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
+        ParamLayout.Tensor mlpU = layout.get(ParamShapes.MLP_USER), mlpI = layout.get(ParamShapes.MLP_ITEM);
         if (e % 4 == 0) launch("scatter_mlp4", grid((long) count * e / 2), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
         else launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
     }
@@ -345,8 +346,8 @@ public final class CudaNeuMF implements AutoCloseable {
     // ---- inference and evaluation ----
 
     private void forward(int count, long u, long i, DropoutMask mask, long pos) {
-        ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
-        ParamLayout.Tensor mlpU = layout.get("mlp_user"), mlpI = layout.get("mlp_item");
+        ParamLayout.Tensor mfU = layout.get(ParamShapes.MF_USER), mfI = layout.get(ParamShapes.MF_ITEM);
+        ParamLayout.Tensor mlpU = layout.get(ParamShapes.MLP_USER), mlpI = layout.get(ParamShapes.MLP_ITEM);
         if (f % 4 == 0 && e % 4 == 0)
             launch("gather4", grid((long) count * (f + 2 * e) / 4), BLOCK, u, i, count, p(mfU), p(mfI), p(mlpU), p(mlpI), f, e, gmf, h[0]);
         else
@@ -364,8 +365,8 @@ public final class CudaNeuMF implements AutoCloseable {
 
     private void scoreDevice(int count, long u, long i) {
         forward(count, u, i, DropoutMask.NONE, 0);
-        ParamLayout.Tensor mfU = layout.get("mf_user"), mfI = layout.get("mf_item");
-        ParamLayout.Tensor fw = layout.get("final_w"), fb = layout.get("final_b");
+        ParamLayout.Tensor mfU = layout.get(ParamShapes.MF_USER), mfI = layout.get(ParamShapes.MF_ITEM);
+        ParamLayout.Tensor fw = layout.get(ParamShapes.FINAL_W), fb = layout.get(ParamShapes.FINAL_B);
         long headGrid = Math.max(1, Math.min((count + 7) / 8, (long) dev.multiprocessors() * 16));
         launch("head", headGrid, BLOCK, gmf, h[layers], p(fw), p(fb), labels, u, i, p(mfU), p(mfI),
                 count, f, width[layers], 1f, 1f, deltaA, g(fw), g(fb), g(mfU), g(mfI), lossSum, scores, 1);

@@ -1,5 +1,6 @@
 package io.ncf.cuda;
 
+import io.ncf.core.ParamShapes;
 import io.ncf.core.UserItemIndex;
 import io.ncf.core.NeuMFConfig;
 import io.ncf.core.rank.BatchRanker;
@@ -86,7 +87,7 @@ public final class CudaRanker implements BatchRanker {
         // P_item = mlp_item W0[e:2e], FP32, once (column-major: P^T[w1, ni] = W0bot^T * mlp_item^T)
         proj = alloc(4L * numItems * w1);
         long w0 = p(layout.denseWeight(0));
-        gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, numItems, e, w0 + 4L * e * w1, CUDA_R_32F, w1, p(layout.get("mlp_item")), CUDA_R_32F, e,
+        gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, numItems, e, w0 + 4L * e * w1, CUDA_R_32F, w1, p(layout.get(ParamShapes.MLP_ITEM)), CUDA_R_32F, e,
                 proj, CUDA_R_32F, w1, CUBLAS_COMPUTE_32F);
         long ub = usersPerBlock, pairs = ub * numItems;
         mlpRows = alloc(4L * ub * e);
@@ -155,11 +156,11 @@ public final class CudaRanker implements BatchRanker {
         }
         dev.upload(userIds, users, from, ub);
         // C0[ub, w1] = mlp_user[users] W0[0:e] + b0 (FP32); G[ub, f] = mf_user[users] * w_gmf
-        launch("gather_rows", grid((long) ub * e), BLOCK, p(layout.get("mlp_user")), userIds, ub, e, 0L, mlpRows);
+        launch("gather_rows", grid((long) ub * e), BLOCK, p(layout.get(ParamShapes.MLP_USER)), userIds, ub, e, 0L, mlpRows);
         gemm(CUBLAS_OP_N, CUBLAS_OP_N, w1, ub, e, p(layout.denseWeight(0)), CUDA_R_32F, w1, mlpRows, CUDA_R_32F, e,
                 c0, CUDA_R_32F, w1, CUBLAS_COMPUTE_32F);
         launch("add_bias_rows", grid((long) ub * w1), BLOCK, c0, p(layout.denseBias(0)), ub, w1);
-        launch("gather_rows", grid((long) ub * f), BLOCK, p(layout.get("mf_user")), userIds, ub, f, p(layout.get("final_w")), gmfRows);
+        launch("gather_rows", grid((long) ub * f), BLOCK, p(layout.get(ParamShapes.MF_USER)), userIds, ub, f, p(layout.get(ParamShapes.FINAL_W)), gmfRows);
         long pairs = (long) ub * numItems;
         launch("rank_first_layer", grid(pairs * w1 / 4), BLOCK, c0, proj, ub, numItems, w1, h[1]);
         for (int k = 1; k < layers; k++) {
@@ -171,9 +172,9 @@ public final class CudaRanker implements BatchRanker {
             }
             launch("bias_relu_dropout", grid(pairs * (out / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)), (int) pairs, out, k, 0L, 0, 1f, 0L);
         }
-        ParamLayout.Tensor fw = layout.get("final_w");
+        ParamLayout.Tensor fw = layout.get(ParamShapes.FINAL_W);
         long headGrid = Math.max(1, Math.min((pairs + 7) / 8, (long) dev.multiprocessors() * 32));
-        launch("rank_head", headGrid, BLOCK, h[layers], p(fw) + 4L * f, p(layout.get("final_b")), gmfRows, p(layout.get("mf_item")),
+        launch("rank_head", headGrid, BLOCK, h[layers], p(fw) + 4L * f, p(layout.get(ParamShapes.FINAL_B)), gmfRows, p(layout.get(ParamShapes.MF_ITEM)),
                 ub, numItems, f, width[layers], scores);
         // the block's excluded items, as a CSR slice uploaded for this block
         RankBlocks.Slice s = RankBlocks.slice(exclude, users, from, ub);

@@ -1,6 +1,7 @@
 package io.ncf.cuda;
 
 import io.ncf.core.NeuMFConfig;
+import io.ncf.core.ParamShapes;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -8,8 +9,8 @@ import java.util.List;
 
 /**
  * Where each NeuMF tensor lives in the one contiguous FP32 buffer the CUDA engine keeps for parameters (and,
- * with the same offsets, for gradients and Adam's moments). Names, order and shapes are
- * {@code io.ncf.model.ParamSet}'s; this copy exists so the GPU path never loads ND4J classes.
+ * with the same offsets, for gradients and Adam's moments): {@link ParamShapes}' names, order and shapes (ncf-core,
+ * no ND4J), as row-major {@code rows × cols} tensors with the offsets the kernels take.
  */
 public final class ParamLayout {
 
@@ -26,17 +27,10 @@ public final class ParamLayout {
         this.config = c;
         List<Tensor> t = new ArrayList<>();
         long off = 0;
-        int e = c.mlpEmbeddingDim();
-        off = add(t, "mf_user", c.numUsers(), c.factors(), off);
-        off = add(t, "mf_item", c.numItems(), c.factors(), off);
-        off = add(t, "mlp_user", c.numUsers(), e, off);
-        off = add(t, "mlp_item", c.numItems(), e, off);
-        for (int k = 0; k < c.denseLayerCount(); k++) {
-            off = add(t, "mlp_w" + k, c.layer(k), c.layer(k + 1), off);
-            off = add(t, "mlp_b" + k, 1, c.layer(k + 1), off);
+        for (var e : ParamShapes.of(c).entrySet()) {
+            long[] shape = e.getValue(); // a bias {n} is one row of n
+            off = add(t, e.getKey(), shape.length == 1 ? 1 : Math.toIntExact(shape[0]), Math.toIntExact(shape[shape.length - 1]), off);
         }
-        off = add(t, "final_w", c.finalInputDim(), 1, off);
-        off = add(t, "final_b", 1, 1, off);
         this.tensors = Collections.unmodifiableList(t);
         this.total = off;
     }
@@ -57,12 +51,12 @@ public final class ParamLayout {
         throw new IllegalArgumentException("no tensor named '" + name + "' in " + config);
     }
 
-    public Tensor denseWeight(int k) { return get("mlp_w" + k); }
+    public Tensor denseWeight(int k) { return get(ParamShapes.denseWeight(k)); }
 
-    public Tensor denseBias(int k) { return get("mlp_b" + k); }
+    public Tensor denseBias(int k) { return get(ParamShapes.denseBias(k)); }
 
     /** Offset of the first dense-layer tensor; everything from there to the end is the (small) dense part. */
-    public long denseOffset() { return get("mlp_w0").offset(); }
+    public long denseOffset() { return get(ParamShapes.denseWeight(0)).offset(); }
 
     /** Splits a flat buffer into per-tensor arrays, in order. */
     public float[][] split(float[] flat) {
