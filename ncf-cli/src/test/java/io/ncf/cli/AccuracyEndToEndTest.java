@@ -47,9 +47,10 @@ class AccuracyEndToEndTest {
         System.out.println(train.out());
         double hr = summaryValue(train.out(), "Best HR:"), ndcg = summaryValue(train.out(), "Best NDCG:");
         assertEquals(r.epochs() - 1, (int) summaryValue(train.out(), "Best Epoch:"), "evaluated once, after the recipe's last epoch");
-        // floors below the measured runs (15-minute tunes gave test HR@10 0.7393 and 0.7459, NDCG 0.497); the seed's default
-        // recipe with -b 4096 -e 20 gives about 0.73 on this data
-        assertTrue(hr >= 0.72, "test HR@10 " + hr);
-        assertTrue(ndcg >= 0.47, "test NDCG@10 " + ndcg);
+        // floors below the measured runs: before the ALS start, 15-minute tunes gave test HR@10 0.7393 and 0.7459, NDCG
+        // 0.497, and this 8-minute tune 0.7361 / 0.4977; with it, a 15-minute tune chose the ALS start and tested
+        // 0.7525 / 0.5130 (MLlib ALS: 0.7574 / 0.5048). The seed's default recipe with -b 4096 -e 20 gives about 0.73.
+        assertTrue(hr >= 0.73, "test HR@10 " + hr);
+        assertTrue(ndcg >= 0.49, "test NDCG@10 " + ndcg);
     }
 }

@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
 
 /**
  * Where {@link Tuner} looks: the first trial is {@link #anchor} (the recipe measured best on ml-latest-small's
- * validation split by hand; it generalises as a starting point), the next two {@link #alsAnchor} (the same from an
- * ALS start, {@link Start}, at 64 and 128 factors), then recipes drawn at random, each hyper-parameter independently: learning rate and weight
+ * validation split by hand; it generalises as a starting point), the second {@link #alsAnchor} (the same from an ALS
+ * start, {@link Start}), then recipes drawn at random, each hyper-parameter independently: learning rate and weight
  * decays log-uniform, sizes, dropout, negatives, batch and start from short lists.
  * Batches scale with the data (about {@link #STEPS_PER_EPOCH} steps an epoch at the anchor), so a tune of a large
  * data set still sees several epochs. The draws are a function of (seed, trial) only.
@@ -53,23 +53,17 @@ public record SearchSpace(List<ModelKind> models, long positives, int maxEpochs,
      * (on ml-latest-small, test HR per epoch: 0.743-0.757 with the anchor's decay 1, 0.748-0.757 and a higher NDCG
      * without), or null where the first model kind has no GMF branch.
      */
-    public Recipe alsAnchor() { return alsAnchor(64); }
-
-    /**
-     * {@link #alsAnchor()} with ALS of rank {@code factors}: 128 is the best rank of MLlib's grid on ml-latest-small
-     * (the ALS a user would compare with), 64 the seed's GMF width.
-     */
-    public Recipe alsAnchor(int factors) {
+    public Recipe alsAnchor() {
         Recipe a = anchor();
         if (!a.model().hasGmf()) return null;
-        return new Recipe(a.model(), factors, a.layers(), a.dropout(), a.epochs(), a.batchSize(), a.negatives(), a.learningRate(),
+        return new Recipe(a.model(), a.factors(), a.layers(), a.dropout(), a.epochs(), a.batchSize(), a.negatives(), a.learningRate(),
                 a.beta1(), a.beta2(), 0f, a.weightL2(), a.optimizer(), Start.als(Start.DEFAULT_ALS_REG, Start.DEFAULT_ALS_ALPHA));
     }
 
-    /** Trial {@code trial}'s recipe (trial 0 is the anchor, trials 1 and 2 the ALS anchors where there are). */
+    /** Trial {@code trial}'s recipe (trial 0 is the anchor, trial 1 the ALS anchor where there is one). */
     public Recipe draw(long seed, int trial) {
         if (trial == 0) return anchor();
-        if (trial <= 2 && alsAnchor() != null) return alsAnchor(trial == 1 ? 64 : 128);
+        if (trial == 1 && alsAnchor() != null) return alsAnchor();
         SplittableRandom r = Seeds.random(seed, 0x7475L, trial);
         ModelKind m = models.get(r.nextInt(models.size()));
         int f = FACTORS[r.nextInt(FACTORS.length)];

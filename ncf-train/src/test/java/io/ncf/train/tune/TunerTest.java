@@ -90,10 +90,7 @@ class TunerTest {
             }
         }
         assertTrue(als > 10 && als < 40, "about half the draws start from ALS: " + als + " of 49");
-        assertEquals(io.ncf.train.Start.Kind.ALS, s.draw(99, 1).start().kind(), "trials 1 and 2 are the anchor from ALS");
-        assertEquals(64, s.draw(99, 1).factors());
-        assertEquals(128, s.draw(99, 2).factors());
-        assertEquals(io.ncf.train.Start.Kind.ALS, s.draw(99, 2).start().kind());
+        assertEquals(io.ncf.train.Start.Kind.ALS, s.draw(99, 1).start().kind(), "trial 1 is the anchor from ALS");
         assertEquals(s.anchor().batchSize(), s.draw(99, 1).batchSize(), "the anchor's settings otherwise");
         assertEquals(s.anchor().learningRate(), s.draw(99, 1).learningRate());
         assertNull(new SearchSpace(List.of(ModelKind.MLP), 100_000, 20).alsAnchor(), "an MLP has no GMF branch to start from ALS");
