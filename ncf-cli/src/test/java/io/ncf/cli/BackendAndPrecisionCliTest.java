@@ -40,9 +40,9 @@ class BackendAndPrecisionCliTest {
             assertTrue(params.contains(f), f + " in " + params);
     }
 
-    @Test void fp16PicksSameDiffLogsTheScaleAndSkippedSteps() throws Exception {
+    @Test void fp16OnSameDiffLogsTheScaleAndSkippedSteps() throws Exception {
         Path log = tmp.resolve("fp16.jsonl");
-        Result r = run(args("--fp16", "-b", "16384", "--micro-batch", "16384", "--verbose", "--log-path", log.toString()));
+        Result r = run(args("--fp16", "--engine", "samediff", "-b", "16384", "--micro-batch", "16384", "--verbose", "--log-path", log.toString()));
         assertEquals(0, r.exitCode(), r.err() + r.out());
         assertTrue(r.out().contains("compute HALF, master weights FLOAT"), r.out());
         assertTrue(r.out().contains("engine samediff"), r.out());
@@ -56,7 +56,13 @@ class BackendAndPrecisionCliTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--fp16 is not available with --engine fused: it computes in FLOAT only"), r.err());
 
-        r = run(args("--fp16", "--loss-scale-window", "0"));
+        // never silently the CPU's 10x slower HALF path: --fp16 names its engine
+        r = run(args("--fp16"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--fp16 needs an engine that computes in 16 bits: --engine cuda (an NVIDIA GPU), or --engine samediff"), r.err());
+        assertFalse(r.out().contains("Epoch"), "refused before any work: " + r.out());
+
+        r = run(args("--fp16", "--engine", "samediff", "--loss-scale-window", "0"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--loss-scale-window must be positive"), r.err());
 
@@ -68,7 +74,7 @@ class BackendAndPrecisionCliTest {
     @Test void helpSaysHalfIsSlowOnCpu() {
         Result r = run("help", "train");
         String help = r.out().replaceAll("\\s+", " "); // picocli wraps long descriptions
-        assertTrue(help.contains("--fp16") && help.contains("HALF is ~10x slower than FLOAT"), r.out());
+        assertTrue(help.contains("--fp16") && help.contains("HALF is ~10x slower than FLOAT") && help.contains("--fp16 without --engine is refused"), r.out());
         assertTrue(help.contains("--workers") && help.contains("--loss-scale-window"), r.out());
     }
 

@@ -26,7 +26,7 @@ class Fp16ResumeTest {
         assertEquals(0, run("prepare", "--input", csv.toString(), "--format", "csv", "--timestamp-column", "2", "--output", data.toString(),
                 "--valid-negative", "10", "--min-ratings", "5").exitCode());
         // a short growth window makes the scale change within the run, so a reset on resume would show
-        List<String> common = List.of("--data", data.toString(), "-b", "512", "--eval-after", "0", "-k", "5", "--seed", "9", "--fp16",
+        List<String> common = List.of("--data", data.toString(), "-b", "512", "--eval-after", "0", "-k", "5", "--seed", "9", "--fp16", "--engine", "samediff",
                 "--loss-scale-window", "3", "--factors", "4", "--layers", "8", "4");
         Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
         CliTestSupport.Result a = run(concat(common, "-e", "3", "--checkpoint-dir", whole.toString()));
