@@ -47,7 +47,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     static final List<String> ALL_MODELS = List.of("pop", "als", "mf", "gmf", "mlp", "neumf", "neumf-als", "neumf-pretrain");
     private static final List<String> RESERVED = List.of("--model", "--data", "--checkpoint-dir", "--resume", "--mode", "--load-checkpoint-path",
-            "--pretrain-gmf", "--pretrain-mlp", "--start", "--als-reg", "--als-alpha", "--log-path", "-k", "--topk", "--seed", "--valid-negative");
+            "--pretrain-gmf", "--pretrain-mlp", "--start", "--log-path", "-k", "--topk", "--seed", "--valid-negative");
 
     @Spec CommandSpec spec;
 
@@ -179,8 +179,7 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             return new ImplicitAls.Params(alsRank, alsReg, alsAlpha, alsIterations, seed);
         } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException(e.getMessage().replaceFirst("^rank", "--als-rank").replaceFirst("^regParam", "--als-reg")
-                    .replaceFirst("^alpha", "--als-alpha").replaceFirst("^iterations", "--als-iterations"));
+            throw new NcfCli.UsageException(FlagNames.als(e.getMessage()));
         }
     }
 

@@ -57,6 +57,16 @@ final class FlagNames {
         FLAGS.put("chart", "--no-chart");
     }
 
+    /**
+     * A message of {@code ImplicitAls.Params} ("regParam must be ≥ 0, ...") with its parameter as the {@code --als-*}
+     * flag that set it ({@code ncf compare}, and {@code ncf train --start als}). Not in the one table above: "rank",
+     * "alpha" and "iterations" name other things elsewhere (train's rank is --factors).
+     */
+    static String als(String message) {
+        return message.replaceFirst("^rank", "--als-rank").replaceFirst("^regParam", "--als-reg").replaceFirst("^alpha", "--als-alpha")
+                .replaceFirst("^iterations", "--als-iterations");
+    }
+
     /** The flag of a library parameter name (the name itself where the command line has none). */
     static String flagOf(String parameter) { return FLAGS.getOrDefault(parameter, parameter); }
 

@@ -106,13 +106,13 @@ public final class RecommendCommand implements Callable<Integer> {
             try {
                 rec.recommendBatch(users, k, r -> {
                     String u = format == Format.csv ? csv(r.userId()) : json(r.userId());
+                    // which ranked the list: the model (scores are logits) or the popularity fallback (scores are counts)
+                    String source = r.source().name().toLowerCase(java.util.Locale.ROOT);
                     for (ScoredItem it : r.items()) {
                         line.setLength(0);
                         if (format == Format.csv) line.append(u).append(',').append(csv(it.itemId())).append(',').append(it.score()).append(',').append(it.rank());
                         else line.append("{\"user\":").append(u).append(",\"item\":").append(json(it.itemId())).append(",\"score\":")
-                                .append(jsonNumber(it.score())).append(",\"rank\":").append(it.rank())
-                                // which ranked the list: the model (scores are logits) or the popularity fallback (scores are counts)
-                                .append(",\"source\":\"").append(r.source().name().toLowerCase(java.util.Locale.ROOT)).append("\"}");
+                                .append(jsonNumber(it.score())).append(",\"rank\":").append(it.rank()).append(",\"source\":\"").append(source).append("\"}");
                         out.println(line);
                     }
                     count[0]++;

@@ -196,7 +196,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return new Start(k, alsReg, alsAlpha, Start.DEFAULT_ALS_ITERATIONS);
         } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException(e.getMessage().replaceFirst("^regParam", "--als-reg").replaceFirst("^alpha", "--als-alpha"));
+            throw new NcfCli.UsageException(FlagNames.als(e.getMessage()));
         }
     }
 
@@ -510,10 +510,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (pre && k != ModelKind.NEUMF) throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp initialise --model neumf, not " + k);
         if (pre && (loadCheckpoint != null || mode == Mode.test))
             throw new NcfCli.UsageException("--pretrain-gmf/--pretrain-mlp start a new training run; drop --load-checkpoint-path / --mode test");
-        if (parseStart().kind() == Start.Kind.ALS) {
+        Start s = parseStart();
+        if (s.kind() == Start.Kind.ALS) {
             if (pre || loadCheckpoint != null || mode == Mode.test)
                 throw new NcfCli.UsageException("--start als starts a new run from ALS; it cannot be combined with --pretrain-gmf/--pretrain-mlp, --load-checkpoint-path or --mode test");
-            if (!k.hasGmf()) throw new NcfCli.UsageException("--start als sets the GMF branch, which --model " + k + " does not have");
+            if (!s.fits(k)) throw new NcfCli.UsageException("--start als sets the GMF branch, which --model " + k + " does not have");
         }
         return k;
     }
@@ -566,8 +567,9 @@ public final class TrainCommand implements Callable<Integer> {
         p.put("l2_embedding", o.embeddingL2());
         p.put("l2_weights", o.weightL2());
         p.put("optimizer", o.optimizer().id());
-        p.put("start", parseStart().kind().id());
-        if (parseStart().kind() == Start.Kind.ALS) {
+        Start s = parseStart();
+        p.put("start", s.kind().id());
+        if (s.kind() == Start.Kind.ALS) {
             p.put("als_reg", alsReg);
             p.put("als_alpha", alsAlpha);
         }

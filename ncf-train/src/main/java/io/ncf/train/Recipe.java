@@ -36,9 +36,7 @@ public record Recipe(ModelKind model, int factors, int[] layers, float dropout, 
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         // the rest is checked where it is used, by TrainingOptions
         java.util.Objects.requireNonNull(optimizer, "optimizer");
-        java.util.Objects.requireNonNull(start, "start");
-        if (start.kind() == Start.Kind.ALS && !model.hasGmf())
-            throw new IllegalArgumentException("start als sets the GMF branch, which a " + model + " model does not have");
+        java.util.Objects.requireNonNull(start, "start").requireFits(model);
         new TrainingOptions(epochs, batchSize, negatives, learningRate, beta1, beta2, 1e-8f, 10, 1, 0, 0, false, 0, 1, embeddingL2, weightL2, optimizer);
     }
 

@@ -43,6 +43,14 @@ public record Start(Kind kind, float alsReg, float alsAlpha, int alsIterations) 
         new ImplicitAls.Params(1, alsReg, alsAlpha, alsIterations, 0);
     }
 
+    /** Whether a {@code model} can start this way: an ALS start sets the GMF branch, which an MLP lacks. */
+    public boolean fits(ModelKind model) { return kind == Kind.RANDOM || model.hasGmf(); }
+
+    /** @throws IllegalArgumentException where this start does not {@link #fits fit} {@code model} */
+    public void requireFits(ModelKind model) {
+        if (!fits(model)) throw new IllegalArgumentException("start " + kind.id() + " sets the GMF branch, which a " + model + " model does not have");
+    }
+
     public static Start random() { return new Start(Kind.RANDOM, DEFAULT_ALS_REG, DEFAULT_ALS_ALPHA, DEFAULT_ALS_ITERATIONS); }
 
     public static Start als(float reg, float alpha) { return new Start(Kind.ALS, reg, alpha, DEFAULT_ALS_ITERATIONS); }
@@ -55,9 +63,9 @@ public record Start(Kind kind, float alsReg, float alsAlpha, int alsIterations) 
      * @throws IllegalArgumentException for an ALS start of a model without a GMF branch (MLP)
      */
     public float[] parameters(NcfDataset data, NeuMFConfig config, ModelKind model, long seed, int threads, Progress progress) {
+        requireFits(model);   // before ALS trains
         float[] init = model.shape(ParamInit.nvidia(config, seed), config);
         if (kind == Kind.RANDOM) return init;
-        if (!model.hasGmf()) throw new IllegalArgumentException("start=als sets the GMF branch, which a " + model + " model does not have");
         AlsModel als = ImplicitAls.train(data.numUsers(), data.numItems(), data.trainUsers(), data.trainItems(),
                 new ImplicitAls.Params(config.factors(), alsReg, alsAlpha, alsIterations, seed), threads, progress);
         return AlsStart.initialize(als, AlsStart.calibrate(als, data.trainUsers(), data.trainItems(), seed), config, model, init);

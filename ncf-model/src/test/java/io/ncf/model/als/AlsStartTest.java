@@ -46,7 +46,7 @@ class AlsStartTest {
         NeuMFConfig config = new NeuMFConfig(DS.numUsers(), DS.numItems(), 16, new int[]{32, 16, 8}, 0f);
         AlsStart.Calibration c = AlsStart.calibrate(ALS, DS.trainUsers(), DS.trainItems(), 7);
         float[] random = ParamInit.nvidia(config, 11);
-        float[] p = AlsStart.initialize(ALS, c, config, ModelKind.NEUMF, random);
+        float[] p = AlsStart.initialize(ALS, c, config, ModelKind.NEUMF, random.clone());
         int n = 500;
         int[] u = new int[n], i = new int[n];
         SplittableRandom r = new SplittableRandom(2);
