@@ -201,10 +201,9 @@ public final class Preprocessor {
         int width = 1 + negatives;
         int[] rowUsers = new int[users];
         int[] cand = new int[Math.multiplyExact(users, width)];
+        // checked up front so that the error is thrown here, not from inside a parallel block
         for (int u = 0; u < users; u++) {
-            if (negatives > 0 && seen.count(u) >= numItems)
-                throw new DataFormatException("user " + u + " interacted with all " + numItems
-                        + " items: no evaluation negatives can be drawn for it");
+            if (negatives > 0 && seen.count(u) >= numItems) throw allItemsSeen(u, numItems);
         }
         int[] seenItems = seen.itemsArray();
         forEachUserBlock(users, (from, to) -> {
@@ -212,19 +211,39 @@ public final class Preprocessor {
                 rowUsers[u] = u;
                 int base = u * width;
                 cand[base] = testItems[u];
-                if (negatives == 0) continue;
-                SplittableRandom rnd = Seeds.random(seed, u);
-                int s = seen.start(u), e = seen.end(u);
-                for (int j = 1; j < width; j++) {
-                    int item;
-                    do {
-                        item = Seeds.below(rnd, numItems);
-                    } while (Arrays.binarySearch(seenItems, s, e, item) >= 0);
-                    cand[base + j] = item;
-                }
+                sampleNegatives(seed, u, seenItems, seen.start(u), seen.end(u), numItems, cand, base + 1, negatives);
             }
         });
         return new EvalCandidates(rowUsers, cand, negatives);
+    }
+
+    /**
+     * One user's evaluation negatives, the single definition of the draw (used by {@link #sampleCandidates} and by
+     * ncf-spark's distributed preparation, so both give the same candidates): {@code count} items uniform in
+     * {@code [0, numItems)} with replacement from the user's own stream {@link Seeds#random(long, long)
+     * Seeds.random(seed, user)}, each redrawn while the user's seen items contain it; written to
+     * {@code out[off .. off + count)}.
+     *
+     * @param seen  ascending, distinct item ids in {@code seen[from .. to)}: everything the user interacted with
+     * @throws DataFormatException if the user has seen every item (and {@code count > 0}), when no negative exists
+     */
+    public static void sampleNegatives(long seed, int user, int[] seen, int from, int to, int numItems,
+                                       int[] out, int off, int count) {
+        if (count == 0) return;
+        if (to - from >= numItems) throw allItemsSeen(user, numItems);
+        SplittableRandom rnd = Seeds.random(seed, user);
+        for (int j = 0; j < count; j++) {
+            int item;
+            do {
+                item = Seeds.below(rnd, numItems);
+            } while (Arrays.binarySearch(seen, from, to, item) >= 0);
+            out[off + j] = item;
+        }
+    }
+
+    private static DataFormatException allItemsSeen(int user, int numItems) {
+        return new DataFormatException("user " + user + " interacted with all " + numItems
+                + " items: no evaluation negatives can be drawn for it");
     }
 
     /** Stable sort of row indices {@code perm[s..e)} (ascending on entry) by {@code ts[row]}. */

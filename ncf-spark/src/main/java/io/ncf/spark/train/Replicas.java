@@ -1,0 +1,85 @@
+package io.ncf.spark.train;
+
+import io.ncf.model.DropoutMask;
+import io.ncf.model.ParamSet;
+import io.ncf.model.fused.FusedCpuEngine;
+import org.apache.spark.TaskContext;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The executor side of synchronous training: per executor JVM, one replica per (run, shard) — parameters, a fused
+ * gradient kernel and a gradient buffer — kept between steps so a step ships only what changed. A task finds its
+ * replica at the version it needs or brings it there from the step's parameter broadcast; a replica that is missing
+ * (a new or restarted executor, a shard that moved) is simply built again from that broadcast, which is what makes a
+ * re-run task (Spark's retry of a failed one) compute exactly what the first attempt would have.
+ *
+ * <p>Only the replicas of the latest run are kept: a task of another run drops the others (an executor serves one
+ * fit at a time; a later fit must not pay for an earlier one's memory).
+ */
+final class Replicas {
+
+    private static final Map<String, Replica> REPLICAS = new HashMap<>();
+    private static String currentRun;
+
+    static { io.ncf.spark.NativeBlas.keepMllibOnJava(); }
+
+    private Replicas() {}
+
+    /** Computes {@code task}'s gradient on this executor. */
+    static ShardGradient compute(ShardTask task) {
+        RunSpec spec = task.spec().value();
+        Replica r = replica(spec, task.shard());
+        synchronized (r) {
+            if (r.version != task.version()) {
+                FlatBytes.unpack(task.params().value(), r.params);
+                r.kernel.parametersChanged();
+                r.version = task.version();
+            }
+            int n = task.users().length;
+            DropoutMask mask = task.maskRate() > 0 ? new DropoutMask(task.maskSeed(), task.maskRate()) : DropoutMask.NONE;
+            double loss = r.kernel.accumulateGradients(task.users(), task.items(), task.labels(), 0, n, task.weight(), mask,
+                    task.samplePosition(), r.grads);
+            r.kernel.finishGradients(r.grads);
+            ShardGradient g = ShardGradient.of(loss, r.grads, task.users(), task.items());
+            r.grads.clear();
+            return g;
+        }
+    }
+
+    private static synchronized Replica replica(RunSpec spec, int shard) {
+        if (!spec.runId().equals(currentRun)) {
+            for (Replica old : REPLICAS.values()) old.kernel.close();
+            REPLICAS.clear();
+            currentRun = spec.runId();
+        }
+        return REPLICAS.computeIfAbsent(spec.runId() + "/" + shard, k -> new Replica(spec, taskCpus()));
+    }
+
+    private static int taskCpus() {
+        TaskContext tc = TaskContext.get();
+        return tc != null ? Math.max(1, tc.cpus()) : 1;
+    }
+
+    /** Closes the replicas of {@code runId} on this JVM (the driver's own in local mode; executors drop theirs at the next run). */
+    static synchronized void release(String runId) {
+        if (!runId.equals(currentRun)) return;
+        for (Replica old : REPLICAS.values()) old.kernel.close();
+        REPLICAS.clear();
+        currentRun = null;
+    }
+
+    private static final class Replica {
+        final ParamSet params, grads;
+        final FusedCpuEngine kernel;
+        long version = -1;
+
+        Replica(RunSpec spec, int threads) {
+            this.params = ParamSet.zeros(spec.config());
+            this.grads = params.zerosLike();
+            this.kernel = new FusedCpuEngine(params, spec.microBatch(), threads);
+            kernel.promiseWholeSteps(); // each step arrives in one call: a fresh replica computes as a long-lived one
+        }
+    }
+}
