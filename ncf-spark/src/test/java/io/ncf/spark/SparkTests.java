@@ -5,7 +5,10 @@ import org.apache.spark.sql.SparkSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The one local Spark session of the module's tests ({@code local[2]}: two task threads, as CI has two cores). */
+/**
+ * The one local Spark session of the module's tests: {@code local[2,2]}, two task threads as CI has two cores, and a
+ * failed task tried twice (as executors on a cluster retry), which the task-retry test relies on.
+ */
 final class SparkTests {
 
     private static SparkSession session;
@@ -15,7 +18,7 @@ final class SparkTests {
     static synchronized SparkSession spark() {
         if (session == null) {
             session = SparkSession.builder()
-                    .master("local[2]")
+                    .master("local[2,2]")
                     .appName("ncf-spark-tests")
                     .config("spark.ui.enabled", "false")
                     .config("spark.sql.shuffle.partitions", "4")

@@ -22,6 +22,11 @@ final class Replicas {
 
     private static final Map<String, Replica> REPLICAS = new HashMap<>();
     private static String currentRun;
+    /**
+     * Fault injection for tests: a task whose parameter version this accepts fails on its first attempt after this
+     * JVM lost every replica, as a restarted executor would have. Spark then re-runs the task.
+     */
+    static volatile java.util.function.LongPredicate failFirstAttemptAt;
 
     static { io.ncf.spark.NativeBlas.keepMllibOnJava(); }
 
@@ -30,6 +35,7 @@ final class Replicas {
     /** Computes {@code task}'s gradient on this executor. */
     static ShardGradient compute(ShardTask task) {
         RunSpec spec = task.spec().value();
+        injectFault(task.version());
         Replica r = replica(spec, task.shard());
         synchronized (r) {
             if (r.version != task.version()) {
@@ -46,6 +52,16 @@ final class Replicas {
             r.grads.clear();
             return g;
         }
+    }
+
+    private static void injectFault(long version) {
+        java.util.function.LongPredicate f = failFirstAttemptAt;
+        TaskContext tc = TaskContext.get();
+        if (f == null || tc == null || tc.attemptNumber() > 0 || !f.test(version)) return;
+        synchronized (Replicas.class) {
+            REPLICAS.clear(); // not closed: the other shard's task may still be computing with its replica
+        }
+        throw new IllegalStateException("injected executor failure at parameter version " + version);
     }
 
     private static synchronized Replica replica(RunSpec spec, int shard) {
