@@ -1,22 +1,9 @@
 package io.ncf.spark;
 
-import io.ncf.core.NeuMFConfig;
-import io.ncf.data.NcfDataset;
-import io.ncf.data.Preprocessor;
 import io.ncf.data.RatingsFormat;
-import io.ncf.data.RatingsRecordReader;
-import io.ncf.model.ModelKind;
 import io.ncf.serve.Recommender;
 import io.ncf.train.EpochReport;
-import io.ncf.train.LossScaler;
-import io.ncf.train.Start;
-import io.ncf.train.Trainer;
-import io.ncf.train.TrainingOptions;
 import io.ncf.train.TrainingSummary;
-import io.ncf.train.engine.EngineRegistry;
-import io.ncf.train.engine.EngineSetup;
-import io.ncf.train.engine.EngineState;
-import io.ncf.train.engine.TrainingEngine;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -25,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,22 +46,8 @@ class NcfEstimatorTest {
         return new NcfEstimator().setTimestampCol("ts").setFactors(FACTORS).setLayers(LAYERS).setMaxIter(EPOCHS).setBatchSize(BATCH).setSeed(SEED).setNumShards(shards);
     }
 
-    /** ncf train's run of the same recipe: the CLI's reader and preparation, the fused engine, the one loop. */
-    TrainingSummary reference() {
-        NcfDataset ds = new Preprocessor(new Preprocessor.Options(20, 100, SEED)).run(RatingsRecordReader.read(file, RatingsFormat.ML_100K));
-        NeuMFConfig config = new NeuMFConfig(ds.numUsers(), ds.numItems(), FACTORS, LAYERS, NeuMFConfig.DEFAULT_DROPOUT);
-        TrainingOptions d = TrainingOptions.defaults();
-        TrainingOptions o = new TrainingOptions(EPOCHS, BATCH, 4, d.learningRate(), d.beta1(), d.beta2(), d.eps(), 10, d.validUsersPerBatch(),
-                0, 1.0, false, SEED, 65_536);
-        float[] init = Start.random().parameters(ds, config, ModelKind.NEUMF, SEED, 2, null);
-        EngineSetup s = new EngineSetup(ds, config, ModelKind.NEUMF, o, false, 1, LossScaler.none(), EngineState.initial(config, init));
-        try (TrainingEngine e = EngineRegistry.get("fused").open(s)) {
-            return new Trainer(e, config, o, List.of()).train();
-        }
-    }
-
     @Test void oneAndTwoShardsTrainAsNcfTrain() {
-        TrainingSummary ref = reference();
+        TrainingSummary ref = ReferenceRuns.ncfTrain(file, RatingsFormat.ML_100K, SEED, EPOCHS, BATCH, FACTORS, LAYERS);
         long t0 = System.nanoTime();
         NcfModel one = estimator(1).fit(ratings);
         double oneSeconds = (System.nanoTime() - t0) / 1e9;

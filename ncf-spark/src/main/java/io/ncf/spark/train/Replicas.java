@@ -27,6 +27,12 @@ final class Replicas {
      * JVM lost every replica, as a restarted executor would have. Spark then re-runs the task.
      */
     static volatile java.util.function.LongPredicate failFirstAttemptAt;
+    /**
+     * Fault injection across JVMs, for the multi-process test: an executor started with
+     * {@code -Dncf.spark.test.haltAtVersion=V} ends its JVM ({@code Runtime.halt}) in the first attempt of a task at
+     * parameter version V, as a crashed or killed executor would.
+     */
+    static final long HALT_AT_VERSION = Long.getLong("ncf.spark.test.haltAtVersion", -1L);
 
     static { io.ncf.spark.NativeBlas.keepMllibOnJava(); }
 
@@ -57,6 +63,10 @@ final class Replicas {
     private static void injectFault(long version) {
         java.util.function.LongPredicate f = failFirstAttemptAt;
         TaskContext tc = TaskContext.get();
+        if (version == HALT_AT_VERSION && tc != null && tc.attemptNumber() == 0) {
+            System.err.println("ncf-spark test: halting executor JVM at parameter version " + version);
+            Runtime.getRuntime().halt(137);
+        }
         if (f == null || tc == null || tc.attemptNumber() > 0 || !f.test(version)) return;
         synchronized (Replicas.class) {
             REPLICAS.clear(); // not closed: the other shard's task may still be computing with its replica
