@@ -11,6 +11,7 @@ import io.ncf.train.Start;
 import io.ncf.train.Trainer;
 import io.ncf.train.TrainingListener;
 import io.ncf.train.TrainingOptions;
+import io.ncf.train.TrainingStateFile;
 import io.ncf.train.TrainingSummary;
 import io.ncf.train.engine.EngineSetup;
 import io.ncf.train.engine.EngineState;
@@ -81,7 +82,8 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         engine = new Param<>(this, "engine", "training engine on the executors: 'fused' (the CPU kernel)", ParamValidators.inArray(new String[]{"fused"}));
         start = new Param<>(this, "start", "starting parameters: 'random' (the seed's initialisation) or 'als' (NeuMF's GMF branch from implicit ALS)",
                 ParamValidators.inArray(new String[]{"random", "als"}));
-        checkpointDir = new Param<>(this, "checkpointDir", "Hadoop-FS directory for the best model so far (model.zip), written at every new best epoch; empty: none");
+        checkpointDir = new Param<>(this, "checkpointDir", "Hadoop-FS directory for the fit's state after every epoch (state.ncf) and the best model so far "
+                + "(model.zip); a fit of the same recipe and data finding a state there continues from it; empty: none");
         maxIter = new IntParam(this, "maxIter", "epochs (>= 1)", ParamValidators.gtEq(1));
         factors = new IntParam(this, "factors", "GMF embedding width (>= 1)", ParamValidators.gtEq(1));
         layers = new IntArrayParam(this, "layers", "MLP layer widths; the first is the concatenated user+item embedding (even)");
@@ -248,20 +250,28 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         TrainingOptions opts = options(data);
         Start s = "als".equals($(start)) ? Start.als((Float) $(alsReg), (Float) $(alsAlpha)) : Start.random();
         int driverThreads = Runtime.getRuntime().availableProcessors();
-        float[] init = s.parameters(data, config, ModelKind.NEUMF, opts.seed(), driverThreads, null);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int shards = getNumShards() > 0 ? getNumShards() : Math.max(1, jsc.defaultParallelism());
 
+        String dir = $(checkpointDir);
+        FitState saved = dir.isEmpty() ? null : new FitState(dir, spark.sparkContext().hadoopConfiguration());
+        Map<String, String> run = runIdentity(data, config);
+        TrainingStateFile.Loaded resumed = saved == null ? null : saved.resumable(opts, run);
         BestModel best = new BestModel();
+        if (resumed != null) best.params = saved.bestParams();
+        EngineState initial = resumed != null ? resumed.state().engine()
+                : EngineState.initial(config, s.parameters(data, config, ModelKind.NEUMF, opts.seed(), driverThreads, null));
+
         List<TrainingListener> listeners = new ArrayList<>();
         listeners.add(best);
         if ((Boolean) $(verbose)) listeners.add(new EpochLines());
-        String dir = $(checkpointDir);
         Map<String, String> metadata = metadata(rows, opts, shards);
-        if (!dir.isEmpty()) listeners.add(new HadoopCheckpoint(spark, dir, data, metadata));
-        EngineSetup setup = new EngineSetup(data, config, ModelKind.NEUMF, opts, false, 1, LossScaler.none(), EngineState.initial(config, init));
+        if (saved != null) listeners.add(new HadoopCheckpoint(spark, dir, data, metadata));
+        EngineSetup setup = new EngineSetup(data, config, ModelKind.NEUMF, opts, false, 1, LossScaler.none(), initial);
         try (TrainingEngine e = SparkTraining.open(jsc, setup, shards, driverThreads)) {
-            lastSummary = new Trainer(e, config, opts, listeners).train();
+            Trainer trainer = new Trainer(e, config, opts, listeners, resumed == null ? null : resumed.state());
+            if (saved != null) trainer.onEpochState(st -> saved.write(st, opts, run));
+            lastSummary = trainer.train();
             if (best.params == null) best.params = e.parameters(); // no epoch was evaluated (evalAfter ≥ maxIter)
         }
         metadata.put("best_hr", String.valueOf(lastSummary.bestHitRate()));
@@ -282,6 +292,19 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         int batch = getBatchSize() > 0 ? getBatchSize() : Trainer.suggestedBatch((long) data.trainSize() * (1 + negatives));
         return new TrainingOptions(getMaxIter(), batch, negatives, getLearningRate(), (Float) $(beta1), (Float) $(beta2), d.eps(),
                 (Integer) $(topK), d.validUsersPerBatch(), (Integer) $(evalAfter), (Double) $(target), false, getSeed(), (Integer) $(microBatch));
+    }
+
+    /** What a saved fit state must match besides the training options: the data and the model it trained. */
+    private Map<String, String> runIdentity(NcfDataset data, NeuMFConfig config) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("users", String.valueOf(data.numUsers()));
+        m.put("items", String.valueOf(data.numItems()));
+        m.put("training_pairs", String.valueOf(data.trainSize()));
+        m.put("model", config.toString());
+        m.put("start", $(start) + ("als".equals($(start)) ? " " + $(alsReg) + " " + $(alsAlpha) : ""));
+        m.put("min_ratings", String.valueOf($(minRatings)));
+        m.put("eval_negatives", String.valueOf($(evalNegatives)));
+        return m;
     }
 
     /** The model artifact's metadata: what ncf train records, plus the Spark column types so ids come back as given. */

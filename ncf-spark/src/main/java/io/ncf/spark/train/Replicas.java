@@ -27,6 +27,8 @@ final class Replicas {
      * JVM lost every replica, as a restarted executor would have. Spark then re-runs the task.
      */
     static volatile java.util.function.LongPredicate failFirstAttemptAt;
+    /** Fault injection for tests: every attempt of a task at an accepted version fails, so the fit itself fails. */
+    static volatile java.util.function.LongPredicate failEveryAttemptAt;
     /**
      * Fault injection across JVMs, for the multi-process test: an executor started with
      * {@code -Dncf.spark.test.haltAtVersion=V} ends its JVM ({@code Runtime.halt}) in the first attempt of a task at
@@ -61,8 +63,9 @@ final class Replicas {
     }
 
     private static void injectFault(long version) {
-        java.util.function.LongPredicate f = failFirstAttemptAt;
+        java.util.function.LongPredicate f = failFirstAttemptAt, always = failEveryAttemptAt;
         TaskContext tc = TaskContext.get();
+        if (always != null && always.test(version)) throw new IllegalStateException("injected permanent failure at parameter version " + version);
         if (version == HALT_AT_VERSION && tc != null && tc.attemptNumber() == 0) {
             System.err.println("ncf-spark test: halting executor JVM at parameter version " + version);
             Runtime.getRuntime().halt(137);

@@ -4,46 +4,68 @@ import io.ncf.spark.NcfEstimator;
 import io.ncf.spark.NcfModel;
 import io.ncf.spark.SparkTestAccess;
 import io.ncf.train.EpochReport;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A task that fails mid-epoch, on an executor that lost its replicas, is re-run by Spark and the fit goes on as if
- * nothing happened: the re-run task rebuilds its replica from the step's parameter broadcast, so every epoch's loss
- * and HR and the final parameters are bit for bit those of a fit without failures. (The shared session runs
- * {@code local[2,2]}: two task threads, a failed task tried twice.)
+ * Failures change nothing. (1) A fit dies — a step's tasks fail on every attempt, so the job and the fit fail, as when
+ * the driver is lost — and keeps its state after the last completed epoch in {@code checkpointDir}. (2) The next fit of
+ * the same recipe continues from there, and on the way two of its tasks fail on their first attempt on an executor
+ * that lost its replicas: Spark re-runs them and they rebuild their replicas from the step's broadcast. (3) That fit
+ * ends bit for bit where an uninterrupted fit ends: every epoch's loss and HR, and the parameters. (4) A fit of
+ * another recipe is refused in that directory. The shared session runs {@code local[2,2]}: a failed task is tried twice.
  */
 class TaskRetryTest {
 
-    @AfterEach void noFaults() { Replicas.failFirstAttemptAt = null; }
-
-    @Test void failedTasksAreRetriedAndTheFitIsUnchanged() {
-        Path dir = SparkTestAccess.sharedData("ml-100k");
-        assumeTrue(dir != null, "skipped: ../shared/data/ml-100k is not there (the test trains on it)");
-        Dataset<Row> ratings = SparkTestAccess.spark().read().option("sep", "\t").schema("user INT, item INT, rating FLOAT, ts LONG")
-                .csv(dir.resolve("u.data").toString());
-        NcfModel clean = fit(ratings);
-        Replicas.failFirstAttemptAt = v -> v == 3 || v == 40;
-        NcfModel faulted = fit(ratings);
-        List<EpochReport> a = clean.summary().epochs(), b = faulted.summary().epochs();
-        for (int e = 0; e < a.size(); e++) {
-            assertEquals(a.get(e).loss(), b.get(e).loss(), 0.0, "epoch " + e + " loss");
-            assertEquals(a.get(e).hitRate(), b.get(e).hitRate(), 0.0, "epoch " + e + " HR");
-        }
-        assertArrayEquals(clean.artifact().flatParams(), faulted.artifact().flatParams());
+    @AfterEach void noFaults() {
+        Replicas.failFirstAttemptAt = null;
+        Replicas.failEveryAttemptAt = null;
     }
 
-    private static NcfModel fit(Dataset<Row> ratings) {
-        return new NcfEstimator().setTimestampCol("ts").setFactors(8).setLayers(32, 16).setMaxIter(2).setBatchSize(16384)
-                .setNumShards(2).setSeed(5).fit(ratings);
+    @Test void failedTasksAndADeadFitChangeNothing(@TempDir Path tmp) {
+        Path data = SparkTestAccess.sharedData("ml-100k");
+        assumeTrue(data != null, "skipped: ../shared/data/ml-100k is not there (the test trains on it)");
+        Dataset<Row> ratings = SparkTestAccess.spark().read().option("sep", "\t").schema("user INT, item INT, rating FLOAT, ts LONG")
+                .csv(data.resolve("u.data").toString());
+        NcfModel clean = estimator().fit(ratings);
+
+        NcfEstimator est = estimator().setCheckpointDir(tmp.resolve("fit").toUri().toString());
+        Replicas.failEveryAttemptAt = v -> v == 40; // in epoch 1 (31 steps an epoch)
+        assertThrows(Exception.class, () -> est.fit(ratings));
+        assertTrue(Files.exists(tmp.resolve("fit").resolve("state.ncf")), "the state after epoch 0 is kept");
+
+        Replicas.failEveryAttemptAt = null;
+        Replicas.failFirstAttemptAt = v -> v == 45 || v == 80;
+        NcfModel resumed = est.fit(ratings);
+        assertEquals(2, resumed.summary().epochs().size(), "continued at epoch 1: " + resumed.summary().epochs());
+        List<EpochReport> a = clean.summary().epochs();
+        for (EpochReport r : resumed.summary().epochs()) {
+            assertEquals(a.get(r.epoch()).loss(), r.loss(), 0.0, "epoch " + r.epoch() + " loss");
+            assertEquals(a.get(r.epoch()).hitRate(), r.hitRate(), 0.0, "epoch " + r.epoch() + " HR");
+        }
+        assertArrayEquals(clean.artifact().flatParams(), resumed.artifact().flatParams());
+
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> est.copy(new ParamMap()).setLearningRate(0.01f).fit(ratings));
+        assertTrue(other.getMessage().contains("another fit") && other.getMessage().contains("state.ncf"), other.getMessage());
+    }
+
+    private static NcfEstimator estimator() {
+        return new NcfEstimator().setTimestampCol("ts").setFactors(8).setLayers(32, 16).setMaxIter(3).setBatchSize(16384)
+                .setNumShards(2).setSeed(5);
     }
 }
