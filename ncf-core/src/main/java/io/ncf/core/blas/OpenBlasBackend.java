@@ -30,6 +30,10 @@ public final class OpenBlasBackend implements Blas.Backend {
 
     @Override public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                 FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        // ND4J, when it starts in the same JVM (training, ncf-spark's executors), sets OpenBLAS's pool to the core
+        // count after this backend set it to 1, and the fused engine restores that count after its steps. Scoring
+        // under it ran 8x slower (ml-latest-small, all users: 45 s against 5.7 s). The check reads a global int.
+        if (openblas_nolapack.blas_get_num_threads() != 1) openblas_nolapack.blas_set_num_threads(1);
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,

@@ -95,7 +95,8 @@ public final class SparkBenchmark {
     private static Dataset<Row> read(SparkSession spark, Settings s) {
         return switch (s.format()) {
             case ML_100K -> spark.read().option("sep", "\t").schema("user INT, item INT, rating FLOAT, ts LONG").csv(s.ratings().toString());
-            case ML_20M -> spark.read().option("header", "true").schema("user INT, item INT, rating FLOAT, ts LONG").csv(s.ratings().toString());
+            case ML_20M -> spark.read().option("header", "true").schema("userId INT, movieId INT, rating FLOAT, timestamp LONG")
+                    .csv(s.ratings().toString()).toDF("user", "item", "rating", "ts");
             default -> throw new IllegalArgumentException("the benchmark reads ml-100k or ml-20m-formatted files, not " + s.format().cliName());
         };
     }
