@@ -195,15 +195,12 @@ public final class NcfModel extends Model<NcfModel> implements MLWritable {
 
     /** Top {@code k} unseen items for every user the model knows: (userCol, recommendations: array<(itemCol, rating)>). */
     public Dataset<Row> recommendForAllUsers(int k) {
+        if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         SparkSession spark = SparkSession.active();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int n = numUsers(), parts = Math.max(1, Math.min(n, jsc.defaultParallelism()));
-        List<int[]> ranges = new ArrayList<>(parts);
-        for (int p = 0; p < parts; p++) ranges.add(new int[]{(int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)});
         Broadcast<byte[]> zip = broadcast(spark);
         String key = broadcastKey;
         DataType ut = userType, it = itemType;
-        JavaRDD<Row> rows = jsc.parallelize(ranges, parts).mapPartitions(rs -> {
+        JavaRDD<Row> rows = userRanges(spark).mapPartitions(rs -> {
             Recommender rec = ExecutorModels.get(key, zip);
             List<String> ids = new ArrayList<>();
             while (rs.hasNext()) {
@@ -257,13 +254,9 @@ public final class NcfModel extends Model<NcfModel> implements MLWritable {
     public Dataset<Row> recommendForAllItems(int k) {
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
         SparkSession spark = SparkSession.active();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int n = numUsers(), parts = Math.max(1, Math.min(n, jsc.defaultParallelism()));
-        List<int[]> ranges = new ArrayList<>(parts);
-        for (int p = 0; p < parts; p++) ranges.add(new int[]{(int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)});
         Broadcast<byte[]> zip = broadcast(spark);
         String key = broadcastKey;
-        JavaPairRDD<Integer, TopUsers> partial = jsc.parallelize(ranges, parts).mapPartitionsToPair(rs -> {
+        JavaPairRDD<Integer, TopUsers> partial = userRanges(spark).mapPartitionsToPair(rs -> {
             Recommender rec = ExecutorModels.get(key, zip);
             List<Tuple2<Integer, TopUsers>> out = new ArrayList<>();
             while (rs.hasNext()) {
@@ -288,6 +281,15 @@ public final class NcfModel extends Model<NcfModel> implements MLWritable {
             return out.iterator();
         });
         return spark.createDataFrame(rows, NcfSchemas.recommendations($(itemCol), itemType, $(userCol), userType));
+    }
+
+    /** The model's dense users cut into one contiguous range {@code [from, to)} per task slot of the context. */
+    private JavaRDD<int[]> userRanges(SparkSession spark) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int n = numUsers(), parts = Math.max(1, Math.min(n, jsc.defaultParallelism()));
+        List<int[]> ranges = new ArrayList<>(parts);
+        for (int p = 0; p < parts; p++) ranges.add(new int[]{(int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)});
+        return jsc.parallelize(ranges, parts);
     }
 
     /** Per item, the best {@code k} of users {@code [from, to)} who have not seen it. */

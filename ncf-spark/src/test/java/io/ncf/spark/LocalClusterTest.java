@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * where {@code ncf train} ends (per-epoch loss and HR within float tolerance), and the model scores on the executors
  * exactly as the Java {@link Recommender} does.
  */
+@org.junit.jupiter.api.Tag("e2e") // minutes of Spark on 2 cores: in the e2e suite (CI runs it), out of the default 10-minute run
 class LocalClusterTest {
 
     @Test void fitsAcrossExecutorJvmsAndSurvivesLosingThem() throws Exception {

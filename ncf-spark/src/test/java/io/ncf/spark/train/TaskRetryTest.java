@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * ends bit for bit where an uninterrupted fit ends: every epoch's loss and HR, and the parameters. (4) A fit of
  * another recipe is refused in that directory. The shared session runs {@code local[2,2]}: a failed task is tried twice.
  */
+@org.junit.jupiter.api.Tag("e2e") // minutes of Spark on 2 cores: in the e2e suite (CI runs it), out of the default 10-minute run
 class TaskRetryTest {
 
     @AfterEach void noFaults() {
