@@ -62,10 +62,7 @@ final class FitState {
                             + ". Use another checkpointDir, or delete " + f + " to start over.");
                 return l;
             } finally {
-                try (var files = Files.list(tmp)) {
-                    for (Path p : files.toList()) Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(tmp);
+                deleteTree(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("reading the fit state in " + dir + ": " + e.getMessage(), e);
@@ -78,20 +75,21 @@ final class FitState {
             Path tmp = Files.createTempDirectory("ncf-state-");
             try {
                 TrainingStateFile.write(tmp, state, options, run);
-                org.apache.hadoop.fs.Path to = file(TrainingStateFile.FILE), part = file("." + TrainingStateFile.FILE + ".tmp");
-                FileSystem fs = to.getFileSystem(conf);
-                fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(TrainingStateFile.in(tmp).toUri()), part);
-                fs.delete(to, false);
-                if (!fs.rename(part, to)) throw new IOException("could not rename " + part + " to " + to);
+                HadoopFiles.put(TrainingStateFile.in(tmp), file(TrainingStateFile.FILE).toString(), conf);
             } finally {
-                try (var files = Files.list(tmp)) {
-                    for (Path p : files.toList()) Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(tmp);
+                deleteTree(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing the fit state to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Removes a temporary directory of plain files. */
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) Files.deleteIfExists(p);
+        }
+        Files.deleteIfExists(dir);
     }
 
     /** The best model's parameters saved so far ({@code model.zip}), or null. */

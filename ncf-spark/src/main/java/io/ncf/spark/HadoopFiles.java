@@ -20,18 +20,23 @@ final class HadoopFiles {
             Path tmp = Files.createTempFile("ncf-model-", ".zip");
             try {
                 artifact.write(tmp);
-                org.apache.hadoop.fs.Path to = new org.apache.hadoop.fs.Path(dest);
-                org.apache.hadoop.fs.Path part = new org.apache.hadoop.fs.Path(to.getParent(), "." + to.getName() + ".tmp");
-                FileSystem fs = to.getFileSystem(conf);
-                fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(tmp.toUri()), part);
-                fs.delete(to, false);
-                if (!fs.rename(part, to)) throw new IOException("could not rename " + part + " to " + to);
+                put(tmp, dest, conf);
             } finally {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing the model artifact to " + dest + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Copies a local file to {@code dest}, replacing it: written beside it, then renamed, so readers never see half a file. */
+    static void put(Path local, String dest, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path to = new org.apache.hadoop.fs.Path(dest);
+        org.apache.hadoop.fs.Path part = new org.apache.hadoop.fs.Path(to.getParent(), "." + to.getName() + ".tmp");
+        FileSystem fs = to.getFileSystem(conf);
+        fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()), part);
+        fs.delete(to, false);
+        if (!fs.rename(part, to)) throw new IOException("could not rename " + part + " to " + to);
     }
 
     /** model.zip's bytes. */
