@@ -60,7 +60,7 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
     static { NativeBlas.keepMllibOnJava(); }
 
     private final String uid;
-    private final Param<String> userCol, itemCol, timestampCol, predictionCol, coldStartStrategy, engine, start, checkpointDir;
+    private final Param<String> userCol, itemCol, timestampCol, predictionCol, coldStartStrategy, engine, start, checkpointDir, syncMode;
     private final IntParam maxIter, factors, numNegatives, batchSize, numShards, minRatings, evalNegatives, topK, evalAfter, microBatch;
     private final IntArrayParam layers;
     private final FloatParam learningRate, beta1, beta2, dropout, alsReg, alsAlpha;
@@ -82,6 +82,10 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         engine = new Param<>(this, "engine", "training engine on the executors: 'fused' (the CPU kernel)", ParamValidators.inArray(new String[]{"fused"}));
         start = new Param<>(this, "start", "starting parameters: 'random' (the seed's initialisation) or 'als' (NeuMF's GMF branch from implicit ALS)",
                 ParamValidators.inArray(new String[]{"random", "als"}));
+        syncMode = new Param<>(this, "syncMode", "how each step's gradients are summed: 'barrier' (one barrier job per epoch; its tasks keep "
+                + "replicas, exchange gradients every step through BarrierTaskContext.allGather and each take the same Adam step; needs numShards "
+                + "task slots at once) or 'job' (one Spark job per step; the driver sums, steps and broadcasts the parameters)",
+                ParamValidators.inArray(new String[]{"barrier", "job"}));
         checkpointDir = new Param<>(this, "checkpointDir", "Hadoop-FS directory for the fit's state after every epoch (state.ncf) and the best model so far "
                 + "(model.zip); a fit of the same recipe and data finding a state there continues from it; empty: none");
         maxIter = new IntParam(this, "maxIter", "epochs (>= 1)", ParamValidators.gtEq(1));
@@ -113,6 +117,7 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         setDefault(engine, "fused");
         setDefault(start, "random");
         setDefault(checkpointDir, "");
+        setDefault(syncMode, "barrier");
         setDefault(maxIter, 20);
         setDefault(factors, NeuMFConfig.DEFAULT_FACTORS);
         setDefault(layers, NeuMFConfig.DEFAULT_LAYERS.clone());
@@ -177,6 +182,8 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
     public NcfEstimator setPredictionCol(String v) { set(predictionCol, v); return this; }
     public NcfEstimator setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
     public NcfEstimator setEngine(String v) { set(engine, v); return this; }
+
+    public NcfEstimator setSyncMode(String v) { set(syncMode, v); return this; }
     public NcfEstimator setStart(String v) { set(start, v); return this; }
     public NcfEstimator setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public NcfEstimator setMaxIter(int v) { set(maxIter, v); return this; }
@@ -211,6 +218,10 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
     public int[] getLayers() { return $(layers).clone(); }
     public int getNumNegatives() { return (Integer) $(numNegatives); }
     public int getBatchSize() { return (Integer) $(batchSize); }
+    public String getSyncMode() { return $(syncMode); }
+
+    public Param<String> syncMode() { return syncMode; }
+
     public int getNumShards() { return (Integer) $(numShards); }
     public float getLearningRate() { return (Float) $(learningRate); }
     public long getSeed() { return (Long) $(seed); }
@@ -268,7 +279,7 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         Map<String, String> metadata = metadata(rows, opts, shards);
         if (saved != null) listeners.add(new HadoopCheckpoint(spark, dir, data, metadata));
         EngineSetup setup = new EngineSetup(data, config, ModelKind.NEUMF, opts, false, 1, LossScaler.none(), initial);
-        try (TrainingEngine e = SparkTraining.open(jsc, setup, shards, driverThreads)) {
+        try (TrainingEngine e = SparkTraining.open(jsc, setup, shards, driverThreads, SparkTraining.SyncMode.parse($(syncMode)))) {
             Trainer trainer = new Trainer(e, config, opts, listeners, resumed == null ? null : resumed.state());
             if (saved != null) trainer.onEpochState(st -> saved.write(st, opts, run));
             lastSummary = trainer.train();
@@ -313,6 +324,7 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         m.put("trainer", "ncf-spark NcfEstimator");
         m.put("engine", SparkTraining.ENGINE);
         m.put("shards", String.valueOf(shards));
+        m.put("sync_mode", $(syncMode));
         m.put("epochs", String.valueOf(o.epochs()));
         m.put("batch_size", String.valueOf(o.batchSize()));
         m.put("learning_rate", String.valueOf(o.learningRate()));

@@ -19,9 +19,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The real multi-process path: Spark's {@code local-cluster} mode starts a standalone master, a worker and two
  * executor JVMs from the Maven-resolved class path (its own surefire execution, a JVM of its own, since a JVM holds one
- * SparkContext). Parameters travel as broadcasts and gradients as task results over the network, the executors
- * load ncf's natives themselves, and at parameter version 20 every executor's first attempt halts its JVM: Spark
- * starts new executors, re-runs the tasks there, their replicas are rebuilt from the broadcast, and the fit ends
+ * SparkContext). The fit runs in barrier mode: the two tasks of each epoch's barrier stage sit in different JVMs and
+ * exchange their gradients every step through the driver's barrier coordinator over the network; the executors load
+ * ncf's natives themselves. At global step 19 every executor's first stage attempt halts its JVM: Spark starts new
+ * executors, runs the epoch's barrier stage again there, their replicas are rebuilt from the epoch's start state, and the fit ends
  * where {@code ncf train} ends (per-epoch loss and HR within float tolerance), and the model scores on the executors
  * exactly as the Java {@link Recommender} does.
  */
@@ -41,7 +42,7 @@ class LocalClusterTest {
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.executor.extraClassPath", cp)
-                .config("spark.executor.extraJavaOptions", opens + " -Dncf.spark.test.haltAtVersion=20")
+                .config("spark.executor.extraJavaOptions", opens + " -Dncf.spark.test.haltAtStep=19")
                 .getOrCreate();
         try {
             Dataset<Row> ratings = spark.read().option("sep", "\t").schema("user INT, item INT, rating FLOAT, ts LONG")

@@ -21,7 +21,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The estimator trains what {@code ncf train} trains: with one shard per step the per-epoch HR and loss equal the
  * in-process fused engine's on the same data, seed and recipe (the same training loop drives both); with two shards
  * (two tasks per step, gradients summed on the driver) the run stays within float tolerance of it. A small model
- * keeps the test quick while every one of its ~120 steps goes through Spark.
+ * keeps the test quick while every one of its ~120 steps goes through Spark. The two ways of summing a step's
+ * gradients — the default barrier mode (replicas all-gathering gradients, each taking the Adam step) and a Spark job per
+ * step (the driver summing and stepping) — add the same numbers in the same order, so they train bit for bit alike.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NcfEstimatorTest {
@@ -74,5 +76,18 @@ class NcfEstimatorTest {
         try (Recommender rec = new Recommender(two.artifact(), Recommender.UnknownUserPolicy.ERROR, 2)) {
             assertEquals(943, rec.allUsers().size());
         }
+        assertEquals("barrier", two.artifact().metadata().get("sync_mode"));
+
+        t0 = System.nanoTime();
+        NcfModel jobs = estimator(2).setSyncMode("job").fit(ratings);
+        System.out.printf("fit: 2 shards, a Spark job per step %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        for (int e = 0; e < EPOCHS; e++) {
+            EpochReport b = two.summary().epochs().get(e), j = jobs.summary().epochs().get(e);
+            assertEquals(b.loss(), j.loss(), 0.0, "epoch " + e + " loss, barrier against job mode");
+            assertEquals(b.hitRate(), j.hitRate(), 0.0, "epoch " + e + " HR, barrier against job mode");
+            assertEquals(b.ndcg(), j.ndcg(), 0.0, "epoch " + e + " NDCG, barrier against job mode");
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(two.artifact().flatParams(), jobs.artifact().flatParams(),
+                "barrier and job mode end with the same parameters");
     }
 }

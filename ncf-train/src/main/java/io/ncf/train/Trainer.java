@@ -109,16 +109,24 @@ public final class Trainer {
             }
             double lossSum = 0;
             long samples = 0;
-            for (int step = 0; step < shape.steps(); step++) {
+            int perCall = Math.max(1, engine.stepsPerCall());
+            for (int step = 0; step < shape.steps(); ) {
                 if (cancelled) throw new TrainingCancelledException(epoch, step, epoch);
-                TrainingEngine.StepResult r = engine.step(step, globalStep++);
-                if (!Double.isFinite(r.lossSum()))
-                    throw new TrainingDivergedException("training loss became " + r.lossSum() + " in epoch " + epoch + ", step " + step
-                            + "; lower learningRate. The best checkpoint so far is kept.");
-                lossSum += r.lossSum();
-                samples += r.samples();
-                for (TrainingListener li : listeners) li.onStep(epoch, step, shape.steps(), r.lossSum() / r.samples());
-                progress.update("epoch " + epoch, step + 1, shape.steps());
+                int count = Math.min(perCall, shape.steps() - step);
+                TrainingEngine.StepResult[] rs = engine.steps(step, count, globalStep);
+                for (TrainingEngine.StepResult r : rs) {
+                    globalStep++;
+                    if (!Double.isFinite(r.lossSum()))
+                        throw new TrainingDivergedException("training loss became " + r.lossSum() + " in epoch " + epoch + ", step " + step
+                                + "; lower learningRate. The best checkpoint so far is kept.");
+                    lossSum += r.lossSum();
+                    samples += r.samples();
+                    for (TrainingListener li : listeners) li.onStep(epoch, step, shape.steps(), r.lossSum() / r.samples());
+                    progress.update("epoch " + epoch, step + 1, shape.steps());
+                    step++;
+                }
+                if (rs.length != count)
+                    throw new IllegalStateException(engine.describe() + " ran " + rs.length + " of " + count + " steps without a non-finite loss");
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             boolean evaluate = epoch >= options.evalAfter() || epoch == options.epochs() - 1;

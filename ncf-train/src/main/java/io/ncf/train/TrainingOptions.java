@@ -11,11 +11,13 @@ package io.ncf.train;
  *                    (AdamW): each step shrinks those rows by {@code 1 − learningRate·embeddingL2} (0: none)
  * @param weightL2    the same for the dense layers' and the final layer's weights, every step (biases are not decayed)
  * @param optimizer   Adam (the seed's) or plain SGD (the paper's fine-tuning of a pre-trained NeuMF)
+ *
+ * <p>Serializable because a distributed trainer ships the options to the machines that run its steps.
  */
 public record TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,
                               float eps, int topK, int validUsersPerBatch, int evalAfter, double target,
                               boolean verifyNegatives, long seed, int microBatch, float embeddingL2, float weightL2,
-                              Optimizer optimizer) {
+                              Optimizer optimizer) implements java.io.Serializable {
 
     /** Options without regularization (the seed's recipe has none). */
     public TrainingOptions(int epochs, int batchSize, int negatives, float learningRate, float beta1, float beta2,

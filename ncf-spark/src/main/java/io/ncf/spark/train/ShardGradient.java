@@ -60,6 +60,12 @@ final class ShardGradient implements Serializable {
         return new ShardGradient(b.array());
     }
 
+    /** A gradient from its packed bytes (as {@link #payload()} gave them). */
+    static ShardGradient wrap(byte[] payload) { return new ShardGradient(payload); }
+
+    /** The packed bytes (not a copy). */
+    byte[] payload() { return payload; }
+
     double loss() { return ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).getDouble(0); }
 
     /** Adds this gradient into {@code grads}. */

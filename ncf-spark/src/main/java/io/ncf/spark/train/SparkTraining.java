@@ -20,7 +20,27 @@ public final class SparkTraining {
 
     private SparkTraining() {}
 
-    public static TrainingEngine open(JavaSparkContext jsc, EngineSetup s, int shards, int driverThreads) {
+    /** How a step's shard gradients are summed. */
+    public enum SyncMode {
+        /**
+         * One barrier job per epoch: the tasks start together, keep whole replicas, exchange gradients every step through
+         * {@code BarrierTaskContext.allGather} and each take the same Adam step ({@link BarrierTrainingEngine}).
+         */
+        BARRIER,
+        /**
+         * One ordinary Spark job per step: tasks send their gradients to the driver, which sums them, steps and broadcasts
+         * the parameters ({@link SparkGradientKernel}). Needs no barrier scheduling (works under dynamic allocation, with
+         * fewer task slots than shards) at a Spark job and a parameter broadcast per step.
+         */
+        JOB;
+
+        public static SyncMode parse(String s) {
+            for (SyncMode m : values()) if (m.name().equalsIgnoreCase(s)) return m;
+            throw new IllegalArgumentException("syncMode must be 'barrier' or 'job', got '" + s + "'");
+        }
+    }
+
+    public static TrainingEngine open(JavaSparkContext jsc, EngineSetup s, int shards, int driverThreads, SyncMode mode) {
         if (s.fp16())
             throw new UnsupportedFeatureException(ENGINE, Feature.FP16, "executors run the fused CPU kernel, which computes in FLOAT");
         if (s.workers() != 1)
@@ -28,8 +48,9 @@ public final class SparkTraining {
         if (s.kind() != io.ncf.model.ModelKind.NEUMF)
             throw new UnsupportedFeatureException(ENGINE, Feature.MODEL_VARIANTS, "the Spark estimator trains NeuMF");
         int mb = s.options().microBatch();
-        String d = "spark: " + shards + " shard" + (shards == 1 ? "" : "s") + " per step on " + jsc.master()
-                + ", fused kernel (gemm: " + Blas.describe() + "), micro-batch " + mb;
+        String d = "spark (" + mode.name().toLowerCase(java.util.Locale.ROOT) + "): " + shards + " shard" + (shards == 1 ? "" : "s")
+                + " per step on " + jsc.master() + ", fused kernel (gemm: " + Blas.describe() + "), micro-batch " + mb;
+        if (mode == SyncMode.BARRIER) return new BarrierTrainingEngine(jsc, d, s, shards, driverThreads);
         return new HostTrainingEngine(d, s, p -> new SparkGradientKernel(jsc, p, shards, mb, driverThreads));
     }
 }

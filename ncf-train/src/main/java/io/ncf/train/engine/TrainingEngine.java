@@ -15,8 +15,9 @@ import io.ncf.train.LossScaler;
  * flat FP32 arrays in {@link io.ncf.core.ParamShapes} order. No ND4J type appears here, so an engine whose
  * runtime has no ND4J (the GPU engine) implements it as readily as the CPU engines do.
  *
- * <p>Per epoch the loop calls {@link #beginEpoch} once, then {@link #step} for steps {@code 0 .. steps-1} in order,
- * then (when the schedule says so) {@link #evaluate}. One thread drives an engine.
+ * <p>Per epoch the loop calls {@link #beginEpoch} once, then {@link #steps} for steps {@code 0 .. steps-1} in order,
+ * {@link #stepsPerCall} at a time (one step a call unless the engine asks for more), then (when the schedule says so)
+ * {@link #evaluate}. One thread drives an engine.
  */
 public interface TrainingEngine extends AutoCloseable {
 
@@ -31,6 +32,24 @@ public interface TrainingEngine extends AutoCloseable {
      * whole run (dropout masks are a function of it), so a resumed run draws what an uninterrupted one would.
      */
     StepResult step(int stepInEpoch, long globalStep);
+
+    /**
+     * How many consecutive steps the engine would like per call of {@link #steps} (Keras's {@code steps_per_execution}):
+     * 1 for an engine whose step starts cheaply; more for one whose every call costs a round trip (a Spark job), so
+     * that round trip is paid once per many steps. The loop never asks for more than the rest of the epoch.
+     */
+    default int stepsPerCall() { return 1; }
+
+    /**
+     * Steps {@code first .. first+count-1} of the epoch begun last, in order; {@code globalStep} is that of the first.
+     * The answer has one result per step run: all {@code count} of them, or fewer when a step's loss was not finite
+     * (then the last result is that step's, and no step after it ran). The default calls {@link #step} for each.
+     */
+    default StepResult[] steps(int first, int count, long globalStep) {
+        StepResult[] out = new StepResult[count];
+        for (int k = 0; k < count; k++) out[k] = step(first + k, globalStep + k);
+        return out;
+    }
 
     /** HR@K and NDCG@K of the current parameters on the dataset's evaluation candidates, computed where they are. */
     EvalResult evaluate(Progress progress);

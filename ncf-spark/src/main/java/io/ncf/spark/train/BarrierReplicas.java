@@ -1,0 +1,162 @@
+package io.ncf.spark.train;
+
+import io.ncf.model.ModelKind;
+import io.ncf.train.LossScaler;
+import io.ncf.train.TrainingDivergedException;
+import io.ncf.train.TrainingOptions;
+import io.ncf.train.engine.EngineSetup;
+import io.ncf.train.engine.EngineState;
+import io.ncf.train.engine.TrainingEngine.StepResult;
+import io.ncf.train.host.HostTrainingEngine;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.broadcast.Broadcast;
+
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The executor side of barrier training: per executor JVM, one replica per (run, shard) — a whole training engine, the
+ * one {@code ncf train --engine fused} runs, over an {@link AllGatherKernel} — kept between jobs. A job runs a run of
+ * consecutive steps on every replica; the replicas exchange gradients within each step and take the same Adam step,
+ * so they stay identical. A replica knows the global step it has reached; a task whose replica is elsewhere (a new or
+ * restarted executor, a shard that moved, an attempt that died mid-job) builds it again from the job's start state (a
+ * broadcast), which is what makes Spark's re-run of a failed barrier stage compute exactly what the first attempt would.
+ */
+final class BarrierReplicas {
+
+    /** What every task of a run needs, shipped once per run. */
+    record Spec(RunSpec run, TrainingOptions options, int shards) implements Serializable {}
+
+    /**
+     * One job: steps {@code first .. first+count-1} of {@code epoch}, global step {@code globalStep} first; replicas not
+     * at {@code globalStep} start from {@code start}. {@code sendState}: task 0 returns the state after the last step.
+     */
+    record Job(Broadcast<Spec> spec, Broadcast<ShippedDataset> data, Broadcast<byte[]> start, int epoch, int first, int count,
+               long globalStep, boolean sendState) implements Serializable {}
+
+    /** What a task sends back (its shard; per step loss sum, samples and whether it was applied, the same on every task; task 0: the state when asked; bytes it sent). */
+    record Outcome(int shard, double[] losses, int[] samples, boolean[] applied, byte[] state, long bytesSent) implements Serializable {}
+
+    /** Fault injection for tests: a task fails in the first attempt of its stage when it reaches an accepted global step. */
+    static volatile java.util.function.LongPredicate failFirstAttemptAt;
+    /** Fault injection for tests: a task fails in every attempt when it reaches an accepted global step, so the fit fails. */
+    static volatile java.util.function.LongPredicate failEveryAttemptAt;
+    /**
+     * Fault injection across JVMs, for the multi-process test: an executor started with
+     * {@code -Dncf.spark.test.haltAtStep=S} ends its JVM ({@code Runtime.halt}) at global step S in the first attempt of a
+     * stage, as a crashed or killed executor would.
+     */
+    static final long HALT_AT_STEP = Long.getLong("ncf.spark.test.haltAtStep", -1L);
+
+    private static final Map<String, Replica> REPLICAS = new HashMap<>();
+    private static String currentRun;
+
+    static { io.ncf.spark.NativeBlas.keepMllibOnJava(); }
+
+    private BarrierReplicas() {}
+
+    /** Runs {@code job} on this task's replica. */
+    static Outcome run(Job job) {
+        BarrierTaskContext ctx = BarrierTaskContext.get();
+        Spec spec = job.spec().value();
+        int shard = ctx.partitionId();
+        Replica r = replica(spec, shard);
+        synchronized (r) { // a killed attempt of an earlier stage may still hold it for a moment
+            if (r.engine == null || r.globalStep != job.globalStep()) r.rebuild(spec, job, shard, taskCpus(ctx));
+            r.globalStep = -1; // in flight: a replica left by a failed attempt is rebuilt
+            r.kernel.bind(ctx);
+            if (r.epoch != job.epoch()) {
+                r.engine.beginEpoch(job.epoch());
+                r.epoch = job.epoch();
+            }
+            int n = job.count();
+            double[] losses = new double[n];
+            int[] samples = new int[n];
+            boolean[] applied = new boolean[n];
+            int done = 0;
+            long sent0 = r.kernel.bytesSent();
+            try {
+                for (; done < n; done++) {
+                    long g = job.globalStep() + done;
+                    injectFault(ctx, g);
+                    StepResult s = r.engine.step(job.first() + done, g);
+                    losses[done] = s.lossSum();
+                    samples[done] = s.samples();
+                    applied[done] = s.applied();
+                }
+            } catch (TrainingDivergedException e) { // every replica saw the same summed loss: all stop here, the loop reports it
+                losses[done] = Double.NaN;
+                samples[done] = 1;
+                done++;
+                return new Outcome(shard, java.util.Arrays.copyOf(losses, done), java.util.Arrays.copyOf(samples, done),
+                        java.util.Arrays.copyOf(applied, done), null, r.kernel.bytesSent() - sent0);
+            } finally {
+                r.kernel.bind(null);
+            }
+            r.globalStep = job.globalStep() + n;
+            byte[] state = job.sendState() && shard == 0 ? StateBytes.pack(r.engine.snapshot()) : null;
+            return new Outcome(shard, losses, samples, applied, state, r.kernel.bytesSent() - sent0);
+        }
+    }
+
+    private static void injectFault(BarrierTaskContext ctx, long globalStep) {
+        java.util.function.LongPredicate always = failEveryAttemptAt;
+        if (always != null && always.test(globalStep) && ctx.partitionId() == ctx.numPartitions() - 1)
+            throw new IllegalStateException("injected permanent failure at global step " + globalStep);
+        if (ctx.stageAttemptNumber() > 0) return;
+        if (globalStep == HALT_AT_STEP) {
+            System.err.println("ncf-spark test: halting executor JVM at global step " + globalStep);
+            Runtime.getRuntime().halt(137);
+        }
+        java.util.function.LongPredicate f = failFirstAttemptAt;
+        if (f != null && f.test(globalStep) && ctx.partitionId() == ctx.numPartitions() - 1)
+            throw new IllegalStateException("injected task failure at global step " + globalStep);
+    }
+
+    private static synchronized Replica replica(Spec spec, int shard) {
+        String run = spec.run().runId();
+        if (!run.equals(currentRun)) {
+            for (Replica old : REPLICAS.values()) old.close();
+            REPLICAS.clear();
+            currentRun = run;
+        }
+        return REPLICAS.computeIfAbsent(run + "/" + shard, k -> new Replica());
+    }
+
+    private static int taskCpus(BarrierTaskContext ctx) { return Math.max(1, ctx.cpus()); }
+
+    /** Closes the replicas of {@code runId} on this JVM (the driver's own in local mode; executors drop theirs at the next run). */
+    static synchronized void release(String runId) {
+        if (!runId.equals(currentRun)) return;
+        for (Replica old : REPLICAS.values()) old.close();
+        REPLICAS.clear();
+        currentRun = null;
+    }
+
+    private static final class Replica {
+        HostTrainingEngine engine;
+        AllGatherKernel kernel;
+        long globalStep = -1;
+        int epoch = -1;
+
+        void rebuild(Spec spec, Job job, int shard, int threads) {
+            close();
+            EngineState start = StateBytes.unpack(job.start().value(), spec.run().config());
+            EngineSetup setup = new EngineSetup(job.data().value().dataset(), spec.run().config(), ModelKind.NEUMF, spec.options(),
+                    false, 1, LossScaler.none(), start);
+            AllGatherKernel[] made = new AllGatherKernel[1];
+            engine = new HostTrainingEngine("spark replica " + shard, setup,
+                    p -> made[0] = new AllGatherKernel(p, spec.run().microBatch(), threads, shard, spec.shards()));
+            kernel = made[0];
+            globalStep = job.globalStep();
+            epoch = -1;
+        }
+
+        synchronized void close() {
+            if (engine != null) engine.close();
+            engine = null;
+            kernel = null;
+        }
+    }
+}
