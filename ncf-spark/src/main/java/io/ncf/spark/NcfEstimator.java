@@ -248,6 +248,9 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
             throw new IllegalArgumentException("layers: the first width is the concatenated user and item embedding and must be even, got "
                     + java.util.Arrays.toString(widths));
         SparkSession spark = dataset.sparkSession();
+        if ("barrier".equals($(syncMode)) && spark.sparkContext().conf().getBoolean("spark.dynamicAllocation.enabled", false))
+            throw new IllegalArgumentException("syncMode 'barrier' needs a fixed set of executors, and this session has spark.dynamicAllocation.enabled"
+                    + " (Spark runs no barrier stage under dynamic allocation): set syncMode to 'job', or turn dynamic allocation off");
         @SuppressWarnings("unchecked") Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
         SparkPreparation.Prepared prepared = new SparkPreparation((Integer) $(minRatings), (Integer) $(evalNegatives), getSeed())
                 .prepare(rows, $(userCol), $(itemCol), ts.isEmpty() ? null : ts);

@@ -191,6 +191,44 @@ public final class NcfModel extends Model<NcfModel> implements MLWritable {
         };
     }
 
+    // ----------------------------------------------------------------------------------------------- evaluate
+
+    /**
+     * HR@k and NDCG@k of held-out items, ranked on the executors with the kernel of {@code ncf recommend} (the model
+     * broadcast once per executor): full ranking always (the held-out item among every item its user has not
+     * interacted with, the held-out item itself aside), and sampled where {@code negativesCol} is given (the held-out
+     * item among its row's evaluation negatives, ncf-eval's protocol: duplicates masked, ties against the held-out
+     * item). {@link HeldOut#of} makes these rows from a {@link SparkPreparation} split.
+     *
+     * @param heldOut      one row per user: userCol, itemCol (the held-out item), and optionally {@code negativesCol}
+     *                     (an array of item ids, the same length on every row); rows with an unknown user or item are
+     *                     skipped and counted
+     * @param negativesCol the negatives' column, or null for full ranking only
+     */
+    public RankingMetrics evaluate(Dataset<?> heldOut, String negativesCol, int k) {
+        if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
+        NcfSchemas.requireId(heldOut.schema(), $(userCol), "userCol");
+        NcfSchemas.requireId(heldOut.schema(), $(itemCol), "itemCol");
+        boolean sampled = negativesCol != null;
+        if (sampled && !(java.util.Arrays.asList(heldOut.schema().fieldNames()).contains(negativesCol)
+                && heldOut.schema().apply(negativesCol).dataType() instanceof org.apache.spark.sql.types.ArrayType))
+            throw new IllegalArgumentException("negativesCol '" + negativesCol + "' must be an array column of the held-out rows; they have "
+                    + heldOut.schema().simpleString());
+        SparkSession spark = heldOut.sparkSession();
+        Broadcast<byte[]> zip = broadcast(spark);
+        String key = broadcastKey;
+        Dataset<Row> rows = sampled ? heldOut.toDF().select($(userCol), $(itemCol), negativesCol) : heldOut.toDF().select($(userCol), $(itemCol));
+        double[] sums = rows.javaRDD().mapPartitions(rs -> java.util.List.of(ExecutorRanking.rank(ExecutorModels.get(key, zip), rs, sampled, k)).iterator())
+                .fold(new double[ExecutorRanking.SUMS], (a, b) -> {
+                    double[] c = a.clone();
+                    for (int i = 0; i < c.length; i++) c[i] += b[i];
+                    return c;
+                });
+        long users = (long) sums[0];
+        return new RankingMetrics(k, users, (long) sums[1], sampled && sums[2] > 0 ? sums[3] / sums[2] : Double.NaN,
+                sampled && sums[2] > 0 ? sums[4] / sums[2] : Double.NaN, users > 0 ? sums[5] / users : Double.NaN, users > 0 ? sums[6] / users : Double.NaN);
+    }
+
     // ------------------------------------------------------------------------------------------------ recommend
 
     /** Top {@code k} unseen items for every user the model knows: (userCol, recommendations: array<(itemCol, rating)>). */

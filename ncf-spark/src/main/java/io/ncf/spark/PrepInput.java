@@ -2,47 +2,55 @@ package io.ncf.spark;
 
 import io.ncf.data.DataFormatException;
 
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DateType;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.DoubleType;
 import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StringType;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
 
+import scala.Tuple2;
+
 import java.io.Serializable;
 import java.math.BigDecimal;
+import java.util.Iterator;
+import java.util.List;
 
 import static org.apache.spark.sql.functions.unix_date;
 import static org.apache.spark.sql.functions.unix_micros;
 
 /**
  * The user, item and timestamp columns of {@link SparkPreparation}: checked on the driver (they exist, their types
- * make sense), then read row by row on the executors into {@code (raw_user, raw_item, time, position)}, where
- * every null id, empty string id, unreadable or negative timestamp fails with a {@link DataFormatException} that
- * names the column, the row and the value, as ncf-data's file readers name file, line and field.
+ * make sense), then read row by row on the executors into {@code (raw user, (raw item, time, position))}, where
+ * every null id, empty string id, unreadable or negative timestamp fails with a {@link RowError} that names the
+ * column, the row and the value; the driver turns it into a {@link DataFormatException} with the DataFrame's row
+ * number, as ncf-data's file readers name file, line and field.
+ * <p>
+ * A position is {@code (input partition, index within it)} packed in a long: ordered as the DataFrame's rows, yet
+ * known without a pass that counts the rows of every partition first (as {@code zipWithIndex} runs). Only an
+ * error message needs the global row number, and only then are the partitions before it counted.
  */
 final class PrepInput {
 
-    /** Columns of the positioned rows: the ids keep their original type, time and position are longs. */
-    static final String RAW_USER = "raw_user", RAW_ITEM = "raw_item", TIME = "time", POSITION = "position";
+    /** Bits of a position that hold the index within its input partition; the partition is above them. */
+    private static final int INDEX_BITS = 40;
 
     private final Column[] columns;
-    private final StructType rowSchema;
+    private final DataType userType, itemType;
     private final Reader reader;
 
-    private PrepInput(Column[] columns, StructType rowSchema, Reader reader) {
+    private PrepInput(Column[] columns, DataType userType, DataType itemType, Reader reader) {
         this.columns = columns;
-        this.rowSchema = rowSchema;
+        this.userType = userType;
+        this.itemType = itemType;
         this.reader = reader;
     }
 
@@ -53,21 +61,60 @@ final class PrepInput {
         TimeKind kind = timeCol == null ? TimeKind.POSITION : TimeKind.of(timeCol, typeOf(ratings, timeCol));
         Column time = kind.select(timeCol == null ? null : ratings.col(timeCol));
         Column[] columns = {ratings.col(userCol), ratings.col(itemCol), time};
-        StructType schema = new StructType()
-                .add(RAW_USER, userType, false)
-                .add(RAW_ITEM, itemType, false)
-                .add(TIME, DataTypes.LongType, false)
-                .add(POSITION, DataTypes.LongType, false);
         Reader reader = new Reader(userCol, userType instanceof StringType, itemCol, itemType instanceof StringType, timeCol, kind);
-        return new PrepInput(columns, schema, reader);
+        return new PrepInput(columns, userType, itemType, reader);
     }
 
     /** The three input columns (the timestamp already converted where SQL does it best, e.g. timestamp → µs). */
     Dataset<Row> select(Dataset<Row> ratings) { return ratings.select(columns); }
 
-    StructType rowSchema() { return rowSchema; }
+    DataType userType() { return userType; }
+
+    DataType itemType() { return itemType; }
 
     Reader reader() { return reader; }
+
+    static long position(int partition, long index) {
+        if (index >>> INDEX_BITS != 0) throw new IllegalStateException("more than 2^" + INDEX_BITS + " rows in a partition");
+        return (long) partition << INDEX_BITS | index;
+    }
+
+    static int partitionOf(long position) { return (int) (position >>> INDEX_BITS); }
+
+    /** Rows of the input partitions before {@code partition}: the driver's offset for a {@link RowError}. */
+    static long rowsBefore(JavaRDD<Row> selected, int partition) {
+        return selected.mapPartitionsWithIndex((p, rows) -> {
+            long n = 0;
+            if (p < partition) for (; rows.hasNext(); rows.next()) n++;
+            return List.of(n).iterator();
+        }, false).fold(0L, Long::sum);
+    }
+
+    /**
+     * A bad value found on an executor, where the row's global number is unknown: {@link #at} names it once the
+     * rows of the partitions before are counted.
+     */
+    static final class RowError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        final int partition;
+        private final long index;
+        private final String column, problem;
+
+        RowError(long position, String column, String problem) {
+            super("input partition " + partitionOf(position) + ", row " + (position - ((long) partitionOf(position) << INDEX_BITS) + 1)
+                    + " in it: column '" + column + "': " + problem);
+            this.partition = partitionOf(position);
+            this.index = position - ((long) partition << INDEX_BITS);
+            this.column = column;
+            this.problem = problem;
+        }
+
+        /** {@code DataFrame row N: column 'c': message}, N 1-based in the DataFrame's order. */
+        DataFormatException at(long rowsBefore, Throwable cause) {
+            return new DataFormatException("DataFrame row " + (rowsBefore + index + 1) + ": column '" + column + "': " + problem, cause);
+        }
+    }
 
     private static DataType idType(Dataset<Row> ratings, String name, String what) {
         DataType t = typeOf(ratings, name);
@@ -126,7 +173,7 @@ final class PrepInput {
         }
     }
 
-    /** Runs on the executors: one selected row and its input position → a checked positioned row. */
+    /** Runs on the executors: one selected row and its position → {@code (raw user, [raw item, time, position])}, checked. */
     static final class Reader implements Serializable {
         private static final long serialVersionUID = 1L;
 
@@ -143,17 +190,31 @@ final class PrepInput {
             this.timeKind = timeKind;
         }
 
-        Row read(Row in, long position) {
+        /** The rows of input partition {@code partition}, positioned in their order. */
+        Iterator<Tuple2<Object, Object[]>> readAll(int partition, Iterator<Row> rows) {
+            return new Iterator<>() {
+                long index;
+
+                @Override public boolean hasNext() { return rows.hasNext(); }
+
+                @Override public Tuple2<Object, Object[]> next() { return read(rows.next(), position(partition, index++)); }
+            };
+        }
+
+        Tuple2<Object, Object[]> read(Row in, long position) {
             Object user = id(in.get(0), userCol, userIsString, "user", position);
             Object item = id(in.get(1), itemCol, itemIsString, "item", position);
             long time = timeKind == TimeKind.POSITION ? position : time(in.get(2), position);
-            return RowFactory.create(user, item, time, position);
+            return new Tuple2<>(user, new Object[]{item, time, position});
         }
 
         private static Object id(Object v, String col, boolean isString, String what, long position) {
             if (v == null) throw error(position, col, "null " + what + " id");
             // ncf prepare refuses empty ids too (and cannot store them as distinct from a missing one)
             if (isString && v.toString().isEmpty()) throw error(position, col, "empty " + what + " id");
+            // ids are grouped by Java equality here: -0.0 is 0.0, as SQL groups them
+            if (v instanceof Double d && d == 0.0) return 0.0d;
+            if (v instanceof Float f && f == 0.0f) return 0.0f;
             return v;
         }
 
@@ -184,9 +245,8 @@ final class PrepInput {
             }
         }
 
-        /** {@code DataFrame row N: column 'c': message}, N 1-based in the DataFrame's order (the input position + 1). */
-        private static DataFormatException error(long position, String col, String message) {
-            return new DataFormatException("DataFrame row " + (position + 1) + ": column '" + col + "': " + message);
+        private static RowError error(long position, String col, String message) {
+            return new RowError(position, col, message);
         }
     }
 }

@@ -4,58 +4,57 @@ import io.ncf.data.DataFormatException;
 import io.ncf.data.NcfDataset;
 import io.ncf.data.Preprocessor;
 
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
-import static io.ncf.spark.PrepInput.POSITION;
-import static io.ncf.spark.PrepInput.RAW_ITEM;
-import static io.ncf.spark.PrepInput.RAW_USER;
-import static io.ncf.spark.PrepInput.TIME;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_list;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
+import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code ncf prepare} as Spark jobs: the same dataset as {@link Preprocessor#run} (ncf-data) computes from the same
  * rows, exactly — the same dense user and item ids, training pairs in the same order, the same test items and the
  * same evaluation candidates — without bringing the ratings to the driver.
  * <ol>
- * <li>Every row gets its <b>input position</b>, its index in the DataFrame's order ({@code zipWithIndex}: partition
- *     by partition, in order, so a DataFrame read from files follows the files' order). Positions stand in for
- *     the line order of the file that ncf prepare reads.</li>
- * <li>Users with fewer than {@code minRatings} rows (raw rows, duplicates included) are dropped. The kept users
- *     are numbered in order of their first position: ncf prepare numbers raw ids in order of first appearance
- *     in the file and keeps that order when it filters, which is the same order.</li>
- * <li>Items are numbered in order of their first position among the kept users' rows (ncf prepare factorizes
- *     the kept rows in input order).</li>
- * <li>Per user the rows are ordered by (timestamp, position) — ncf prepare's stable sort — and only the first
- *     row of each item is kept; its rank is {@code pos}. The last one is the test item, the others are the
- *     training pairs.</li>
+ * <li>Every row gets its <b>input position</b>, {@code (partition, index in it)}: ordered as the DataFrame's rows,
+ *     so a DataFrame read from files follows the files' order. Positions stand in for the line order of the file
+ *     that ncf prepare reads.</li>
+ * <li>Rows are grouped by user (one shuffle). Users with fewer than {@code minRatings} rows (raw rows, duplicates
+ *     included) are dropped. Per kept user the rows are ordered by (timestamp, position) — ncf prepare's stable
+ *     sort — and only the first row of each item is kept; its rank is {@code pos}. The last one is the test item,
+ *     the others are the training pairs.</li>
+ * <li>The kept users are numbered in order of their first position: ncf prepare numbers raw ids in order of first
+ *     appearance in the file and keeps that order when it filters, which is the same order. Items are numbered in
+ *     order of their first position among the kept users' rows (ncf prepare factorizes the kept rows in input
+ *     order). Ids go to buckets of consecutive positions, sorted there and numbered from the counts of the buckets
+ *     before (counts per bucket, O(partitions) numbers, are all the driver collects), so no single partition holds
+ *     every id.</li>
  * <li>Evaluation negatives are drawn per user on the executors by {@link Preprocessor#sampleNegatives}, the draw
  *     ncf prepare runs, from the user's own stream of {@code (seed, user)}; the dense ids being equal, so are
  *     the negatives.</li>
  * </ol>
- * Ids are grouped by their value in the column's type; {@link Prepared#toNcfDataset} stores them as Spark casts
- * them to strings. The result equals ncf prepare's wherever that string is the file's text, as with MovieLens
- * ids read as integers or any ids read as strings; an id column typed {@code int} makes "07" and "7" one user,
- * where ncf prepare (which compares text) sees two.
+ * It runs two jobs (the counts, then the result datasets, computed and cached together) on RDDs with explicit
+ * partitioners: a SQL plan for the same steps ran dozens of small jobs and took seconds where this takes a fraction.
+ * Shuffles use {@code spark.sql.shuffle.partitions} where it is set, otherwise the larger of the default
+ * parallelism and the input's partition count.
  * <p>
- * The DataFrame's order must be deterministic, as that of a DataFrame read from files is: positions are assigned
- * by a counting pass and then a reading pass, which must see the same partitions.
+ * Ids are grouped by their value in the column's type (Java equality; -0.0 is 0.0); {@link Prepared#toNcfDataset}
+ * stores them as Spark casts them to strings. The result equals ncf prepare's wherever that string is the file's
+ * text, as with MovieLens ids read as integers or any ids read as strings; an id column typed {@code int} makes
+ * "07" and "7" one user, where ncf prepare (which compares text) sees two.
+ * <p>
+ * The DataFrame's order must be deterministic, as that of a DataFrame read from files is: a recomputed partition
+ * must give the same positions, and an error's row number counts the rows of the partitions before it.
  * <p>
  * Differences on purpose: a negative timestamp is refused (ncf prepare accepts any long), as is a timestamp
  * before 1970 in a timestamp or date column, so that a sentinel such as -1 fails instead of ordering rows. And
@@ -63,14 +62,16 @@ import static org.apache.spark.sql.functions.when;
  * negatives than a user has unseen items are drawn with repeats; only a user who has seen every item fails.
  * <p>
  * Bad input fails in {@link #prepare} with a {@link DataFormatException} naming the column, the 1-based row
- * (position + 1) and the value: a null or empty id, a timestamp that is null, not an integer or negative, no
- * user left after the filter, a user who has seen every item. A missing column or an unusable column type is an
+ * and the value: a null or empty id, a timestamp that is null, not an integer or negative, no user left after
+ * the filter, a user who has seen every item. A missing column or an unusable column type is an
  * {@link IllegalArgumentException}.
  */
 public final class SparkPreparation {
 
     /** Cached results survive memory pressure by spilling instead of being recomputed from the input. */
     private static final StorageLevel CACHE = StorageLevel.MEMORY_AND_DISK();
+
+    private static final String SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions";
 
     private final Preprocessor.Options options;
 
@@ -97,93 +98,132 @@ public final class SparkPreparation {
         if (ratings == null || userCol == null || itemCol == null)
             throw new IllegalArgumentException("ratings, userCol and itemCol are required");
         PrepInput input = PrepInput.of(ratings, userCol, itemCol, timestampCol);
-        return unwrapDataErrors(() -> run(ratings, input, userCol));
+        JavaRDD<Row> selected = input.select(ratings).javaRDD();
+        List<Object> cached = new ArrayList<>();
+        try {
+            return unwrapDataErrors(selected, () -> run(ratings.sparkSession(), selected, input, userCol, cached));
+        } catch (RuntimeException e) {
+            unpersist(cached);
+            throw e;
+        }
     }
 
-    private Prepared run(Dataset<Row> ratings, PrepInput input, String userCol) {
-        SparkSession spark = ratings.sparkSession();
-        int minRatings = options.minRatings();
+    private Prepared run(SparkSession spark, JavaRDD<Row> selected, PrepInput input, String userCol, List<Object> cached) {
+        int minRatings = options.minRatings(), perUser = options.validNegative();
+        long seed = options.seed();
+        int inputPartitions = Math.max(1, selected.getNumPartitions());
+        int partitions = shufflePartitions(spark, inputPartitions);
+        PrepUsers.ById byId = new PrepUsers.ById(partitions);
+        PrepUsers.ByPosition byPosition = new PrepUsers.ByPosition(inputPartitions, Math.min(partitions, inputPartitions));
 
-        // 1. (raw_user, raw_item, time, position), checked row by row
+        // 1. the input read once, as chunks of rows per user, sorted by user within partitions by user (Spark's sort
+        // spills where memory is short): one Block per partition, cached
         PrepInput.Reader reader = input.reader();
-        JavaRDD<Row> positioned = input.select(ratings).javaRDD().zipWithIndex().map(t -> reader.read(t._1(), t._2()));
-        Dataset<Row> rows = spark.createDataFrame(positioned, input.rowSchema()).persist(CACHE);
+        JavaRDD<PrepUsers.Block> blocks = JavaPairRDD.fromJavaRDD(selected.mapPartitionsWithIndex(
+                        (p, rows) -> PrepUsers.chunked(reader.readAll(p, rows)), false))
+                .repartitionAndSortWithinPartitions(byId, new PrepUsers.IdOrder())
+                .mapPartitions(rows -> PrepUsers.Block.of(rows, minRatings));
+        cached.add(blocks.persist(CACHE));
+        // each item's first position among the kept rows
+        JavaPairRDD<Object, Long> itemFirst = blocks.flatMapToPair(PrepUsers.Block::itemFirsts).reduceByKey(byId, Math::min);
 
-        // 2. users: raw rows and first position of each; the kept ones numbered by first position
-        Dataset<Row> userStats = rows.groupBy(RAW_USER).agg(count(lit(1)).as("rows"), min(POSITION).as("first")).persist(CACHE);
-        Row totals = userStats.agg(count(lit(1)), sum("rows"),
-                count(when(col("rows").geq(minRatings), 1)), sum(when(col("rows").geq(minRatings), col("rows")))).first();
-        long rawUsers = totals.getLong(0);
-        long rawRows = totals.isNullAt(1) ? 0 : totals.getLong(1);
-        long keptUsers = totals.getLong(2);
-        long keptRows = totals.isNullAt(3) ? 0 : totals.getLong(3);
-        if (rawRows == 0) throw new DataFormatException("the ratings DataFrame has no rows");
-        if (keptUsers == 0) throw new DataFormatException("column '" + userCol + "': no user has at least " + minRatings
-                + " interactions (" + rawUsers + " users, " + rawRows + " rows)");
-        Dataset<Row> users = denseIds(spark, userStats.where(col("rows").geq(minRatings)), RAW_USER, "user");
-        Dataset<Row> kept = rows.join(users, rows.col(RAW_USER).equalTo(users.col("id")))
-                .select(col("user"), col(RAW_ITEM), col(TIME), col(POSITION));
+        // 2. one job for every count the driver needs: an RDD of one Totals per partition, summed
+        PrepUsers.Totals totals = blocks.mapPartitions(it -> PrepUsers.Totals.ofUsers(it, byPosition))
+                .union(itemFirst.mapPartitions(it -> PrepUsers.Totals.ofItems(it, byPosition)))
+                .reduce(PrepUsers.Totals::plus);
+        if (totals.rawRows == 0) throw new DataFormatException("the ratings DataFrame has no rows");
+        if (totals.keptUsers == 0) throw new DataFormatException("column '" + userCol + "': no user has at least " + minRatings
+                + " interactions (" + totals.rawUsers + " users, " + totals.rawRows + " rows)");
+        int numUsers = Math.toIntExact(totals.keptUsers), numItems = Math.toIntExact(totals.numItems());
 
-        // 3. items numbered by first position among the kept rows
-        Dataset<Row> items = denseIds(spark, kept.groupBy(RAW_ITEM).agg(min(POSITION).as("first")), RAW_ITEM, "item");
-        Dataset<Row> events = kept.join(items, kept.col(RAW_ITEM).equalTo(items.col("id")))
-                .select(col("user"), col("item"), col(TIME), col(POSITION));
+        // 3. dense ids by first position, joined within co-partitioned partitions (zipPartitions: the same ById
+        // partitioning on both sides) to the users' ranked items, then regrouped by dense user; the pairs cross each
+        // shuffle as one batch per pair of partitions
+        JavaPairRDD<Object, Integer> userIds = denseIds(blocks.flatMapToPair(PrepUsers.Block::keptFirsts),
+                byPosition, PrepUsers.Totals.starts(totals.usersPerBucket));
+        JavaPairRDD<Object, Integer> itemIds = denseIds(itemFirst.mapToPair(i -> new Tuple2<>(i._2(), i._1())),
+                byPosition, PrepUsers.Totals.starts(totals.itemsPerBucket));
+        PrepUsers.Direct direct = new PrepUsers.Direct(partitions);
+        JavaPairRDD<Integer, PrepUsers.ItemPairs> ranked = JavaPairRDD.fromJavaRDD(
+                blocks.zipPartitions(userIds.partitionBy(byId).rdd().toJavaRDD(), (b, ids) -> b.next().ranked(ids, byId)));
+        JavaPairRDD<Integer, PrepUsers.UserPairs> joined = JavaPairRDD.fromJavaRDD(ranked.partitionBy(direct).rdd().toJavaRDD()
+                .zipPartitions(itemIds.partitionBy(byId).rdd().toJavaRDD(), (r, ids) -> PrepUsers.joinItems(r, ids, partitions)));
+        JavaRDD<PrepUsers.Result> results = joined.partitionBy(direct)
+                .mapPartitions(batches -> PrepUsers.Result.of(batches, seed, numItems, perUser));
+        cached.add(results.persist(CACHE));
 
-        // 4. per user: an item's first row in (time, position) order, ranked in that order; the last rank is the test
-        // partitioned by user once: both the (user, item) aggregation and the per-user window keep that partitioning
-        Dataset<Row> ordered = events.repartition(col("user")).groupBy("user", "item").agg(min(struct(col(TIME), col(POSITION))).as("first"))
-                .select(col("user"), col("item"),
-                        row_number().over(Window.partitionBy("user").orderBy("first")).minus(1).as("pos"),
-                        count(lit(1)).over(Window.partitionBy("user")).cast("int").as("n"))
-                .persist(CACHE);
-        Dataset<Row> train = ordered.where(col("pos").lt(col("n").minus(1))).select("user", "item", "pos").persist(CACHE);
-        long distinctPairs = train.count() + keptUsers; // every user has exactly one test item
-        Dataset<Row> test = cached(ordered.where(col("pos").equalTo(col("n").minus(1))).select("user", "item"));
+        // 4. the result datasets, computed and cached in one job
+        Dataset<Row> usersDs = ids(spark, userIds, input.userType(), "user");
+        Dataset<Row> itemsDs = ids(spark, itemIds, input.itemType(), "item");
+        Dataset<Row> train = spark.createDataFrame(results.flatMap(r -> {
+            List<Row> out = new ArrayList<>(r.items().length - 1);
+            for (int k = 0; k < r.items().length - 1; k++) out.add(RowFactory.create(r.user(), r.items()[k], k));
+            return out.iterator();
+        }), new StructType().add("user", DataTypes.IntegerType, false).add("item", DataTypes.IntegerType, false)
+                .add("pos", DataTypes.IntegerType, false));
+        Dataset<Row> test = spark.createDataFrame(results.map(r -> RowFactory.create(r.user(), r.items()[r.items().length - 1])),
+                new StructType().add("user", DataTypes.IntegerType, false).add("item", DataTypes.IntegerType, false));
+        Dataset<Row> negatives = spark.createDataFrame(results.map(r -> RowFactory.create(r.user(), r.negatives())),
+                new StructType().add("user", DataTypes.IntegerType, false)
+                        .add("items", DataTypes.createArrayType(DataTypes.IntegerType, false), false));
+        List<Dataset<Row>> outputs = List.of(usersDs, itemsDs, train, test, negatives);
+        JavaRDD<InternalRow> all = null;
+        for (Dataset<Row> d : outputs) {
+            cached.add(d.persist(CACHE));
+            // a new Dataset over the cached plan: its RDD reads (and so fills) the cache
+            JavaRDD<InternalRow> rdd = d.select("*").queryExecution().toRdd().toJavaRDD();
+            all = all == null ? rdd : all.union(rdd);
+        }
+        all.foreachPartition(rows -> { while (rows.hasNext()) rows.next(); });
+        cached.removeAll(outputs); // the outputs stay cached
+        unpersist(cached);
+        cached.clear();
 
-        // 5. evaluation negatives, drawn per user on the executors
-        int numItems = Math.toIntExact(items.count()); // cached
-        StructType negativesSchema = new StructType().add("user", DataTypes.IntegerType, false)
-                .add("items", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-        Dataset<Row> negatives = cached(ordered.groupBy("user").agg(collect_list("item").as("seen"))
-                .map(new PrepNegatives(options.seed(), numItems, options.validNegative()), Encoders.row(negativesSchema)));
-
-        ordered.unpersist(false);
-        userStats.unpersist(false);
-        rows.unpersist(false);
-        return new Prepared(users, items, train, test, negatives, Math.toIntExact(keptUsers), numItems,
-                rawRows, rawUsers - keptUsers, keptRows - distinctPairs, options);
+        return new Prepared(usersDs, itemsDs, train, test, negatives, numUsers, numItems, totals.rawRows,
+                totals.rawUsers - totals.keptUsers, totals.keptRows - totals.pairs, options);
     }
 
     /**
-     * {@code (id, name int)}: the ids of {@code stats} numbered 0.. in order of their {@code first} position. A
-     * global sort, then {@code zipWithIndex} (partitions of a sort are in order), so no single partition holds
-     * every id.
+     * The user's {@code spark.sql.shuffle.partitions} where set; otherwise the default parallelism or the input's
+     * partition count, whichever is larger, rather than SQL's default of 200 (AQE, which shrinks those for SQL
+     * shuffles, does not act on RDDs).
      */
-    private static Dataset<Row> denseIds(SparkSession spark, Dataset<Row> stats, String idCol, String name) {
-        Dataset<Row> ids = stats.orderBy("first").select(idCol);
-        StructType schema = new StructType().add("id", ids.schema().fields()[0].dataType(), false)
-                .add(name, DataTypes.IntegerType, false);
-        JavaRDD<Row> numbered = ids.javaRDD().zipWithIndex().map(t -> RowFactory.create(t._1().get(0), Math.toIntExact(t._2())));
-        // computed now: a cached relation knows its size, so the joins below broadcast a small dictionary
-        return cached(spark.createDataFrame(numbered, schema));
+    private static int shufflePartitions(SparkSession spark, int inputPartitions) {
+        if (spark.conf().contains(SHUFFLE_PARTITIONS)) return Math.max(1, Integer.parseInt(spark.conf().get(SHUFFLE_PARTITIONS)));
+        return Math.max(spark.sparkContext().defaultParallelism(), inputPartitions);
     }
 
-    /** Persists and computes now, so that the input's errors surface in prepare and later reads hit the cache. */
-    private static Dataset<Row> cached(Dataset<Row> ds) {
-        Dataset<Row> c = ds.persist(CACHE);
-        c.count();
-        return c;
+    /** {@code (first position, id)} → {@code (id, dense id)}: sorted within buckets of positions, numbered across them. */
+    private static JavaPairRDD<Object, Integer> denseIds(JavaPairRDD<Long, Object> byFirst, PrepUsers.ByPosition byPosition, long[] starts) {
+        return JavaPairRDD.fromJavaRDD(byFirst.repartitionAndSortWithinPartitions(byPosition)
+                .mapPartitionsWithIndex((b, sorted) -> PrepUsers.number(starts, b, sorted), false));
+    }
+
+    /** {@code (id <original type>, name int)}. */
+    private static Dataset<Row> ids(SparkSession spark, JavaPairRDD<Object, Integer> ids, DataType idType, String name) {
+        StructType schema = new StructType().add("id", idType, false).add(name, DataTypes.IntegerType, false);
+        return spark.createDataFrame(ids.map(t -> RowFactory.create(t._1(), t._2())), schema);
+    }
+
+    private static void unpersist(List<Object> cached) {
+        for (Object c : cached) {
+            if (c instanceof JavaPairRDD<?, ?> r) r.unpersist(false);
+            else if (c instanceof JavaRDD<?> r) r.unpersist(false);
+            else if (c instanceof Dataset<?> d) d.unpersist(false);
+        }
     }
 
     /**
      * Runs Spark jobs, rethrowing a {@link DataFormatException} raised on an executor as itself (Spark reports it as
-     * the cause of a job failure, behind a stage and task preamble) so the caller sees the message about the data.
+     * the cause of a job failure, behind a stage and task preamble) so the caller sees the message about the data;
+     * a bad value ({@link PrepInput.RowError}) gets its row number in the DataFrame, counted now.
      */
-    private static <T> T unwrapDataErrors(java.util.function.Supplier<T> jobs) {
+    private static <T> T unwrapDataErrors(JavaRDD<Row> selected, java.util.function.Supplier<T> jobs) {
         try {
             return jobs.get();
         } catch (Exception e) { // SparkException is checked, but Scala does not declare it
             for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof PrepInput.RowError r) throw r.at(PrepInput.rowsBefore(selected, r.partition), e);
                 if (c instanceof DataFormatException d && c != e) throw new DataFormatException(d.getMessage(), e);
             }
             throw e;

@@ -199,6 +199,44 @@ class NcfModelTest {
         assertFalse(new NcfEstimator().explainParams().isEmpty());
     }
 
+    /**
+     * Distributed evaluation equals ncf-eval's evaluators run in this JVM over the Java Recommender on the same split:
+     * sampled HR@10 exactly (hits are counts), NDCG within summation order, and the full-ranking protocol likewise;
+     * the sampled HR is also the fit's own (the estimator evaluated the same split, with the training kernel's scores).
+     */
+    @Test void evaluateOnExecutorsEqualsNcfEval() {
+        SparkPreparation.Prepared p = new SparkPreparation(20, 100, 3).prepare(ratings, "customer", "product", "ts");
+        try {
+            io.ncf.data.NcfDataset ds = p.toNcfDataset("test");
+            assertEquals(local.allUsers(), ds.userIds().ids(), "the split numbers users as the fit did");
+            Dataset<Row> heldOut = HeldOut.of(p, "customer", "product", "negatives");
+            RankingMetrics m = model.evaluate(heldOut, "negatives", 10);
+            io.ncf.core.Scorer scorer = (u, i, n, out) -> System.arraycopy(local.scoreBatch(Arrays.copyOf(u, n), Arrays.copyOf(i, n)), 0, out, 0, n);
+            io.ncf.eval.EvalResult want = new io.ncf.eval.Evaluator(ds.candidates(), ds.numItems(), 10, 1 << 20).evaluate(scorer);
+            io.ncf.eval.RankingReport full = new io.ncf.eval.FullRankingEvaluator(ds.numItems(),
+                    UserItemIndex.build(ds.numUsers(), ds.trainUsers(), ds.trainItems(), ds.trainSize()), ds.testItems(), new int[]{10}, 256)
+                    .evaluate(new io.ncf.core.rank.RowRanker(local.scorer()), io.ncf.data.Progress.NONE);
+            System.out.println("executors: " + m + " | this JVM: sampled " + want.hitRate() + " / " + want.ndcg()
+                    + ", full " + full.hitRate(10) + " / " + full.ndcg(10) + " | fit: " + model.summary().bestHitRate());
+            assertEquals(943, m.users());
+            assertEquals(0, m.skipped());
+            assertEquals(want.hitRate(), m.hitRate(), 1e-12);
+            assertEquals(want.ndcg(), m.ndcg(), 1e-9);
+            assertEquals(full.hitRate(10), m.fullHitRate(), 1e-12);
+            assertEquals(full.ndcg(10), m.fullNdcg(), 1e-9);
+            assertEquals(model.summary().bestHitRate(), m.hitRate(), 0.01);
+            assertTrue(m.fullHitRate() > 0 && m.fullHitRate() < m.hitRate(), "ranking among all items is harder: " + m);
+
+            RankingMetrics fullOnly = model.evaluate(heldOut.drop("negatives"), null, 10);
+            assertTrue(Double.isNaN(fullOnly.hitRate()));
+            assertEquals(m.fullHitRate(), fullOnly.fullHitRate(), 1e-12);
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> model.evaluate(heldOut, "negs", 10));
+            assertTrue(bad.getMessage().contains("negs"), bad.getMessage());
+        } finally {
+            p.unpersist();
+        }
+    }
+
     private static void assertSame(Recommendations want, Row got) {
         List<Row> items = got.getList(1);
         assertEquals(want.size(), items.size(), "user " + want.userId());

@@ -180,6 +180,8 @@ class NcfSparkCliTest {
             "--input U --format ml-100k --eval-negatives 5 | --eval-negatives must be at least 9",
             "--input U --format ml-100k --epochs 0 | --epochs must be at least 1",
             "--input U --format ml-100k --start pretrained | --start",
+            "--input U --format ml-100k --beta2 1 | --beta2 must be in [0, 1), got 1.0",
+            "--input U --format ml-100k --sync-mode ring | --sync-mode must be barrier or job, got 'ring'",
             "--input U --format ml-100k --factor 8 | Unknown options: '--factor'",
             "--format ml-100k | Missing required option: '--input=FILE'",
     })

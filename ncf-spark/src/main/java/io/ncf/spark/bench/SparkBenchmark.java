@@ -43,7 +43,8 @@ public final class SparkBenchmark {
 
     private SparkBenchmark() {}
 
-    public record Settings(Path ratings, RatingsFormat format, int epochs, int batch, long seed, int[] shards) {}
+    /** @param runs the estimator fits to time: sync mode and shards per step, e.g. {@code barrier:2} */
+    public record Settings(Path ratings, RatingsFormat format, int epochs, int batch, long seed, List<String> runs) {}
 
     public static void run(SparkSession spark, Settings s, PrintStream out) throws Exception {
         NativeBlas.keepMllibOnJava();
@@ -56,21 +57,24 @@ public final class SparkBenchmark {
         NcfDataset ds = new Preprocessor(new Preprocessor.Options(20, 100, s.seed())).run(RatingsRecordReader.read(s.ratings(), s.format()));
         double prep = seconds(t0);
         TrainingSummary ref = reference(ds, s);
-        rows.add(row("ncf train (in-process, fused)", prep, seconds(t0), ref, s.batch()));
+        double peer = seconds(t0);
+        rows.add(row("ncf train (in-process, fused)", prep, peer, peer, ref));
 
         Dataset<Row> ratings = read(spark, s);
         NcfModel last = null;
-        for (int shards : s.shards()) {
+        for (String run : s.runs()) {
+            String[] ms = run.split(":");
+            int shards = Integer.parseInt(ms[1]);
             long f0 = System.nanoTime();
             NcfEstimator est = new NcfEstimator().setUserCol("user").setItemCol("item").setTimestampCol("ts").setMaxIter(s.epochs())
-                    .setBatchSize(s.batch()).setSeed(s.seed()).setNumShards(shards);
+                    .setBatchSize(s.batch()).setSeed(s.seed()).setNumShards(shards).setSyncMode(ms[0]);
             last = est.fit(ratings);
             double fit = seconds(f0);
             TrainingSummary sum = last.summary();
-            rows.add(row("NcfEstimator, " + shards + " shard" + (shards == 1 ? "" : "s"), fit - sum.totalSeconds(), fit, sum, s.batch()));
+            rows.add(row("NcfEstimator, " + ms[0] + " mode, " + shards + " shard" + (shards == 1 ? "" : "s"), fit - sum.totalSeconds(), fit, peer, sum));
         }
-        out.println("| run | fit s | prepare + start s | train s/epoch | samples/s | steps/epoch | best HR@10 | NDCG@10 |");
-        out.println("|---|---|---|---|---|---|---|---|");
+        out.println("| run | fit s | × ncf train | prepare + start s | train s/epoch | samples/s | steps/epoch | best HR@10 | NDCG@10 |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
         for (String r : rows) out.println(r);
 
         if (last != null) {
@@ -114,7 +118,7 @@ public final class SparkBenchmark {
         }
     }
 
-    private static String row(String name, double setup, double total, TrainingSummary sum, int batch) {
+    private static String row(String name, double setup, double total, double peer, TrainingSummary sum) {
         double train = 0;
         long samples = 0;
         int steps = 0;
@@ -124,21 +128,26 @@ public final class SparkBenchmark {
             steps = r.steps();
         }
         int n = sum.epochs().size();
-        return String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f | %,.0f | %d | %.4f | %.4f |", name, total, setup, train / n, samples / train,
+        return String.format(Locale.ROOT, "| %s | %.1f | %.2f | %.1f | %.2f | %,.0f | %d | %.4f | %.4f |", name, total, total / peer, setup, train / n, samples / train,
                 steps, sum.bestHitRate(), sum.bestNdcg());
     }
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
 
-    /** {@code SparkBenchmark RATINGS FORMAT EPOCHS BATCH [MASTER]}, e.g. {@code ratings.csv ml-20m 3 4096 local[2]}. */
+    /**
+     * {@code SparkBenchmark RATINGS FORMAT EPOCHS BATCH [MASTER [RUNS]]}, e.g. {@code ratings.csv ml-20m 20 4096 local[2]
+     * barrier:1,barrier:2,job:2}. Shuffles get twice the master's cores as partitions, as {@code ncf-spark.sh compare} sets.
+     */
     public static void main(String[] args) throws Exception {
         NativeBlas.keepMllibOnJava();
         String master = args.length > 4 ? args[4] : "local[2]";
+        List<String> runs = List.of((args.length > 5 ? args[5] : "barrier:1,barrier:2,job:2").split(","));
         SparkSession spark = SparkSession.builder().master(master).appName("ncf-spark-benchmark").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").getOrCreate();
+                .config("spark.driver.host", "127.0.0.1").config("spark.sql.shuffle.partitions", String.valueOf(2 * Runtime.getRuntime().availableProcessors()))
+                .getOrCreate();
         try {
             run(spark, new Settings(Path.of(args[0]), RatingsFormat.fromName(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), 1L,
-                    new int[]{1, 2}), System.out);
+                    runs), System.out);
         } finally {
             spark.stop();
         }

@@ -97,6 +97,17 @@ public final class CompareCommand implements Callable<Integer> {
     int[] layers;
     @Option(names = "--learning-rate", paramLabel = "LR", description = "Adam's learning rate (default: NcfEstimator's, NVIDIA's recipe).")
     Float learningRate;
+    @Option(names = "--negatives", defaultValue = "4", paramLabel = "N", description = "NeuMF's random negatives per positive, each epoch (default: ${DEFAULT-VALUE}).")
+    int negatives;
+    @Option(names = "--beta1", paramLabel = "B", description = "Adam's beta1 (default: NcfEstimator's, NVIDIA's recipe: 0.25).")
+    Float beta1;
+    @Option(names = "--beta2", paramLabel = "B", description = "Adam's beta2 (default: NcfEstimator's, NVIDIA's recipe: 0.5).")
+    Float beta2;
+    @Option(names = "--dropout", paramLabel = "P", description = "NeuMF's MLP dropout rate (default: NcfEstimator's, 0.5).")
+    Float dropout;
+    @Option(names = "--sync-mode", defaultValue = "barrier", paramLabel = "M",
+            description = "How a step's gradients are summed: barrier (one barrier job an epoch) or job (a Spark job a step) (default: ${DEFAULT-VALUE}).")
+    String syncMode;
     @Option(names = "--start", defaultValue = "random", paramLabel = "S",
             description = "NeuMF's start: random, or als (the GMF branch from ncf's implicit ALS) (default: ${DEFAULT-VALUE}).")
     Start start;
@@ -199,8 +210,11 @@ public final class CompareCommand implements Callable<Integer> {
         NcfEstimator estimator = new NcfEstimator().setUserCol(RatingsInput.USER).setItemCol(RatingsInput.ITEM).setTimestampCol(RatingsInput.TIMESTAMP)
                 .setMinRatings(minRatings).setEvalNegatives(evalNegatives).setSeed(seed).setTopK(K)
                 .setMaxIter(epochs).setBatchSize(batchSize).setNumShards(shards).setFactors(factors).setLayers(layers)
-                .setStart(start.name()).setVerbose(verbose);
+                .setNumNegatives(negatives).setSyncMode(syncMode).setStart(start.name()).setVerbose(verbose);
         if (learningRate != null) estimator.setLearningRate(learningRate);
+        if (beta1 != null) estimator.setBeta1(beta1);
+        if (beta2 != null) estimator.setBeta2(beta2);
+        if (dropout != null) estimator.setDropout(dropout);
         out.flush();
         long t0 = System.nanoTime();
         // the estimator takes a numeric time column; the harness's preparation has already refused any value that is
@@ -271,6 +285,12 @@ public final class CompareCommand implements Callable<Integer> {
             throw new NcfSparkCli.UsageException("--layers: the first width is the concatenated user and item embedding and must be even, got " + layers[0]);
         if (learningRate != null && !(learningRate > 0 && Float.isFinite(learningRate)))
             throw new NcfSparkCli.UsageException("--learning-rate must be a positive number, got " + learningRate);
+        atLeast("--negatives", negatives, 1);
+        if (beta1 != null && !(beta1 >= 0 && beta1 < 1)) throw new NcfSparkCli.UsageException("--beta1 must be in [0, 1), got " + beta1);
+        if (beta2 != null && !(beta2 >= 0 && beta2 < 1)) throw new NcfSparkCli.UsageException("--beta2 must be in [0, 1), got " + beta2);
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new NcfSparkCli.UsageException("--dropout must be in [0, 1), got " + dropout);
+        if (!syncMode.equals("barrier") && !syncMode.equals("job"))
+            throw new NcfSparkCli.UsageException("--sync-mode must be barrier or job, got '" + syncMode + "'");
         if (alsRanks.isEmpty() || alsRegs.isEmpty() || alsAlphas.isEmpty())
             throw new NcfSparkCli.UsageException("--als-ranks, --als-regs and --als-alphas each need at least one value");
         for (int r : alsRanks) atLeast("--als-ranks", r, 1);
