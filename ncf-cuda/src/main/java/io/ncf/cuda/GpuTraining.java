@@ -6,6 +6,7 @@ import io.ncf.train.AdamConfig;
 import io.ncf.train.LossScaler;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
+import org.bytedeco.cuda.nccl.ncclUniqueId;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 
@@ -40,6 +41,7 @@ public final class GpuTraining implements AutoCloseable {
 
     private final Settings settings;
     private final RankGroup group;
+    private final int firstRank;
     private final CudaDevice[] devices;
     private final CudaNeuMF[] engines;
     private final GpuTrainer[] trainers;
@@ -57,10 +59,55 @@ public final class GpuTraining implements AutoCloseable {
      */
     public GpuTraining(Settings s, Start start, List<long[]> frozen, boolean checkedNegatives, int[] trainUsers, int[] trainItems,
                        int[] evalUsers, int[] evalItems, int evalWidth, LossScaler scaler) {
-        int n = s.gpus();
+        this(s, start, frozen, checkedNegatives, trainUsers, trainItems, evalUsers, evalItems, evalWidth, scaler, Placement.all(s.gpus()));
+    }
+
+    /**
+     * Which ranks of a run this process drives. {@link #all}: every rank, rank r on GPU r of this host, one
+     * communicator set made here ({@code ncclCommInitAll}). {@link #rankOf}: one rank of a group that spans processes
+     * or hosts (a Spark barrier task per GPU), on the given device, joining the group through NCCL's unique id, which
+     * rank 0 makes ({@link #newNcclId}) and the others receive from it by some other channel.
+     */
+    public record Placement(int[] devices, int firstRank, byte[] ncclId) {
+        public static Placement all(int gpus) {
+            int[] d = new int[gpus];
+            for (int i = 0; i < gpus; i++) d[i] = i;
+            return new Placement(d, 0, null);
+        }
+
+        public static Placement rankOf(int device, int rank, byte[] ncclId) {
+            if (ncclId == null || ncclId.length != NCCL_UNIQUE_ID_BYTES)
+                throw new IllegalArgumentException("an NCCL unique id has " + NCCL_UNIQUE_ID_BYTES + " bytes");
+            return new Placement(new int[]{device}, rank, ncclId.clone());
+        }
+    }
+
+    /** A new NCCL unique id (rank 0 of a group across processes makes it; every rank passes it to {@link Placement#rankOf}). */
+    public static byte[] newNcclId() {
+        ncclUniqueId id = new ncclUniqueId();
+        checkNccl(ncclGetUniqueId(id), "ncclGetUniqueId");
+        byte[] b = new byte[NCCL_UNIQUE_ID_BYTES];
+        for (int i = 0; i < b.length; i++) b[i] = id.internal(i);
+        return b;
+    }
+
+    /**
+     * @param place which ranks of the run's {@code s.gpus()} this process drives (the global batch is split over all
+     *              of them; the others run in other processes with the same settings and data)
+     */
+    public GpuTraining(Settings s, Start start, List<long[]> frozen, boolean checkedNegatives, int[] trainUsers, int[] trainItems,
+                       int[] evalUsers, int[] evalItems, int evalWidth, LossScaler scaler, Placement place) {
+        int world = s.gpus(), n = place.devices().length;
+        boolean multiProcess = place.ncclId() != null;
+        if (!multiProcess && n != world) throw new IllegalArgumentException("a placement without an NCCL id drives all " + world + " ranks, not " + n);
+        if (place.firstRank() < 0 || place.firstRank() + n > world)
+            throw new IllegalArgumentException("ranks " + place.firstRank() + ".." + (place.firstRank() + n - 1) + " are not ranks of " + world);
         int available = CudaDevice.count();
-        if (n > available) throw new IllegalArgumentException("workers " + n + " needs " + n + " GPUs but " + available + " are present");
-        if (n > 1 && !"0".equals(System.getenv("NCCL_NVLS_ENABLE")))
+        for (int d : place.devices())
+            if (d < 0 || d >= available)
+                throw new IllegalArgumentException(multiProcess ? "GPU " + d + " is not one of this host's " + available
+                        : "workers " + n + " needs " + n + " GPUs but " + available + " are present");
+        if (world > 1 && !"0".equals(System.getenv("NCCL_NVLS_ENABLE")))
             throw new IllegalArgumentException("set NCCL_NVLS_ENABLE=0 before training on several GPUs (NVLink multicast must stay off)");
         this.settings = s;
         this.scaler = scaler;
@@ -69,29 +116,30 @@ public final class GpuTraining implements AutoCloseable {
         engines = new CudaNeuMF[n];
         trainers = new GpuTrainer[n];
         comms = new ncclComm[n];
-        group = new RankGroup(n, "gpu", this::abortComms, 30_000);
+        this.firstRank = place.firstRank();
+        this.group = new RankGroup(n, "gpu", this::abortComms, 30_000);
         boolean ok = false;
         try {
-            if (n > 1) {
+            if (!multiProcess && n > 1) {
                 PointerPointer<ncclComm> pp = new PointerPointer<>(n);
-                int[] devs = new int[n];
-                for (int i = 0; i < n; i++) devs[i] = i;
-                checkNccl(ncclCommInitAll(pp, n, devs), "ncclCommInitAll(" + n + ")");
+                checkNccl(ncclCommInitAll(pp, n, place.devices()), "ncclCommInitAll(" + n + ")");
                 for (int i = 0; i < n; i++) comms[i] = new ncclComm(pp.get(i));
             }
-            int local = s.batch() / n;
-            group.onEach(r -> {
-                devices[r] = CudaDevice.open(r);
+            int local = s.batch() / world;
+            this.group.onEach(r -> {
+                devices[r] = CudaDevice.open(place.devices()[r]);
+                if (multiProcess) comms[r] = initRank(world, place.ncclId(), place.firstRank() + r); // with its device current
                 // evaluation scores chunks of up to maxBatch samples: keep that at least 64K for small batches
                 engines[r] = new CudaNeuMF(devices[r], s.config(), s.precision(), Math.max(local, 1 << 16));
                 engines[r].setParameters(start.params());
                 if (start.adamM() != null) engines[r].setAdamMoments(start.adamM(), start.adamV());
                 engines[r].setPositives(trainUsers, trainItems);
                 if (r == 0 && evalUsers != null) engines[r].setEvalCandidates(evalUsers, evalItems, evalWidth);
-                GpuTrainer.GradientReducer reducer = n == 1 ? null : allReduceOver(comms[r]);
+                GpuTrainer.GradientReducer reducer = world == 1 ? null : allReduceOver(comms[r]);
                 GpuTrainer.HostBatches hb = checkedNegatives
                         ? new GpuTrainer.HostBatches(s.config().numUsers(), s.config().numItems(), trainUsers, trainItems, local) : null;
-                trainers[r] = new GpuTrainer(engines[r], s.seed(), trainUsers.length, s.negatives(), s.batch(), r, n, reducer, frozen, hb);
+                trainers[r] = new GpuTrainer(engines[r], s.seed(), trainUsers.length, s.negatives(), s.batch(), place.firstRank() + r, world,
+                        reducer, frozen, hb);
                 return null;
             });
             ok = true;
@@ -155,13 +203,25 @@ public final class GpuTraining implements AutoCloseable {
     public int gpus() { return devices.length; }
 
     public String describe() {
-        return group.on(0, () -> devices[0].describe()) + (devices.length > 1 ? " (× " + devices.length + " GPUs, NCCL)" : "");
+        int world = settings.gpus();
+        String ranks = world == 1 ? "" : devices.length == world ? " (× " + world + " GPUs, NCCL)"
+                : " (rank " + firstRank + " of " + world + " across processes, NCCL)";
+        return group.on(0, () -> devices[0].describe()) + ranks;
     }
 
     /** The reducer that sums an engine's gradients in place over {@code comm} (NCCL all-reduce on the default stream). */
     public static GpuTrainer.GradientReducer allReduceOver(ncclComm comm) {
         return e -> checkNccl(ncclAllReduce(CudaDevice.ptr(e.gradientAddress()), CudaDevice.ptr(e.gradientAddress()),
                 e.parameterCount(), ncclFloat32, ncclSum, comm, (CUstream_st) null), "ncclAllReduce");
+    }
+
+    /** Joins rank {@code rank} of a {@code ranks}-rank group through {@code id}; the calling thread's device is the rank's. */
+    private static ncclComm initRank(int ranks, byte[] id, int rank) {
+        ncclUniqueId u = new ncclUniqueId();
+        for (int i = 0; i < id.length; i++) u.internal(i, id[i]);
+        PointerPointer<ncclComm> pp = new PointerPointer<>(1);
+        checkNccl(ncclCommInitRank(pp, ranks, u, rank), "ncclCommInitRank(" + ranks + " ranks, rank " + rank + ")");
+        return new ncclComm(pp.get(0));
     }
 
     /** Throws a {@link CudaException} naming {@code what} and NCCL's message unless {@code rc} is ncclSuccess. */

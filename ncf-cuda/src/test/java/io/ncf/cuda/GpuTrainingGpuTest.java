@@ -76,6 +76,48 @@ class GpuTrainingGpuTest {
         assertTrue(rel < 5e-2, "relative difference " + rel);
     }
 
+    static GpuTraining rank(int gpus, int rank, byte[] id, int[][] d) {
+        NeuMFConfig c = new NeuMFConfig(USERS, ITEMS, 8, new int[]{16, 16, 8}, 0f);
+        GpuTraining.Settings s = new GpuTraining.Settings(c, Precision.FP32, AdamConfig.nvidia(), 5, 4, 1024, gpus);
+        return new GpuTraining(s, GpuTraining.Start.fresh(io.ncf.model.ParamInit.nvidia(c, 5)), java.util.List.of(), false, d[0], d[1], d[2], d[3], 101,
+                LossScaler.none(), GpuTraining.Placement.rankOf(rank, rank, id));
+    }
+
+    /** One rank of a one-rank NCCL group (ncf-spark's barrier task per GPU, alone) trains as the local run does, bit for bit. */
+    @Test void aGroupOfOneRankTrainsAsTheLocalRun() {
+        int[][] d = data(3);
+        float[] local, ranked;
+        try (GpuTraining g = run(1, 0f, d)) { g.trainSteps(0, 0, 20, 0, 0f); local = g.parameters(); }
+        try (GpuTraining g = rank(1, 0, GpuTraining.newNcclId(), d)) { g.trainSteps(0, 0, 20, 0, 0f); ranked = g.parameters(); }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(local, ranked);
+    }
+
+    /** Two ranks joined through one NCCL id, each driven alone as two processes would (two threads here), match the local 2-GPU run. */
+    @Test void twoRanksOfAGroupMatchTwoLocalGpus() throws Exception {
+        assumeTrue(CudaDevice.count() >= 2, "skipped: needs 2 GPUs, " + CudaDevice.count() + " present");
+        assumeTrue("0".equals(System.getenv("NCCL_NVLS_ENABLE")), "skipped: set NCCL_NVLS_ENABLE=0 for multi-GPU tests");
+        int[][] d = data(4);
+        float[] local;
+        try (GpuTraining g = run(2, 0f, d)) { g.trainSteps(0, 0, 20, 0, 0f); local = g.parameters(); }
+        byte[] id = GpuTraining.newNcclId();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.List<java.util.concurrent.Future<float[]>> fs = new java.util.ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                fs.add(pool.submit(() -> { // ncclCommInitRank returns once both ranks have joined
+                    try (GpuTraining g = rank(2, rank, id, d)) { g.trainSteps(0, 0, 20, 0, 0f); return g.parameters(); }
+                }));
+            }
+            float[] r0 = fs.get(0).get(5, java.util.concurrent.TimeUnit.MINUTES), r1 = fs.get(1).get(5, java.util.concurrent.TimeUnit.MINUTES);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(r0, r1, "the ranks hold the same parameters");
+            double rel = relativeError(r0, local);
+            assertTrue(rel < 1e-5, "against the local 2-GPU run: relative difference " + rel);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** ||a - b|| / ||b||. */
     static double relativeError(float[] a, float[] b) {
         double num = 0, den = 0;

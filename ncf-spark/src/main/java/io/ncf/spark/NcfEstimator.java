@@ -79,7 +79,8 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         predictionCol = new Param<>(this, "predictionCol", "output column of NcfModel.transform: the model's logit for the (user, item) pair");
         coldStartStrategy = new Param<>(this, "coldStartStrategy", "unknown users or items in transform: 'nan' (a NaN prediction) or 'drop' (the row is dropped)",
                 ParamValidators.inArray(new String[]{"nan", "drop"}));
-        engine = new Param<>(this, "engine", "training engine on the executors: 'fused' (the CPU kernel)", ParamValidators.inArray(new String[]{"fused"}));
+        engine = new Param<>(this, "engine", "training engine on the executors: 'fused' (the CPU kernel) or 'cuda' (one GPU per task, "
+                + "ncf-cuda's engine, NCCL between the tasks; barrier mode, numShards = GPUs)", ParamValidators.inArray(new String[]{"fused", "cuda"}));
         start = new Param<>(this, "start", "starting parameters: 'random' (the seed's initialisation) or 'als' (NeuMF's GMF branch from implicit ALS)",
                 ParamValidators.inArray(new String[]{"random", "als"}));
         syncMode = new Param<>(this, "syncMode", "how each step's gradients are summed: 'barrier' (one barrier job per epoch; its tasks keep "
@@ -251,6 +252,8 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         if ("barrier".equals($(syncMode)) && spark.sparkContext().conf().getBoolean("spark.dynamicAllocation.enabled", false))
             throw new IllegalArgumentException("syncMode 'barrier' needs a fixed set of executors, and this session has spark.dynamicAllocation.enabled"
                     + " (Spark runs no barrier stage under dynamic allocation): set syncMode to 'job', or turn dynamic allocation off");
+        if ("cuda".equals($(engine)) && !"barrier".equals($(syncMode)))
+            throw new IllegalArgumentException("engine 'cuda' runs in syncMode 'barrier' (one task per GPU, NCCL between the tasks), not '" + $(syncMode) + "'");
         @SuppressWarnings("unchecked") Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
         SparkPreparation.Prepared prepared = new SparkPreparation((Integer) $(minRatings), (Integer) $(evalNegatives), getSeed())
                 .prepare(rows, $(userCol), $(itemCol), ts.isEmpty() ? null : ts);
@@ -282,7 +285,8 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
         Map<String, String> metadata = metadata(rows, opts, shards);
         if (saved != null) listeners.add(new HadoopCheckpoint(spark, dir, data, metadata));
         EngineSetup setup = new EngineSetup(data, config, ModelKind.NEUMF, opts, false, 1, LossScaler.none(), initial);
-        try (TrainingEngine e = SparkTraining.open(jsc, setup, shards, driverThreads, SparkTraining.SyncMode.parse($(syncMode)))) {
+        try (TrainingEngine e = SparkTraining.open(jsc, setup, shards, driverThreads, SparkTraining.SyncMode.parse($(syncMode)),
+                "cuda".equals($(engine)) ? SparkTraining.Device.CUDA : SparkTraining.Device.FUSED)) {
             Trainer trainer = new Trainer(e, config, opts, listeners, resumed == null ? null : resumed.state());
             if (saved != null) trainer.onEpochState(st -> saved.write(st, opts, run));
             lastSummary = trainer.train();
@@ -325,7 +329,7 @@ public final class NcfEstimator extends Estimator<NcfModel> implements DefaultPa
     private Map<String, String> metadata(Dataset<Row> rows, TrainingOptions o, int shards) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("trainer", "ncf-spark NcfEstimator");
-        m.put("engine", SparkTraining.ENGINE);
+        m.put("engine", SparkTraining.ENGINE + ("cuda".equals($(engine)) ? " cuda" : ""));
         m.put("shards", String.valueOf(shards));
         m.put("sync_mode", $(syncMode));
         m.put("epochs", String.valueOf(o.epochs()));

@@ -44,6 +44,21 @@ class NcfEstimatorTest {
         ratings = spark.read().option("sep", "\t").schema("user INT, item INT, rating FLOAT, ts LONG").csv(file.toString());
     }
 
+    /**
+     * engine 'cuda' puts one GPU rank in each barrier task; on executors without CUDA the fit fails with the probe's
+     * reason and the task that found it (the GPU run itself belongs to the multi-GPU issue), and job mode is refused.
+     */
+    @Test void cudaEngineSaysWhyItCannotRunHere() {
+        assumeTrue(!io.ncf.cuda.CudaProbe.probe().available(), "skipped: this machine has a GPU (the test checks the message without one)");
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> estimator(2).setEngine("cuda").setMaxIter(1).fit(ratings));
+        String all = "";
+        for (Throwable c = e; c != null; c = c.getCause()) all += c.getMessage() + "\n";
+        assertTrue(all.contains("engine 'cuda'") && all.contains("CUDA is not available"), all);
+        IllegalArgumentException job = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> estimator(2).setEngine("cuda").setSyncMode("job").fit(ratings));
+        assertTrue(job.getMessage().contains("barrier"), job.getMessage());
+    }
+
     NcfEstimator estimator(int shards) {
         return new NcfEstimator().setTimestampCol("ts").setFactors(FACTORS).setLayers(LAYERS).setMaxIter(EPOCHS).setBatchSize(BATCH).setSeed(SEED).setNumShards(shards);
     }

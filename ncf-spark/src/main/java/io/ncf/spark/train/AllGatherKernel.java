@@ -5,7 +5,6 @@ import io.ncf.model.DropoutMask;
 import io.ncf.model.GradientEngine;
 import io.ncf.model.ParamSet;
 import io.ncf.model.fused.FusedCpuEngine;
-import org.apache.spark.BarrierTaskContext;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -36,7 +35,7 @@ final class AllGatherKernel implements GradientEngine {
     }
 
     /** The barrier task this replica runs in now (a replica outlives tasks; each job binds its own). */
-    void bind(BarrierTaskContext c) { this.exchange = c == null ? null : new BarrierExchange(c); }
+    void bind(BarrierExchange e) { this.exchange = e; }
 
     long bytesSent() { return bytesSent; }
 

@@ -25,8 +25,13 @@ import java.util.Map;
  */
 final class BarrierReplicas {
 
-    /** What every task of a run needs, shipped once per run. */
-    record Spec(RunSpec run, TrainingOptions options, int shards) implements Serializable {}
+    /**
+     * What every task of a run needs, shipped once per run.
+     *
+     * @param gpu each task drives one GPU with ncf-cuda's engine, the tasks forming one NCCL group, instead of the fused
+     *            CPU kernel with an all-gather per step
+     */
+    record Spec(RunSpec run, TrainingOptions options, int shards, boolean gpu) implements Serializable {}
 
     /**
      * One job: steps {@code first .. first+count-1} of {@code epoch}, global step {@code globalStep} first; replicas not
@@ -63,11 +68,15 @@ final class BarrierReplicas {
         int shard = ctx.partitionId();
         Replica r = replica(spec, shard);
         synchronized (r) { // a killed attempt of an earlier stage may still hold it for a moment
-            if (r.engine == null || r.globalStep != job.globalStep()) r.rebuild(spec, job, shard, taskCpus(ctx));
+            BarrierExchange exchange = new BarrierExchange(ctx);
+            boolean current = r.isAt(job.globalStep());
+            // GPU ranks share one NCCL communicator: one stale rank (a restarted executor) rebuilds them all
+            if (spec.gpu()) current = java.util.Arrays.stream(exchange.allGather(current ? "1" : "0")).allMatch("1"::equals);
+            if (!current) r.rebuild(spec, job, shard, ctx, exchange);
             r.globalStep = -1; // in flight: a replica left by a failed attempt is rebuilt
-            r.kernel.bind(ctx);
+            r.bind(exchange);
             if (r.epoch != job.epoch()) {
-                r.engine.beginEpoch(job.epoch());
+                r.beginEpoch(job.epoch());
                 r.epoch = job.epoch();
             }
             int n = job.count();
@@ -75,12 +84,12 @@ final class BarrierReplicas {
             int[] samples = new int[n];
             boolean[] applied = new boolean[n];
             int done = 0;
-            long sent0 = r.kernel.bytesSent();
+            long sent0 = r.bytesSent();
             try {
                 for (; done < n; done++) {
                     long g = job.globalStep() + done;
                     injectFault(ctx, g);
-                    StepResult s = r.engine.step(job.first() + done, g);
+                    StepResult s = r.step(job.first() + done, g);
                     losses[done] = s.lossSum();
                     samples[done] = s.samples();
                     applied[done] = s.applied();
@@ -90,13 +99,14 @@ final class BarrierReplicas {
                 samples[done] = 1;
                 done++;
                 return new Outcome(shard, java.util.Arrays.copyOf(losses, done), java.util.Arrays.copyOf(samples, done),
-                        java.util.Arrays.copyOf(applied, done), null, r.kernel.bytesSent() - sent0);
+                        java.util.Arrays.copyOf(applied, done), null, r.bytesSent() - sent0);
             } finally {
-                r.kernel.bind(null);
+                r.bind(null);
             }
+            losses = r.totalLosses(losses, exchange);
             r.globalStep = job.globalStep() + n;
-            byte[] state = job.sendState() && shard == 0 ? StateBytes.pack(r.engine.snapshot()) : null;
-            return new Outcome(shard, losses, samples, applied, state, r.kernel.bytesSent() - sent0);
+            byte[] state = job.sendState() && shard == 0 ? StateBytes.pack(r.snapshot()) : null;
+            return new Outcome(shard, losses, samples, applied, state, r.bytesSent() - sent0);
         }
     }
 
@@ -121,7 +131,7 @@ final class BarrierReplicas {
             REPLICAS.clear();
             currentRun = run;
         }
-        return REPLICAS.computeIfAbsent(run + "/" + shard, k -> new Replica());
+        return REPLICAS.computeIfAbsent(run + "/" + shard, k -> spec.gpu() ? new GpuReplica() : new HostReplica());
     }
 
     private static int taskCpus(BarrierTaskContext ctx) { return Math.max(1, ctx.cpus()); }
@@ -134,26 +144,75 @@ final class BarrierReplicas {
         currentRun = null;
     }
 
-    private static final class Replica {
-        HostTrainingEngine engine;
-        AllGatherKernel kernel;
+    /**
+     * A task's replica: the engine it steps, the global step it has reached (-1: none, or in flight) and the epoch it
+     * has begun. A replica outlives tasks: each job binds the exchange of its own barrier stage.
+     */
+    abstract static class Replica {
         long globalStep = -1;
         int epoch = -1;
 
-        void rebuild(Spec spec, Job job, int shard, int threads) {
+        boolean isAt(long step) { return globalStep == step && hasEngine(); }
+
+        abstract boolean hasEngine();
+
+        /** Builds the engine from the job's start state, at the job's global step. */
+        void rebuild(Spec spec, Job job, int shard, BarrierTaskContext ctx, BarrierExchange exchange) {
             close();
-            EngineState start = StateBytes.unpack(job.start().value(), spec.run().config());
-            EngineSetup setup = new EngineSetup(job.data().value().dataset(), spec.run().config(), ModelKind.NEUMF, spec.options(),
-                    false, 1, LossScaler.none(), start);
-            AllGatherKernel[] made = new AllGatherKernel[1];
-            engine = new HostTrainingEngine("spark replica " + shard, setup,
-                    p -> made[0] = new AllGatherKernel(p, spec.run().microBatch(), threads, shard, spec.shards()));
-            kernel = made[0];
+            open(spec, job, shard, ctx, exchange);
             globalStep = job.globalStep();
             epoch = -1;
         }
 
-        synchronized void close() {
+        abstract void open(Spec spec, Job job, int shard, BarrierTaskContext ctx, BarrierExchange exchange);
+
+        abstract void bind(BarrierExchange exchange);
+
+        abstract void beginEpoch(int epoch);
+
+        abstract StepResult step(int stepInEpoch, long globalStep);
+
+        /** The steps' losses over all tasks, from this task's (the CPU replica's are already summed in each step). */
+        abstract double[] totalLosses(double[] mine, BarrierExchange exchange);
+
+        abstract io.ncf.train.engine.EngineState snapshot();
+
+        abstract long bytesSent();
+
+        abstract void close();
+    }
+
+    /** The CPU replica: {@code ncf train}'s host engine over an {@link AllGatherKernel} (an all-gather per step). */
+    static final class HostReplica extends Replica {
+        private HostTrainingEngine engine;
+        private AllGatherKernel kernel;
+
+        @Override boolean hasEngine() { return engine != null; }
+
+        @Override void open(Spec spec, Job job, int shard, BarrierTaskContext ctx, BarrierExchange exchange) {
+            EngineState start = StateBytes.unpack(job.start().value(), spec.run().config());
+            EngineSetup setup = new EngineSetup(job.data().value().dataset(), spec.run().config(), ModelKind.NEUMF, spec.options(),
+                    false, 1, LossScaler.none(), start);
+            AllGatherKernel[] made = new AllGatherKernel[1];
+            int threads = Math.max(1, ctx.cpus());
+            engine = new HostTrainingEngine("spark replica " + shard, setup,
+                    p -> made[0] = new AllGatherKernel(p, spec.run().microBatch(), threads, shard, spec.shards()));
+            kernel = made[0];
+        }
+
+        @Override void bind(BarrierExchange exchange) { if (kernel != null) kernel.bind(exchange); }
+
+        @Override void beginEpoch(int e) { engine.beginEpoch(e); }
+
+        @Override StepResult step(int stepInEpoch, long g) { return engine.step(stepInEpoch, g); }
+
+        @Override double[] totalLosses(double[] mine, BarrierExchange exchange) { return mine; }
+
+        @Override EngineState snapshot() { return engine.snapshot(); }
+
+        @Override long bytesSent() { return kernel == null ? 0 : kernel.bytesSent(); }
+
+        @Override synchronized void close() {
             if (engine != null) engine.close();
             engine = null;
             kernel = null;

@@ -54,7 +54,10 @@ public final class BarrierTrainingEngine implements TrainingEngine {
     private long bytesExchanged;
     private int jobs;
 
-    public BarrierTrainingEngine(JavaSparkContext jsc, String description, EngineSetup s, int shards, int driverThreads) {
+    private final boolean gpu;
+
+    /** @param gpu each task drives one GPU (ncf-cuda's engine, the tasks one NCCL group) instead of the fused CPU kernel */
+    public BarrierTrainingEngine(JavaSparkContext jsc, String description, EngineSetup s, int shards, int driverThreads, boolean gpu) {
         if (shards <= 0) throw new IllegalArgumentException("shards must be positive, got " + shards);
         this.jsc = jsc;
         this.description = description;
@@ -62,8 +65,9 @@ public final class BarrierTrainingEngine implements TrainingEngine {
         this.options = s.options();
         this.scaler = s.restoredLossScaler();
         this.shards = shards;
+        this.gpu = gpu;
         this.state = s.initial();
-        this.spec = jsc.broadcast(new BarrierReplicas.Spec(RunSpec.of(UUID.randomUUID().toString(), s.config(), options.microBatch()), options, shards));
+        this.spec = jsc.broadcast(new BarrierReplicas.Spec(RunSpec.of(UUID.randomUUID().toString(), s.config(), options.microBatch()), options, shards, gpu));
         this.shipped = jsc.broadcast(ShippedDataset.of(data));
         this.params = ParamSet.fromFlat(s.config(), state.params());
         this.scorer = new FusedCpuEngine(params, options.microBatch(), driverThreads);
@@ -85,6 +89,12 @@ public final class BarrierTrainingEngine implements TrainingEngine {
         scaler.onEpochStart(e);
         this.epoch = e;
         long n = Trainer.samplesPerEpoch(data, options);
+        if (gpu) { // as ncf train --engine cuda: whole batches only
+            long steps = n / options.batchSize();
+            if (steps == 0) throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch (" + n
+                    + " samples): the GPU trains on whole batches only; lower batchSize");
+            return new EpochShape(steps * options.batchSize(), (int) steps);
+        }
         return new EpochShape(n, (int) ((n + options.batchSize() - 1) / options.batchSize()));
     }
 

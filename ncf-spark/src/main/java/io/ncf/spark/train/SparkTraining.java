@@ -40,7 +40,10 @@ public final class SparkTraining {
         }
     }
 
-    public static TrainingEngine open(JavaSparkContext jsc, EngineSetup s, int shards, int driverThreads, SyncMode mode) {
+    /** The executors' engine: the fused CPU kernel, or one GPU per task (ncf-cuda, the tasks one NCCL group). */
+    public enum Device { FUSED, CUDA }
+
+    public static TrainingEngine open(JavaSparkContext jsc, EngineSetup s, int shards, int driverThreads, SyncMode mode, Device device) {
         if (s.fp16())
             throw new UnsupportedFeatureException(ENGINE, Feature.FP16, "executors run the fused CPU kernel, which computes in FLOAT");
         if (s.workers() != 1)
@@ -50,7 +53,13 @@ public final class SparkTraining {
         int mb = s.options().microBatch();
         String d = "spark (" + mode.name().toLowerCase(java.util.Locale.ROOT) + "): " + shards + " shard" + (shards == 1 ? "" : "s")
                 + " per step on " + jsc.master() + ", fused kernel (gemm: " + Blas.describe() + "), micro-batch " + mb;
-        if (mode == SyncMode.BARRIER) return new BarrierTrainingEngine(jsc, d, s, shards, driverThreads);
+        if (device == Device.CUDA) {
+            if (mode != SyncMode.BARRIER)
+                throw new UnsupportedFeatureException(ENGINE, Feature.WORKERS, "the GPU executors run in barrier mode (one task per GPU, NCCL between them); set syncMode to 'barrier'");
+            return new BarrierTrainingEngine(jsc, "spark (barrier): " + shards + " GPU" + (shards == 1 ? "" : "s") + " on " + jsc.master()
+                    + ", ncf-cuda FP32, NCCL across tasks", s, shards, driverThreads, true);
+        }
+        if (mode == SyncMode.BARRIER) return new BarrierTrainingEngine(jsc, d, s, shards, driverThreads, false);
         return new HostTrainingEngine(d, s, p -> new SparkGradientKernel(jsc, p, shards, mb, driverThreads));
     }
 }
