@@ -88,14 +88,9 @@ final class ExecutorRanking {
             testItems[row[0]] = row[1];
         }
         UserItemIndex seen = rec.artifact().seen();
-        int[] offsets = new int[numUsers + 1];
         int total = 0;
-        for (int u = 0; u < numUsers; u++) {
-            offsets[u] = total;
-            if (testItems[u] >= 0) total += seen.count(u);
-        }
-        offsets[numUsers] = total;
-        int[] excluded = new int[total];
+        for (int[] row : kept) total += seen.count(row[0]);
+        int[] offsets = new int[numUsers + 1], excluded = new int[total];
         int w = 0;
         for (int u = 0; u < numUsers; u++) {
             offsets[u] = w;

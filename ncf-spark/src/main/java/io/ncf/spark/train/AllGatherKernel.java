@@ -25,7 +25,6 @@ final class AllGatherKernel implements GradientEngine {
     private final ParamSet shardGrads;
     private final int shard, shards;
     private BarrierExchange exchange;
-    private long bytesSent;
 
     AllGatherKernel(ParamSet params, int microBatch, int threads, int shard, int shards) {
         this.local = new FusedCpuEngine(params, microBatch, threads);
@@ -36,8 +35,6 @@ final class AllGatherKernel implements GradientEngine {
 
     /** The barrier task this replica runs in now (a replica outlives tasks; each job binds its own). */
     void bind(BarrierExchange e) { this.exchange = e; }
-
-    long bytesSent() { return bytesSent; }
 
     @Override public NeuMFConfig config() { return local.config(); }
 
@@ -57,7 +54,6 @@ final class AllGatherKernel implements GradientEngine {
         local.finishGradients(shardGrads);
         byte[] mine = ShardGradient.of(loss, shardGrads, Arrays.copyOfRange(users, a, a + size), Arrays.copyOfRange(items, a, a + size)).payload();
         shardGrads.clear();
-        bytesSent += mine.length;
         String[] all = exchange.allGather(new String(mine, StandardCharsets.ISO_8859_1));
         double total = 0;
         for (String part : all) { // in partition order: every task sums the same way

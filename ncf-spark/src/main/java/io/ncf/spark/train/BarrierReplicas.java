@@ -12,8 +12,6 @@ import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.broadcast.Broadcast;
 
 import java.io.Serializable;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The executor side of barrier training: per executor JVM, one replica per (run, shard) — a whole training engine, the
@@ -40,8 +38,8 @@ final class BarrierReplicas {
     record Job(Broadcast<Spec> spec, Broadcast<ShippedDataset> data, Broadcast<byte[]> start, int epoch, int first, int count,
                long globalStep, boolean sendState) implements Serializable {}
 
-    /** What a task sends back (its shard; per step loss sum, samples and whether it was applied, the same on every task; task 0: the state when asked; bytes it sent). */
-    record Outcome(int shard, double[] losses, int[] samples, boolean[] applied, byte[] state, long bytesSent) implements Serializable {}
+    /** What a task sends back: its shard; per step the loss sum, samples and whether it was applied (the same on every task); task 0: the state when asked. */
+    record Outcome(int shard, double[] losses, int[] samples, boolean[] applied, byte[] state) implements Serializable {}
 
     /** Fault injection for tests: a task fails in the first attempt of its stage when it reaches an accepted global step. */
     static volatile java.util.function.LongPredicate failFirstAttemptAt;
@@ -54,8 +52,7 @@ final class BarrierReplicas {
      */
     static final long HALT_AT_STEP = Long.getLong("ncf.spark.test.haltAtStep", -1L);
 
-    private static final Map<String, Replica> REPLICAS = new HashMap<>();
-    private static String currentRun;
+    private static final LatestRun<Replica> REPLICAS = new LatestRun<>(Replica::close);
 
     static { io.ncf.spark.NativeBlas.keepMllibOnJava(); }
 
@@ -84,7 +81,6 @@ final class BarrierReplicas {
             int[] samples = new int[n];
             boolean[] applied = new boolean[n];
             int done = 0;
-            long sent0 = r.bytesSent();
             try {
                 for (; done < n; done++) {
                     long g = job.globalStep() + done;
@@ -99,14 +95,14 @@ final class BarrierReplicas {
                 samples[done] = 1;
                 done++;
                 return new Outcome(shard, java.util.Arrays.copyOf(losses, done), java.util.Arrays.copyOf(samples, done),
-                        java.util.Arrays.copyOf(applied, done), null, r.bytesSent() - sent0);
+                        java.util.Arrays.copyOf(applied, done), null);
             } finally {
                 r.bind(null);
             }
             losses = r.totalLosses(losses, exchange);
             r.globalStep = job.globalStep() + n;
             byte[] state = job.sendState() && shard == 0 ? StateBytes.pack(r.snapshot()) : null;
-            return new Outcome(shard, losses, samples, applied, state, r.bytesSent() - sent0);
+            return new Outcome(shard, losses, samples, applied, state);
         }
     }
 
@@ -124,25 +120,12 @@ final class BarrierReplicas {
             throw new IllegalStateException("injected task failure at global step " + globalStep);
     }
 
-    private static synchronized Replica replica(Spec spec, int shard) {
-        String run = spec.run().runId();
-        if (!run.equals(currentRun)) {
-            for (Replica old : REPLICAS.values()) old.close();
-            REPLICAS.clear();
-            currentRun = run;
-        }
-        return REPLICAS.computeIfAbsent(run + "/" + shard, k -> spec.gpu() ? new GpuReplica() : new HostReplica());
+    private static Replica replica(Spec spec, int shard) {
+        return REPLICAS.get(spec.run().runId(), shard, () -> spec.gpu() ? new GpuReplica() : new HostReplica());
     }
-
-    private static int taskCpus(BarrierTaskContext ctx) { return Math.max(1, ctx.cpus()); }
 
     /** Closes the replicas of {@code runId} on this JVM (the driver's own in local mode; executors drop theirs at the next run). */
-    static synchronized void release(String runId) {
-        if (!runId.equals(currentRun)) return;
-        for (Replica old : REPLICAS.values()) old.close();
-        REPLICAS.clear();
-        currentRun = null;
-    }
+    static void release(String runId) { REPLICAS.release(runId); }
 
     /**
      * A task's replica: the engine it steps, the global step it has reached (-1: none, or in flight) and the epoch it
@@ -177,8 +160,6 @@ final class BarrierReplicas {
 
         abstract io.ncf.train.engine.EngineState snapshot();
 
-        abstract long bytesSent();
-
         abstract void close();
     }
 
@@ -194,7 +175,7 @@ final class BarrierReplicas {
             EngineSetup setup = new EngineSetup(job.data().value().dataset(), spec.run().config(), ModelKind.NEUMF, spec.options(),
                     false, 1, LossScaler.none(), start);
             AllGatherKernel[] made = new AllGatherKernel[1];
-            int threads = Math.max(1, ctx.cpus());
+            int threads = Math.max(1, ctx.cpus()); // the task's cores
             engine = new HostTrainingEngine("spark replica " + shard, setup,
                     p -> made[0] = new AllGatherKernel(p, spec.run().microBatch(), threads, shard, spec.shards()));
             kernel = made[0];
@@ -209,8 +190,6 @@ final class BarrierReplicas {
         @Override double[] totalLosses(double[] mine, BarrierExchange exchange) { return mine; }
 
         @Override EngineState snapshot() { return engine.snapshot(); }
-
-        @Override long bytesSent() { return kernel == null ? 0 : kernel.bytesSent(); }
 
         @Override synchronized void close() {
             if (engine != null) engine.close();

@@ -51,8 +51,6 @@ public final class BarrierTrainingEngine implements TrainingEngine {
     private EngineState state;
     private Broadcast<byte[]> start;
     private int epoch = -1;
-    private long bytesExchanged;
-    private int jobs;
 
     private final boolean gpu;
 
@@ -72,18 +70,13 @@ public final class BarrierTrainingEngine implements TrainingEngine {
         this.params = ParamSet.fromFlat(s.config(), state.params());
         this.scorer = new FusedCpuEngine(params, options.microBatch(), driverThreads);
         this.evaluator = new Evaluator(data.candidates(), data.numItems(), options.topK(), options.validUsersPerBatch());
-        publish();
+        publish(StateBytes.pack(state));
     }
 
     @Override public String describe() { return description; }
 
     /** A whole epoch per job: one barrier round trip per epoch. */
     @Override public int stepsPerCall() { return Integer.MAX_VALUE; }
-
-    /** Bytes of gradients the tasks exchanged so far (each task's share sent once a step), and barrier jobs run. */
-    public long bytesExchanged() { return bytesExchanged; }
-
-    public int jobs() { return jobs; }
 
     @Override public EpochShape beginEpoch(int e) {
         scaler.onEpochStart(e);
@@ -109,12 +102,8 @@ public final class BarrierTrainingEngine implements TrainingEngine {
         // The outcomes come back through a shuffle, so the barrier stage is a shuffle-map stage: Spark re-runs a failed
         // one (every task, from the job's start state), where a failed barrier result stage would abort the job.
         List<BarrierReplicas.Outcome> outcomes = new JavaRDD<>(out, ClassTag$.MODULE$.apply(BarrierReplicas.Outcome.class)).repartition(1).collect();
-        jobs++;
         BarrierReplicas.Outcome o = null;
-        for (BarrierReplicas.Outcome b : outcomes) {
-            bytesExchanged += b.bytesSent();
-            if (b.shard() == 0) o = b; // task 0's carries the state
-        }
+        for (BarrierReplicas.Outcome b : outcomes) if (b.shard() == 0) o = b; // task 0's carries the state
         if (o == null) throw new IllegalStateException("task 0 of the barrier job sent no outcome");
         StepResult[] rs = new StepResult[o.losses().length];
         for (int k = 0; k < rs.length; k++) rs[k] = new StepResult(o.losses()[k], o.samples()[k], o.applied()[k]);
@@ -122,14 +111,14 @@ public final class BarrierTrainingEngine implements TrainingEngine {
             state = StateBytes.unpack(o.state(), params.config());
             params.copyFromFlat(state.params());
             scorer.parametersChanged();
-            publish();
+            publish(o.state()); // already packed: ship task 0's bytes as they came
         }
         return rs;
     }
 
     /** The state replicas (re)start from, shipped lazily: a task whose replica is current never reads it. */
-    private void publish() {
-        start = jsc.broadcast(StateBytes.pack(state));
+    private void publish(byte[] packed) {
+        start = jsc.broadcast(packed);
         live.add(start);
         while (live.size() > 2) live.remove(0).destroy(false); // a retried stage still needs the current one
     }

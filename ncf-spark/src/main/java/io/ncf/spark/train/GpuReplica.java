@@ -86,8 +86,6 @@ final class GpuReplica extends BarrierReplicas.Replica {
         return new EngineState(run.config(), run.parameters(), mv[0], mv[1], run.adamSteps(), Float.NaN, 0);
     }
 
-    @Override long bytesSent() { return 0; }
-
     @Override synchronized void close() {
         if (run != null) run.close();
         run = null;

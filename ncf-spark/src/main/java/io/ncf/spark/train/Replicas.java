@@ -5,8 +5,6 @@ import io.ncf.model.ParamSet;
 import io.ncf.model.fused.FusedCpuEngine;
 import org.apache.spark.TaskContext;
 
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The executor side of synchronous training: per executor JVM, one replica per (run, shard) — parameters, a fused
@@ -15,13 +13,11 @@ import java.util.Map;
  * (a new or restarted executor, a shard that moved) is simply built again from that broadcast, which is what makes a
  * re-run task (Spark's retry of a failed one) compute exactly what the first attempt would have.
  *
- * <p>Only the replicas of the latest run are kept: a task of another run drops the others (an executor serves one
- * fit at a time; a later fit must not pay for an earlier one's memory).
+ * <p>Only the replicas of the latest run are kept ({@link LatestRun}).
  */
 final class Replicas {
 
-    private static final Map<String, Replica> REPLICAS = new HashMap<>();
-    private static String currentRun;
+    private static final LatestRun<Replica> REPLICAS = new LatestRun<>(r -> r.kernel.close());
     /**
      * Fault injection for tests: a task whose parameter version this accepts fails on its first attempt after this
      * JVM lost every replica, as a restarted executor would have. Spark then re-runs the task.
@@ -71,19 +67,12 @@ final class Replicas {
             Runtime.getRuntime().halt(137);
         }
         if (f == null || tc == null || tc.attemptNumber() > 0 || !f.test(version)) return;
-        synchronized (Replicas.class) {
-            REPLICAS.clear(); // not closed: the other shard's task may still be computing with its replica
-        }
+        REPLICAS.forget(); // not closed: the other shard's task may still be computing with its replica
         throw new IllegalStateException("injected executor failure at parameter version " + version);
     }
 
-    private static synchronized Replica replica(RunSpec spec, int shard) {
-        if (!spec.runId().equals(currentRun)) {
-            for (Replica old : REPLICAS.values()) old.kernel.close();
-            REPLICAS.clear();
-            currentRun = spec.runId();
-        }
-        return REPLICAS.computeIfAbsent(spec.runId() + "/" + shard, k -> new Replica(spec, taskCpus()));
+    private static Replica replica(RunSpec spec, int shard) {
+        return REPLICAS.get(spec.runId(), shard, () -> new Replica(spec, taskCpus()));
     }
 
     private static int taskCpus() {
@@ -92,12 +81,7 @@ final class Replicas {
     }
 
     /** Closes the replicas of {@code runId} on this JVM (the driver's own in local mode; executors drop theirs at the next run). */
-    static synchronized void release(String runId) {
-        if (!runId.equals(currentRun)) return;
-        for (Replica old : REPLICAS.values()) old.kernel.close();
-        REPLICAS.clear();
-        currentRun = null;
-    }
+    static void release(String runId) { REPLICAS.release(runId); }
 
     private static final class Replica {
         final ParamSet params, grads;

@@ -50,15 +50,15 @@ public final class SparkTraining {
             throw new UnsupportedFeatureException(ENGINE, Feature.WORKERS, "the Spark engine splits a step over shards (numShards), not in-process workers");
         if (s.kind() != io.ncf.model.ModelKind.NEUMF)
             throw new UnsupportedFeatureException(ENGINE, Feature.MODEL_VARIANTS, "the Spark estimator trains NeuMF");
-        int mb = s.options().microBatch();
-        String d = "spark (" + mode.name().toLowerCase(java.util.Locale.ROOT) + "): " + shards + " shard" + (shards == 1 ? "" : "s")
-                + " per step on " + jsc.master() + ", fused kernel (gemm: " + Blas.describe() + "), micro-batch " + mb;
         if (device == Device.CUDA) {
             if (mode != SyncMode.BARRIER)
                 throw new UnsupportedFeatureException(ENGINE, Feature.WORKERS, "the GPU executors run in barrier mode (one task per GPU, NCCL between them); set syncMode to 'barrier'");
             return new BarrierTrainingEngine(jsc, "spark (barrier): " + shards + " GPU" + (shards == 1 ? "" : "s") + " on " + jsc.master()
                     + ", ncf-cuda FP32, NCCL across tasks", s, shards, driverThreads, true);
         }
+        int mb = s.options().microBatch();
+        String d = "spark (" + mode.name().toLowerCase(java.util.Locale.ROOT) + "): " + shards + " shard" + (shards == 1 ? "" : "s")
+                + " per step on " + jsc.master() + ", fused kernel (gemm: " + Blas.describe() + "), micro-batch " + mb;
         if (mode == SyncMode.BARRIER) return new BarrierTrainingEngine(jsc, d, s, shards, driverThreads, false);
         return new HostTrainingEngine(d, s, p -> new SparkGradientKernel(jsc, p, shards, mb, driverThreads));
     }
