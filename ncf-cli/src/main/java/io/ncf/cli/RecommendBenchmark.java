@@ -127,7 +127,7 @@ final class RecommendBenchmark {
             default -> throw new IllegalArgumentException("unknown recommend benchmark mode " + mode);
         }
         r.put("peak_rss_mb", BenchmarkCommand.peakRssMb());
-        r.put("note", (r.containsKey("serve_note") ? r.remove("serve_note") + "; " : "") + Blas.describe()
+        r.put("note", (r.containsKey("serve_note") ? r.remove("serve_note") + "; " : "") + io.ncf.core.rank.ScoringKernel.describeBackend()
                 + (a.metadata().containsKey("note") ? "; " + a.metadata().get("note") : ""));
         return r;
     }

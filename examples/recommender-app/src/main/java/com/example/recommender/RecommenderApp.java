@@ -1,6 +1,5 @@
 package com.example.recommender;
 
-import io.ncf.core.blas.Blas;
 import io.ncf.core.blas.CpuFeatures;
 import io.ncf.serve.ModelInfo;
 import io.ncf.serve.Recommendations;
@@ -129,7 +128,7 @@ public final class RecommenderApp {
                     String.format("%.2f", own.rps[1] / own.rps[0]));
             System.out.printf("Recommender.load in a fresh JVM %.0f ms, then the first request %.0f ms (builds the kernel); "
                     + "class path %.1f MB in %d jars%n", loadMs, firstMs, classPathBytes / 1e6, jars);
-            System.out.printf("machine: %s; BLAS %s; %d cores%n", cpu.line(), Blas.describe(), Runtime.getRuntime().availableProcessors());
+            System.out.printf("machine: %s; BLAS %s; %d cores%n", cpu.line(), io.ncf.core.rank.ScoringKernel.describeBackend(), Runtime.getRuntime().availableProcessors());
         }
     }
 

@@ -3,6 +3,7 @@ package io.ncf.core.rank;
 import io.ncf.core.NeuMFConfig;
 import io.ncf.core.ParamShapes;
 import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.NativeKernels;
 import io.ncf.core.blas.Workers;
 import io.ncf.core.rank.RowScorer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -27,7 +28,9 @@ import java.nio.FloatBuffer;
  * </pre>
  * So a chunk is one {@code fmax} per layer against the user's negated constants (tiles made once per user) and one
  * product per layer with no bias pass: on MKL every element-wise step is a vector-math call over the chunk, and no
- * activation leaves native memory. The head is one {@code [CHUNK, 1]} product and one {@code [SLOTS, CHUNK]} product
+ * activation leaves native memory. Where {@link NativeKernels} run (Linux x86-64, AVX-512F: ncf's own kernels), a
+ * layer is one call that applies the max to the product while it is in registers, with W_k packed once per kernel:
+ * no separate max pass, no Z buffer. The head is one {@code [CHUNK, 1]} product and one {@code [SLOTS, CHUNK]} product
  * whose row s holds the GMF term for the s-th user of the chunk. (Equal to the definition up to rounding; tested
  * against the training engine's forward pass.)
  *
@@ -75,6 +78,9 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     private final float fb;
     private final FloatPointer wMlpPtr;
     private final Pointer[] packed;            // [k] for k >= 1: W_k packed for [CHUNK, width[k]] products (MKL)
+    /** Whether the layers run on {@link NativeKernels} (product and max in one pass) rather than BLAS + a separate max. */
+    private final boolean fused;
+    private final Pointer[] panels;            // [k] for k >= 1: W_k packed for NativeKernels.gemmMax
     private final Worker[] ws;
     private final float[] sharedRow;           // the row when one user's items are split over the workers
 
@@ -140,8 +146,13 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         mlpItemPtr.close();
         projItem = Blas.span(projItemPtr, (long) numItems * w1);
 
+        fused = NativeKernels.available();
         packed = new Pointer[layers];
-        for (int k = 1; k < layers; k++) packed[k] = blas.packB(CHUNK, width[k + 1], width[k], weight[k], width[k + 1]);
+        panels = new Pointer[layers];
+        for (int k = 1; k < layers; k++) {
+            if (fused) panels[k] = NativeKernels.pack(width[k], width[k + 1], weight[k], width[k + 1]);
+            else packed[k] = blas.packB(CHUNK, width[k + 1], width[k], weight[k], width[k + 1]);
+        }
         ws = new Worker[workers.threads()];
         for (int w = 0; w < ws.length; w++) ws[w] = new Worker();
         sharedRow = new float[numItems];
@@ -167,6 +178,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         long skip = ((64 - raw.address() % 64) % 64) / 4;
         FloatPointer p = new FloatPointer(raw);
         p.position(skip).capacity(skip + n).limit(skip + n);
+        return p;
+    }
+
+    /** Native ints, zeroed; freed by close. */
+    private org.bytedeco.javacpp.IntPointer zeroedInts(int n) {
+        org.bytedeco.javacpp.IntPointer p = new org.bytedeco.javacpp.IntPointer((long) n);
+        p.zero();
+        synchronized (owned) { owned.add(p); }
         return p;
     }
 
@@ -208,8 +227,15 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
 
     public NeuMFConfig config() { return config; }
 
-    /** The library the products run on. */
-    public String blasName() { return blas.name(); }
+    /** What the products run on: the BLAS library, and ncf's own kernels where they run the layers. */
+    public String blasName() { return fused ? blas.name() + " + " + NATIVE_NAME : blas.name(); }
+
+    private static final String NATIVE_NAME = "ncf AVX-512 kernels";
+
+    /** What a kernel built now runs on: the BLAS library, and ncf's kernels or why they do not run (for tables and logs). */
+    public static String describeBackend() {
+        return Blas.describe() + (NativeKernels.available() ? " + " + NATIVE_NAME : "; " + NativeKernels.status());
+    }
 
     // ------------------------------------------------------------------------------------------------ per worker
 
@@ -229,6 +255,10 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         final float[][] negRow = new float[layers + 1][];          // [k]: -C_{k-1} of the current user
         final float[] gRow = new float[f], cRow = new float[maxWidth];
         final int[] slotOf = new int[CHUNK], distinct = new int[CHUNK];
+        // native heads (fused): each distinct user's GMF vector of a pair chunk, and each row's index into them
+        final FloatPointer gUsers = fused ? aligned((long) CHUNK * f) : null;
+        final FloatBuffer gUsersB = fused ? Blas.span(gUsers, (long) CHUNK * f) : null;
+        final org.bytedeco.javacpp.IntPointer slotIdx = fused ? zeroedInts(CHUNK) : null;
         final int[] negUser = new int[CHUNK];   // whose negated constants each row of the neg buffers holds (-1: none)
         final float[] rowConst = new float[CHUNK];
         float uConst;
@@ -247,14 +277,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
                 negB[k] = Blas.span(neg[k], (long) CHUNK * width[k]);
                 negRow[k] = new float[width[k]];
                 for (int q = 0; q < USER_BLOCK; q++) tile[q][k] = aligned((long) TILE_ROWS * width[k]);
-                if (k >= 2) z[k] = aligned((long) CHUNK * width[k]);
+                if (k >= 2 && !fused) z[k] = aligned((long) CHUNK * width[k]);
             }
             for (int q = 0; q < USER_BLOCK; q++) {
                 bsOf[q] = aligned((long) SLOTS * f);
                 bsOf[q].zero();
             }
-            for (FloatPointer p : new FloatPointer[]{itemRows, gmf, h, hg, bs}) p.zero();
-            for (int k = 1; k <= layers; k++) { m[k].zero(); neg[k].zero(); if (k >= 2) z[k].zero(); }
+            for (FloatPointer p : new FloatPointer[]{itemRows, gmf, h, hg, bs, gUsers}) if (p != null) p.zero();
+            for (int k = 1; k <= layers; k++) { m[k].zero(); neg[k].zero(); if (z[k] != null) z[k].zero(); }
             java.util.Arrays.fill(slotUser, -1);
             java.util.Arrays.fill(negUser, -1);
             for (int b = 0; b < USER_BLOCK; b++) rows[b] = new float[numItems];
@@ -304,19 +334,26 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             fmax(w1, items, negs[1], negRows, m[1]);
             for (int k = 1; k < layers; k++) {
                 int in = width[k], out = width[k + 1];
+                if (fused) {   // M_{k+1} = fmax(M_k W_k, -C_k) in one pass: Z is never written
+                    NativeKernels.gemmMax(CHUNK, out, in, m[k], in, panels[k], negs[k + 1], negRows, m[k + 1], out);
+                    continue;
+                }
                 if (packed[k] != null) blas.sgemmPacked(CHUNK, out, in, m[k], in, packed[k], 0f, z[k + 1], out);
                 else blas.sgemm(false, false, CHUNK, out, in, 1f, m[k], in, weight[k], out, 0f, z[k + 1], out);
                 fmax(out, z[k + 1], negs[k + 1], negRows, m[k + 1]);
             }
-            blas.sgemm(false, false, CHUNK, 1, lastWidth, 1f, m[layers], lastWidth, wMlpPtr, 1, 0f, h, 1);
+            if (fused) NativeKernels.rowDots(CHUNK, lastWidth, m[layers], lastWidth, wMlpPtr, lastWidth, null, h);
+            else blas.sgemm(false, false, CHUNK, 1, lastWidth, 1f, m[layers], lastWidth, wMlpPtr, 1, 0f, h, 1);
             hB.get(0, hHeap, 0, CHUNK);
         }
 
         /** {@code dst = fmax(src, neg)} over CHUNK rows of {@code width}, {@code neg} repeating every {@code negRows} rows. */
         private void fmax(int width, FloatPointer src, FloatPointer neg, int negRows, FloatPointer dst) {
-            if (negRows == CHUNK) { blas.fmax(CHUNK * width, src, neg, dst); return; }
-            for (int r = 0; r < CHUNK; r += negRows)
-                blas.fmax(negRows * width, Blas.at(src, r * (long) width), neg, Blas.at(dst, r * (long) width));
+            for (int r = 0; r < CHUNK; r += negRows) {
+                FloatPointer s = negRows == CHUNK ? src : Blas.at(src, r * (long) width), d = negRows == CHUNK ? dst : Blas.at(dst, r * (long) width);
+                if (fused) NativeKernels.fmax(negRows * width, s, neg, d);
+                else blas.fmax(negRows * width, s, neg, d);
+            }
         }
 
         /** GMF term of every row of {@code rows} (mf_item rows, ld f) for the users in {@code bsHeap}: {@code hgHeap[s * CHUNK + r]}. */
@@ -329,6 +366,13 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         /** Scores of items [s, s + CHUNK) for the user in slot q into out[s ..] (all of them; s + CHUNK <= numItems). */
         void rowChunk(int s, int q, float[] out) {
             forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS);
+            if (fused) {   // each row's GMF term by the same per-row dot product as a chunk of pairs
+                NativeKernels.rowDots(CHUNK, f, Blas.at(mfItemPtr, (long) s * f), f, bsOf[q], f, null, hg);
+                hgB.get(0, hgHeap, 0, CHUNK);
+                float base = fb + uConstOf[q];
+                for (int r = 0; r < CHUNK; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
+                return;
+            }
             // the same product as a chunk of pairs with this user in slot 0; only row 0 of the result is read
             blas.sgemm(false, true, SLOTS, CHUNK, f, 1f, bsOf[q], f, Blas.at(mfItemPtr, (long) s * f), f, 0f, hg, CHUNK);
             hgB.get(0, hgHeap, 0, CHUNK);
@@ -351,10 +395,23 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
                 rowConst[r] = fb + uConst;
                 int k = nd - 1;
                 if (r > 0 && u == users[p0 + r - 1]) k = slotOf[r - 1];
-                else { while (k >= 0 && distinct[k] != u) k--; if (k < 0) distinct[k = nd++] = u; }
+                else {
+                    while (k >= 0 && distinct[k] != u) k--;
+                    if (k < 0) {
+                        distinct[k = nd++] = u;
+                        if (fused) gUsersB.put(k * f, gRow);   // u's GMF vector (loadUser above made it current)
+                    }
+                }
                 slotOf[r] = k;
+                if (fused) slotIdx.put(r, k);
             }
             forward(itemRows, neg, CHUNK);
+            if (fused) {   // each row against its own user's GMF vector: no passes over slots
+                NativeKernels.rowDots(CHUNK, f, gmf, f, gUsers, f, slotIdx, hg);
+                hgB.get(0, hgHeap, 0, CHUNK);
+                for (int r = 0; r < n; r++) out[p0 + r] = rowConst[r] + hHeap[r] + hgHeap[r];
+                return;
+            }
             for (int pass = 0; pass * SLOTS < nd; pass++) {
                 for (int s = 0; s < SLOTS; s++) {
                     int k = pass * SLOTS + s;
@@ -477,6 +534,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     public void close() {
         if (ownsWorkers) workers.close();
         for (Pointer p : packed) if (p != null) p.close();
+        for (Pointer p : panels) if (p != null) p.close();
         for (Pointer p : owned) p.close();
         owned.clear();
     }

@@ -1,6 +1,7 @@
 package io.ncf.model.fused;
 
 import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.NativeKernels;
 import io.ncf.core.rank.ScoringKernel;
 
 import io.ncf.core.NeuMFConfig;
@@ -20,25 +21,32 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The inference kernel against the training engine's per-pair forward pass (the definition the engine is itself
- * tested against), on one, two and three dense layers and both BLAS libraries; and its promise that a pair's score
+ * tested against), on one, two and three dense layers, both BLAS libraries and ncf's own AVX-512 layer kernels
+ * ({@link NativeKernels}, where they load; else that case says so and skips); and its promise that a pair's score
  * is the same bits whether it is scored alone, among pairs in any order, in a whole row, on any number of threads.
  */
 class ScoringKernelTest {
 
-    @AfterEach void backToDefault() { Blas.select("auto"); }
+    @AfterEach void backToDefault() {
+        Blas.select("auto");
+        System.clearProperty(NativeKernels.PROPERTY);
+    }
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        int[][] layers = {{16, 8}, {32, 16, 8}, {64, 32, 16, 8}};
+        int[][] layers = {{16, 8}, {32, 16, 8}, {64, 32, 16, 8}, {128, 64, 48}};
         for (String blas : Blas.mklAvailable() ? new String[]{"mkl", "openblas"} : new String[]{"openblas"})
-            for (int[] l : layers) for (int items : new int[]{700, 100}) out.add(Arguments.of(blas, l, items));
+            for (String kernels : new String[]{"ncf", "blas"})
+                for (int[] l : layers) for (int items : new int[]{700, 100}) out.add(Arguments.of(blas, kernels, l, items));
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0} layers {1} items {2}")
+    @ParameterizedTest(name = "{0} {1} layers {2} items {3}")
     @MethodSource("cases")
-    void scoresEqualTheEngineAndAgreeBitForBitHoweverComputed(String blas, int[] layers, int items) {
+    void scoresEqualTheEngineAndAgreeBitForBitHoweverComputed(String blas, String kernels, int[] layers, int items) {
         Blas.select(blas);
+        if (kernels.equals("ncf")) org.junit.jupiter.api.Assumptions.assumeTrue(NativeKernels.loaded(), "skipped: " + NativeKernels.status());
+        else System.setProperty(NativeKernels.PROPERTY, "off");
         NeuMFConfig c = new NeuMFConfig(37, items, 8, layers, 0.5f);
         ParamSet p = randomParams(c, 5, 0.5f);
         int n = c.numUsers() * items;
@@ -52,6 +60,7 @@ class ScoringKernelTest {
         float[][] rows = new float[c.numUsers()][];
         float[] pairs = new float[n], shuffled = new float[n];
         try (ScoringKernel k2 = new ScoringKernel(p.config(), p.toFlat(), 2); ScoringKernel k3 = new ScoringKernel(p.config(), p.toFlat(), 3)) {
+            assertEquals(kernels.equals("ncf"), k2.blasName().contains("ncf AVX-512"), k2.blasName());
             k2.scoreRows(us, 0, 0, (w, j, u, row) -> fail("no users, no rows"));
             int[] users = new int[c.numUsers()];
             for (int u = 0; u < users.length; u++) users[u] = users.length - 1 - u;

@@ -1,0 +1,160 @@
+package io.ncf.core.blas;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * ncf's own AVX-512 kernels ({@code src/main/c/ncf_kernels.c}, built with the module into
+ * {@code io/ncf/core/blas/native/linux-x86_64/libncfkernels.so}): a product with its element-wise max as the
+ * epilogue ({@link #gemmMax}), over weights packed once ({@link #pack}), the max alone ({@link #fmax}) and the heads'
+ * per-row dot products ({@link #rowDots}). The
+ * scoring kernel uses them in place of BLAS + a separate max wherever they load; they need Linux x86-64 and a CPU
+ * with AVX-512F.
+ *
+ * <p>Off with the system property {@code ncf.nativeKernels=off} (or the environment variable
+ * {@code NCF_NATIVE_KERNELS=off}), read when a scoring kernel is built: it then runs on the BLAS library alone, as
+ * it does where the library is absent. {@link #status()} says which and why, for start-up lines and benchmark tables.
+ */
+public final class NativeKernels {
+
+    /** Columns per packed panel of B (two AVX-512 vectors). */
+    public static final int PANEL = 32;
+    public static final String PROPERTY = "ncf.nativeKernels", ENV = "NCF_NATIVE_KERNELS";
+    private static final int VERSION = 1;
+    private static final String RESOURCE = "native/linux-x86_64/libncfkernels.so";
+
+    private static final String LOAD_STATUS;
+    private static final boolean LOADED;
+
+    static {
+        String[] why = new String[1];
+        LOADED = load(why);
+        LOAD_STATUS = why[0];
+    }
+
+    private NativeKernels() {}
+
+    /** Whether the kernels run here: loaded, the CPU supports them, and not switched off ({@link #PROPERTY}). */
+    public static boolean available() { return LOADED && !switchedOff(); }
+
+    /** Whether the library loaded and the CPU runs it, whatever the switch says. */
+    public static boolean loaded() { return LOADED; }
+
+    /** One line: what runs and why ("ncf AVX-512 kernels", or the reason they do not run). */
+    public static String status() { return LOADED && switchedOff() ? "ncf kernels off (" + PROPERTY + "=off)" : LOAD_STATUS; }
+
+    private static boolean switchedOff() {
+        String env = System.getenv(ENV);
+        String setting = System.getProperty(PROPERTY, env == null ? "auto" : env).trim().toLowerCase(Locale.ROOT);
+        return setting.equals("off") || setting.equals("false");
+    }
+
+    private static boolean load(String[] why) {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT), arch = System.getProperty("os.arch", "");
+        if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) { why[0] = "no ncf kernels for " + os + "/" + arch; return false; }
+        URL url = NativeKernels.class.getResource(RESOURCE);
+        if (url == null) { why[0] = "no ncf kernels (not built: gcc was missing when ncf-core was built)"; return false; }
+        try {
+            Path lib = "file".equals(url.getProtocol()) ? Path.of(url.toURI()) : extract(url);
+            System.load(lib.toAbsolutePath().toString());
+            if (version() != VERSION) { why[0] = "ncf kernels of another version (" + version() + ", want " + VERSION + "): rebuild ncf-core"; return false; }
+            if (cpuSupported() == 0) { why[0] = "no ncf kernels: the CPU has no AVX-512F"; return false; }
+            why[0] = "ncf AVX-512 kernels";
+            return true;
+        } catch (Exception | LinkageError e) {
+            why[0] = "ncf kernels failed to load (" + e + ")";
+            return false;
+        }
+    }
+
+    /** A jar's library copied to a temporary file (deleted on exit): System.load needs a path. */
+    private static Path extract(URL url) throws IOException {
+        Path tmp = Files.createTempFile("ncfkernels", ".so");
+        tmp.toFile().deleteOnExit();
+        try (InputStream in = url.openStream()) { Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING); }
+        return tmp;
+    }
+
+    /** Floats a packed B of {@code k × n} takes: whole panels, columns past n zero. */
+    public static long packedLength(int k, int n) { return (long) ((n + PANEL - 1) / PANEL) * PANEL * k; }
+
+    /**
+     * B[k, n] (row-major, row stride {@code ldb}) packed for {@link #gemmMax}: panels of {@link #PANEL} columns, each
+     * k rows, 64-byte aligned. Free it with {@code close()}.
+     */
+    public static Pointer pack(int k, int n, FloatPointer b, int ldb) {
+        long len = packedLength(k, n);
+        float[] src = new float[Math.multiplyExact(k, ldb)];
+        Blas.span(b, (long) k * ldb).get(src);
+        float[] dst = new float[Math.toIntExact(len)];
+        int panels = (n + PANEL - 1) / PANEL;
+        for (int p = 0; p < panels; p++)
+            for (int q = 0; q < k; q++)
+                for (int j = 0; j < PANEL && p * PANEL + j < n; j++) dst[(p * k + q) * PANEL + j] = src[q * ldb + p * PANEL + j];
+        FloatPointer raw = new FloatPointer(len + 16);
+        long skip = ((64 - raw.address() % 64) % 64) / 4;
+        Blas.span(new FloatPointer(raw).position(skip), len).put(dst);
+        return new Packed(raw, skip);
+    }
+
+    /** A packed B: owns the raw allocation, points {@code skip} floats in (the 64-byte boundary). */
+    private static final class Packed extends FloatPointer {
+        private final FloatPointer raw;
+
+        Packed(FloatPointer raw, long skip) {
+            super(raw);
+            this.raw = raw;
+            position(skip);
+        }
+
+        @Override public void close() { raw.close(); }
+    }
+
+    /**
+     * {@code C[m, n] = max(A[m, k] B, neg[r mod negRows])} (each row r of C against row {@code r mod negRows} of
+     * {@code neg}, whose rows are n floats apart), or {@code C = A B} where {@code neg} is null; B from {@link #pack}.
+     * On the calling thread; a row's result does not depend on m or on the row's position.
+     */
+    public static void gemmMax(int m, int n, int k, FloatPointer a, int lda, Pointer packedB, FloatPointer neg, int negRows, FloatPointer c, int ldc) {
+        if (!LOADED) throw new IllegalStateException(LOAD_STATUS);
+        if (neg != null && negRows <= 0) throw new IllegalArgumentException("negRows must be positive, got " + negRows);
+        if (!(packedB instanceof Packed pb)) throw new IllegalArgumentException("B must come from NativeKernels.pack");
+        gemmMax0(m, n, k, addr(a), lda, addr(pb), neg == null ? 0 : addr(neg), Math.max(1, negRows), addr(c), ldc);
+    }
+
+    /** {@code out[j] = max(a[j], b[j])}, j in [0, n); a NaN in {@code a} gives {@code b[j]} (as MKL's vsFmax). */
+    public static void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) {
+        if (!LOADED) throw new IllegalStateException(LOAD_STATUS);
+        fmax0(n, addr(a), addr(b), addr(out));
+    }
+
+    /**
+     * {@code out[r] = A[r, 0:n) · V[idx[r], 0:n)} for r in [0, m): row r of A against row {@code idx[r]} of V (rows
+     * {@code ldv} apart), or against V's first row where {@code idx} is null. A row's result does not depend on m or
+     * on its position.
+     */
+    public static void rowDots(int m, int n, FloatPointer a, int lda, FloatPointer v, int ldv, org.bytedeco.javacpp.IntPointer idx, FloatPointer out) {
+        if (!LOADED) throw new IllegalStateException(LOAD_STATUS);
+        rowDots0(m, n, addr(a), lda, addr(v), ldv, idx == null ? 0 : idx.address() + idx.position() * (long) Integer.BYTES, addr(out));
+    }
+
+    private static long addr(FloatPointer p) { return p.address() + p.position() * (long) Float.BYTES; }
+
+    private static native int version();
+
+    private static native int cpuSupported();
+
+    private static native void gemmMax0(int m, int n, int k, long a, int lda, long bp, long neg, int negRows, long c, int ldc);
+
+    private static native void rowDots0(int m, int n, long a, int lda, long v, int ldv, long idx, long out);
+
+    private static native void fmax0(int n, long a, long b, long out);
+}
