@@ -56,6 +56,8 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     static final int SLOTS = 8;
     /** Users whose rows a worker advances together, chunk by chunk, so an item chunk is read from memory once for all of them. */
     static final int USER_BLOCK = 4;
+    /** Items per share when ncf's kernels split one row over the workers (a multiple of their 8-row block). */
+    static final int SPLIT_UNIT = 16;
     /** Rows of a user's constant tiles in the row path: small enough for L1, CHUNK is a multiple. */
     static final int TILE_ROWS = 32;
 
@@ -330,29 +332,36 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
          * with the negated constants from {@code negs[k]}, which hold {@code negRows} rows (the chunk's, or a tile
          * repeated down the chunk); the head's MLP part M_L w_mlp into {@code hHeap}.
          */
-        void forward(FloatPointer items, FloatPointer[] negs, int negRows) {
-            fmax(w1, items, negs[1], negRows, m[1]);
+        void forward(FloatPointer items, FloatPointer[] negs, int negRows) { forward(items, negs, negRows, CHUNK); }
+
+        /**
+         * The first {@code rows} rows of a chunk ({@code rows < CHUNK} only on ncf's kernels, whose per-row results do
+         * not depend on how many rows a call has; BLAS products keep the one CHUNK shape).
+         */
+        void forward(FloatPointer items, FloatPointer[] negs, int negRows, int rows) {
+            fmax(w1, items, negs[1], negRows, m[1], rows);
             for (int k = 1; k < layers; k++) {
                 int in = width[k], out = width[k + 1];
                 if (fused) {   // M_{k+1} = fmax(M_k W_k, -C_k) in one pass: Z is never written
-                    NativeKernels.gemmMax(CHUNK, out, in, m[k], in, panels[k], negs[k + 1], negRows, m[k + 1], out);
+                    NativeKernels.gemmMax(rows, out, in, m[k], in, panels[k], negs[k + 1], negRows, m[k + 1], out);
                     continue;
                 }
                 if (packed[k] != null) blas.sgemmPacked(CHUNK, out, in, m[k], in, packed[k], 0f, z[k + 1], out);
                 else blas.sgemm(false, false, CHUNK, out, in, 1f, m[k], in, weight[k], out, 0f, z[k + 1], out);
-                fmax(out, z[k + 1], negs[k + 1], negRows, m[k + 1]);
+                fmax(out, z[k + 1], negs[k + 1], negRows, m[k + 1], CHUNK);
             }
-            if (fused) NativeKernels.rowDots(CHUNK, lastWidth, m[layers], lastWidth, wMlpPtr, lastWidth, null, h);
+            if (fused) NativeKernels.rowDots(rows, lastWidth, m[layers], lastWidth, wMlpPtr, lastWidth, null, h);
             else blas.sgemm(false, false, CHUNK, 1, lastWidth, 1f, m[layers], lastWidth, wMlpPtr, 1, 0f, h, 1);
             hB.get(0, hHeap, 0, CHUNK);
         }
 
-        /** {@code dst = fmax(src, neg)} over CHUNK rows of {@code width}, {@code neg} repeating every {@code negRows} rows. */
-        private void fmax(int width, FloatPointer src, FloatPointer neg, int negRows, FloatPointer dst) {
-            for (int r = 0; r < CHUNK; r += negRows) {
-                FloatPointer s = negRows == CHUNK ? src : Blas.at(src, r * (long) width), d = negRows == CHUNK ? dst : Blas.at(dst, r * (long) width);
-                if (fused) NativeKernels.fmax(negRows * width, s, neg, d);
-                else blas.fmax(negRows * width, s, neg, d);
+        /** {@code dst = fmax(src, neg)} over {@code rows} rows of {@code width}, {@code neg} repeating every {@code negRows} rows. */
+        private void fmax(int width, FloatPointer src, FloatPointer neg, int negRows, FloatPointer dst, int rows) {
+            for (int r = 0; r < rows; r += negRows) {
+                FloatPointer s = r == 0 ? src : Blas.at(src, r * (long) width), d = r == 0 ? dst : Blas.at(dst, r * (long) width);
+                int n = Math.min(negRows, rows - r) * width;
+                if (fused) NativeKernels.fmax(n, s, neg, d);
+                else blas.fmax(n, s, neg, d);
             }
         }
 
@@ -364,15 +373,19 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         }
 
         /** Scores of items [s, s + CHUNK) for the user in slot q into out[s ..] (all of them; s + CHUNK <= numItems). */
-        void rowChunk(int s, int q, float[] out) {
-            forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS);
+        void rowChunk(int s, int q, float[] out) { rowChunk(s, q, out, CHUNK); }
+
+        /** Scores of items [s, s + rows) (rows < CHUNK only on ncf's kernels) for the user in slot q into out[s ..]. */
+        void rowChunk(int s, int q, float[] out, int rows) {
             if (fused) {   // each row's GMF term by the same per-row dot product as a chunk of pairs
-                NativeKernels.rowDots(CHUNK, f, Blas.at(mfItemPtr, (long) s * f), f, bsOf[q], f, null, hg);
-                hgB.get(0, hgHeap, 0, CHUNK);
+                forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS, rows);
+                NativeKernels.rowDots(rows, f, Blas.at(mfItemPtr, (long) s * f), f, bsOf[q], f, null, hg);
+                hgB.get(0, hgHeap, 0, rows);
                 float base = fb + uConstOf[q];
-                for (int r = 0; r < CHUNK; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
+                for (int r = 0; r < rows; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
                 return;
             }
+            forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS);
             // the same product as a chunk of pairs with this user in slot 0; only row 0 of the result is read
             blas.sgemm(false, true, SLOTS, CHUNK, f, 1f, bsOf[q], f, Blas.at(mfItemPtr, (long) s * f), f, 0f, hg, CHUNK);
             hgB.get(0, hgHeap, 0, CHUNK);
@@ -426,6 +439,11 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
 
         /** Items [lo, hi) of user u's row (chunk-aligned lo) into out. */
         void rowRange(int u, int lo, int hi, float[] out) {
+            if (fused) {   // any range: a row's scores do not depend on the chunk it is computed in
+                loadSlot(0, u);
+                for (int i0 = lo; i0 < hi; i0 += CHUNK) rowChunk(i0, 0, out, Math.min(CHUNK, hi - i0));
+                return;
+            }
             if (numItems < CHUNK) {   // too few items for a whole chunk: gather them as pairs
                 int[] us = new int[hi - lo], is = new int[hi - lo];
                 java.util.Arrays.fill(us, u);
@@ -468,12 +486,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
                 Worker wk = ws[w];
                 for (int j0 = a; j0 < b; j0 += USER_BLOCK) {
                     int nb = Math.min(USER_BLOCK, b - j0);
-                    if (numItems < CHUNK) for (int q = 0; q < nb; q++) wk.rowRange(users[from + j0 + q], 0, numItems, wk.rows[q]);
+                    if (numItems < CHUNK && !fused) for (int q = 0; q < nb; q++) wk.rowRange(users[from + j0 + q], 0, numItems, wk.rows[q]);
                     else for (int i0 = 0; i0 < numItems; i0 += CHUNK) {
-                        int s0 = Math.min(i0, numItems - CHUNK);
+                        // BLAS: the last chunk shifted back to end at the last item (one product shape);
+                        // ncf's kernels: the last chunk partial (a row's scores do not depend on the call's size)
+                        int s0 = fused ? i0 : Math.min(i0, numItems - CHUNK), n = fused ? Math.min(CHUNK, numItems - i0) : CHUNK;
                         for (int q = 0; q < nb; q++) {   // the item chunk stays in L2 across the block's users
                             wk.loadSlot(q, users[from + j0 + q]);
-                            wk.rowChunk(s0, q, wk.rows[q]);
+                            wk.rowChunk(s0, q, wk.rows[q], n);
                         }
                     }
                     for (int q = 0; q < nb; q++) sink.row(w, j0 + q, users[from + j0 + q], wk.rows[q]);
@@ -485,12 +505,13 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         // (worker w takes the share Workers gives worker t-1-w: the calling thread, worker 0, starts at once while the
         // others wake up, so it takes the larger share when the chunks do not split evenly; a pair's score does not
         // depend on which thread or chunk computes it)
-        int chunks = (numItems + CHUNK - 1) / CHUNK;
+        // (ncf's kernels split the items in units of SPLIT_UNIT rather than whole chunks: shares within 16 items of even)
+        int unit = fused ? SPLIT_UNIT : CHUNK, units = (numItems + unit - 1) / unit;
         for (int j = 0; j < count; j++) {
             int u = users[from + j];
-            workers.run(chunks, (w, a, b) -> {
-                int lo = Workers.bound(chunks, t, t - 1 - w), hi = Workers.bound(chunks, t, t - w);
-                if (hi > lo) ws[w].rowRange(u, lo * CHUNK, Math.min(numItems, hi * CHUNK), sharedRow);
+            workers.run(units, (w, a, b) -> {
+                int lo = Workers.bound(units, t, t - 1 - w), hi = Workers.bound(units, t, t - w);
+                if (hi > lo) ws[w].rowRange(u, lo * unit, Math.min(numItems, hi * unit), sharedRow);
             });
             sink.row(0, j, u, sharedRow);
         }
