@@ -330,27 +330,36 @@ public final class NcfModel extends Model<NcfModel> implements MLWritable {
         return jsc.parallelize(ranges, parts);
     }
 
-    /** Per item, the best {@code k} of users {@code [from, to)} who have not seen it. */
+    /**
+     * Per item, the best {@code k} of users {@code [from, to)} who have not seen it. Each scoring worker offers its
+     * rows to its own best-k lists (no lock between workers); the lists are merged at the end, which gives the same
+     * set whatever worker saw which user (a strict order: score, then the lower user index).
+     */
     private static TopUsers[] topUsers(Recommender rec, int from, int to, int k) {
         RowScorer scorer = rec.scorer();
         UserItemIndex seen = rec.artifact().seen();
         int items = scorer.numItems();
-        TopUsers[] tops = new TopUsers[items];
-        for (int i = 0; i < items; i++) tops[i] = new TopUsers(k);
+        TopUsers[][] perWorker = new TopUsers[scorer.parallelism()][];
         int[] users = new int[to - from];
         for (int u = from; u < to; u++) users[u - from] = u;
         scorer.scoreRows(users, 0, users.length, (worker, index, user, row) -> {
-            synchronized (tops) {
-                int s = seen.start(user), e = seen.end(user);
-                int[] seenItems = seen.itemsArray();
-                for (int i = 0, p = s; i < items; i++) {
-                    while (p < e && seenItems[p] < i) p++;
-                    if (p < e && seenItems[p] == i) continue;
-                    tops[i].offer(user, row[i]);
-                }
+            TopUsers[] tops = perWorker[worker];
+            if (tops == null) {
+                tops = perWorker[worker] = new TopUsers[items];
+                for (int i = 0; i < items; i++) tops[i] = new TopUsers(k);
+            }
+            int s = seen.start(user), e = seen.end(user);
+            int[] seenItems = seen.itemsArray();
+            for (int i = 0, p = s; i < items; i++) {
+                while (p < e && seenItems[p] < i) p++;
+                if (p < e && seenItems[p] == i) continue;
+                tops[i].offer(user, row[i]);
             }
         });
-        return tops;
+        TopUsers[] merged = new TopUsers[items];
+        for (int i = 0; i < items; i++) merged[i] = new TopUsers(k);
+        for (TopUsers[] tops : perWorker) if (tops != null) for (int i = 0; i < items; i++) merged[i].merge(tops[i]);
+        return merged;
     }
 
     /** The model's artifact as a broadcast, made once per model instance and session. */
