@@ -107,11 +107,18 @@ public final class SparkBenchmark {
 
     /** The peer: ncf train's loop over the fused engine on the same data and recipe. */
     private static TrainingSummary reference(NcfDataset ds, Settings s) {
-        NeuMFConfig config = NeuMFConfig.defaults(ds.numUsers(), ds.numItems());
+        return ncfTrain(ds, NeuMFConfig.defaults(ds.numUsers(), ds.numItems()), s.epochs(), s.batch(), s.seed());
+    }
+
+    /**
+     * What {@code ncf train --engine fused} computes on a prepared dataset with the seed's recipe at this batch (4
+     * negatives, evaluation after every epoch): the reference every Spark fit is measured and tested against.
+     */
+    public static TrainingSummary ncfTrain(NcfDataset ds, NeuMFConfig config, int epochs, int batch, long seed) {
         TrainingOptions d = TrainingOptions.defaults();
-        TrainingOptions o = new TrainingOptions(s.epochs(), s.batch(), 4, d.learningRate(), d.beta1(), d.beta2(), d.eps(), 10,
-                d.validUsersPerBatch(), 0, 1.0, false, s.seed(), 65_536);
-        float[] init = Start.random().parameters(ds, config, ModelKind.NEUMF, s.seed(), Runtime.getRuntime().availableProcessors(), null);
+        TrainingOptions o = new TrainingOptions(epochs, batch, 4, d.learningRate(), d.beta1(), d.beta2(), d.eps(), 10,
+                d.validUsersPerBatch(), 0, 1.0, false, seed, 65_536);
+        float[] init = Start.random().parameters(ds, config, ModelKind.NEUMF, seed, Runtime.getRuntime().availableProcessors(), null);
         EngineSetup setup = new EngineSetup(ds, config, ModelKind.NEUMF, o, false, 1, LossScaler.none(), EngineState.initial(config, init));
         try (TrainingEngine e = EngineRegistry.get("fused").open(setup)) {
             return new Trainer(e, config, o, List.of()).train();
