@@ -55,12 +55,24 @@ public final class CudaEngine implements TrainingEngine {
     @Override public String describe() { return description; }
 
     @Override public EpochShape beginEpoch(int e) {
-        if (run.stepsPerEpoch() == 0) // checked here, not at open: evaluating a model (--mode test) needs no batch
-            throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch (" + epochSamples
-                    + " samples): the GPU trains on whole batches only; lower batchSize");
+        // checked here, not at open: evaluating a model (--mode test) needs no batch
+        EpochShape shape = wholeBatches(epochSamples, options.batchSize());
         this.epoch = e;
         scaler.onEpochStart(e);
-        return new EpochShape(run.samplesPerEpoch(), (int) run.stepsPerEpoch());
+        return shape;
+    }
+
+    /**
+     * An epoch of {@code epochSamples} as the GPU trains it: whole batches only (the last partial batch dropped, as
+     * NVIDIA's PyTorch does); refused, naming the fix, where not one batch fits. Also the shape of ncf-spark's GPU
+     * executors' epochs.
+     */
+    public static EpochShape wholeBatches(long epochSamples, int batchSize) {
+        long steps = epochSamples / batchSize;
+        if (steps == 0)
+            throw new IllegalArgumentException("batchSize " + batchSize + " is larger than an epoch (" + epochSamples
+                    + " samples): the GPU trains on whole batches only; lower batchSize");
+        return new EpochShape(steps * batchSize, (int) steps);
     }
 
     @Override public StepResult step(int stepInEpoch, long globalStep) {

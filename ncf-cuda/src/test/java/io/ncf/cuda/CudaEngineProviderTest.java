@@ -21,6 +21,14 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 /** The GPU engine as a plug-in, on any machine: found by the registry, its probe and its refusals. */
 class CudaEngineProviderTest {
 
+    @Test void anEpochIsWholeBatchesAndABatchLargerThanTheEpochIsRefused() {
+        io.ncf.train.engine.TrainingEngine.EpochShape e = CudaEngine.wholeBatches(10_000, 4096);
+        assertEquals(8192, e.samples());
+        assertEquals(2, e.steps());
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> CudaEngine.wholeBatches(4095, 4096));
+        assertEquals("batchSize 4096 is larger than an epoch (4095 samples): the GPU trains on whole batches only; lower batchSize", x.getMessage());
+    }
+
     @Test void theRegistryFindsTheGpuEngineBesideTheCpuOnes() {
         assertEquals(java.util.List.of("fused", "samediff", "cuda"), EngineRegistry.names());
         EngineProvider p = EngineRegistry.get("CUDA");

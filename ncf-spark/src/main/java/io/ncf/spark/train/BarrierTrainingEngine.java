@@ -82,12 +82,7 @@ public final class BarrierTrainingEngine implements TrainingEngine {
         scaler.onEpochStart(e);
         this.epoch = e;
         long n = Trainer.samplesPerEpoch(data, options);
-        if (gpu) { // as ncf train --engine cuda: whole batches only
-            long steps = n / options.batchSize();
-            if (steps == 0) throw new IllegalArgumentException("batchSize " + options.batchSize() + " is larger than an epoch (" + n
-                    + " samples): the GPU trains on whole batches only; lower batchSize");
-            return new EpochShape(steps * options.batchSize(), (int) steps);
-        }
+        if (gpu) return io.ncf.cuda.CudaEngine.wholeBatches(n, options.batchSize()); // as ncf train --engine cuda
         return new EpochShape(n, (int) ((n + options.batchSize() - 1) / options.batchSize()));
     }
 
