@@ -377,20 +377,14 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
 
         /** Scores of items [s, s + rows) (rows < CHUNK only on ncf's kernels) for the user in slot q into out[s ..]. */
         void rowChunk(int s, int q, float[] out, int rows) {
-            if (fused) {   // each row's GMF term by the same per-row dot product as a chunk of pairs
-                forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS, rows);
+            forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS, rows);
+            if (fused)   // each row's GMF term by the same per-row dot product as a chunk of pairs
                 NativeKernels.rowDots(rows, f, Blas.at(mfItemPtr, (long) s * f), f, bsOf[q], f, null, hg);
-                hgB.get(0, hgHeap, 0, rows);
-                float base = fb + uConstOf[q];
-                for (int r = 0; r < rows; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
-                return;
-            }
-            forward(Blas.at(projItemPtr, (long) s * w1), tile[q], TILE_ROWS);
-            // the same product as a chunk of pairs with this user in slot 0; only row 0 of the result is read
-            blas.sgemm(false, true, SLOTS, CHUNK, f, 1f, bsOf[q], f, Blas.at(mfItemPtr, (long) s * f), f, 0f, hg, CHUNK);
-            hgB.get(0, hgHeap, 0, CHUNK);
+            else         // the same product as a chunk of pairs with this user in slot 0; only row 0 of the result is read
+                blas.sgemm(false, true, SLOTS, CHUNK, f, 1f, bsOf[q], f, Blas.at(mfItemPtr, (long) s * f), f, 0f, hg, CHUNK);
+            hgB.get(0, hgHeap, 0, rows);
             float base = fb + uConstOf[q];
-            for (int r = 0; r < CHUNK; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
+            for (int r = 0; r < rows; r++) out[s + r] = base + hHeap[r] + hgHeap[r];
         }
 
         /** Scores of pairs [p0, p0 + n), n <= CHUNK, gathered into the chunk buffers, into out[p0 ..]. */
