@@ -167,14 +167,22 @@ public final class Blas {
 
     /** The backend the property (first) or the environment variable asks for; a bad value is named with its source. */
     public static Backend fromSettings(String property, String env) {
-        String source = property != null && !property.isBlank() ? "-D" + PROPERTY + "=" + property
-                : env != null && !env.isBlank() ? ENV + "=" + env : null;
+        String source = settingSource(PROPERTY, property, ENV, env);
         if (source == null) return choose("auto");
         try {
             return choose(source.substring(source.indexOf('=') + 1));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Where a setting came from, as a user would write it ({@code -Dname=value}, the property first, or {@code NAME=value}),
+     * or null where neither is set: error messages name it.
+     */
+    static String settingSource(String propertyName, String property, String envName, String env) {
+        return property != null && !property.isBlank() ? "-D" + propertyName + "=" + property
+                : env != null && !env.isBlank() ? envName + "=" + env : null;
     }
 
     private static Backend choose(String name) {

@@ -42,19 +42,30 @@ public final class NativeKernels {
 
     private NativeKernels() {}
 
-    /** Whether the kernels run here: loaded, the CPU supports them, and not switched off ({@link #PROPERTY}). */
+    /**
+     * Whether the kernels run here: loaded, the CPU supports them, and not switched off ({@link #PROPERTY}, else
+     * {@link #ENV}: {@code auto} or {@code off}).
+     *
+     * @throws IllegalArgumentException for another value of the setting, named with where it came from
+     */
     public static boolean available() { return LOADED && !switchedOff(); }
 
     /** Whether the library loaded and the CPU runs it, whatever the switch says. */
     public static boolean loaded() { return LOADED; }
 
     /** One line: what runs and why ("ncf AVX-512 kernels", or the reason they do not run). */
-    public static String status() { return LOADED && switchedOff() ? "ncf kernels off (" + PROPERTY + "=off)" : LOAD_STATUS; }
+    public static String status() { return LOADED && switchedOff() ? "ncf kernels off (" + setting() + ")" : LOAD_STATUS; }
+
+    private static String setting() { return Blas.settingSource(PROPERTY, System.getProperty(PROPERTY), ENV, System.getenv(ENV)); }
 
     private static boolean switchedOff() {
-        String env = System.getenv(ENV);
-        String setting = System.getProperty(PROPERTY, env == null ? "auto" : env).trim().toLowerCase(Locale.ROOT);
-        return setting.equals("off") || setting.equals("false");
+        String source = setting();
+        if (source == null) return false;
+        return switch (source.substring(source.indexOf('=') + 1).trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> false;
+            case "off" -> true;
+            default -> throw new IllegalArgumentException(source + ": unknown setting: expected auto or off");
+        };
     }
 
     private static boolean load(String[] why) {

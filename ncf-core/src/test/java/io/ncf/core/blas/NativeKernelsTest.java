@@ -105,6 +105,22 @@ class NativeKernelsTest {
     }
 
     @Test
+    void theSwitchTakesAutoOrOffAndNamesABadValue() {
+        try {
+            System.setProperty(NativeKernels.PROPERTY, "off");
+            assertFalse(NativeKernels.available());
+            assertEquals("ncf kernels off (-Dncf.nativeKernels=off)", NativeKernels.status());
+            System.setProperty(NativeKernels.PROPERTY, "auto");
+            assertTrue(NativeKernels.available());
+            System.setProperty(NativeKernels.PROPERTY, "of");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeKernels::available);
+            assertEquals("-Dncf.nativeKernels=of: unknown setting: expected auto or off", e.getMessage());
+        } finally {
+            System.clearProperty(NativeKernels.PROPERTY);
+        }
+    }
+
+    @Test
     void aForeignPointerIsRefusedAsPackedWeights() {
         try (FloatPointer a = new FloatPointer(64); FloatPointer b = new FloatPointer(64); FloatPointer c = new FloatPointer(64)) {
             assertThrows(IllegalArgumentException.class, () -> NativeKernels.gemmMax(8, 8, 8, a, 8, b, null, 0, c, 8));
