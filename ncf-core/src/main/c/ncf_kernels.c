@@ -22,11 +22,12 @@
 
 typedef int32_t jint;
 typedef int64_t jlong;
+typedef float jfloat;
 
 /* Kernel ABI version: NativeKernels checks it, so a stale library next to newer classes is not used. */
 EXPORT jint Java_io_ncf_core_blas_NativeKernels_version(void *env, void *cls) {
     (void) env; (void) cls;
-    return 1;
+    return 2;
 }
 
 /* 1 where the CPU runs the kernels (AVX-512F), else 0. */
@@ -137,5 +138,182 @@ EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_rowDots0(void *env, void 
             s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(t1, ar + j + 16), _mm512_maskz_loadu_ps(t1, vr + j + 16), s1);
         }
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    }
+}
+
+/*
+ * ---------------------------------------------------------------------------------------------------------------
+ * The 16-bit training path of the fused CPU engine (io.ncf.model.fused.FusedCpuEngine with BF16 or FP16 compute):
+ * the element-wise kernels around its products, which read the products' FP32 output and write the next product's
+ * 16-bit input in the same pass (a separate conversion pass would read and write every activation once more).
+ * Formats: 0 = bfloat16 (round to nearest even, NaN kept quiet), 1 = IEEE half (vcvtps2ph, round to nearest even).
+ * The dropout mask is DropoutMask's: draw q of a row is splitmix64(rowState + (q + 1) * STEP), its 16-bit lane b
+ * keeps unit 4q + b when the lane is >= threshold; kept units are multiplied by keep. Needs AVX-512F, DQ (64-bit
+ * multiply) and BW (16-bit compares): trainingSupported() says whether the CPU has them.
+ * ---------------------------------------------------------------------------------------------------------------
+ */
+#define AVX512T __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+
+EXPORT jint Java_io_ncf_core_blas_NativeKernels_trainingSupported(void *env, void *cls) {
+    (void) env; (void) cls;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") ? 1 : 0;
+}
+
+/* 16 floats to 16 halves of the format, as one 256-bit vector. */
+AVX512T static inline __m256i to_half(__m512 v, int fmt) {
+    if (fmt == 1) return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512i b = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(r);
+}
+
+/* 16 halves of the format to floats (exact). */
+AVX512T static inline __m512 from_half(__m256i h, int fmt) {
+    if (fmt == 1) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#define STATE_STEP 0x9E3779B97F4A7C15ULL
+
+AVX512T static inline __m512i mix_v(__m512i z) {
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long) 0xBF58476D1CE4E5B9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long) 0x94D049BB133111EBULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/*
+ * Kept-unit bits of a row's units [0, w) into keepBits (one bit per unit, w rounded up to 32): 8 draws per vector,
+ * whose 32 16-bit lanes are units 32t .. 32t+31 in order (draw q's lane b is unit 4q + b, little-endian).
+ */
+AVX512T static inline void mask_bits(uint64_t state, int w, uint32_t threshold, uint32_t *keepBits) {
+    const __m512i qs = _mm512_set_epi64(8, 7, 6, 5, 4, 3, 2, 1), step = _mm512_set1_epi64((long long) STATE_STEP);
+    const __m512i thr = _mm512_set1_epi16((short) (threshold > 65535 ? 65535 : threshold));
+    for (int t = 0; t * 32 < w; t++) {
+        /* state + (8t + q) * STEP for q = 1..8 (wrapping 64-bit arithmetic, as Java's) */
+        __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long) (state + (uint64_t) (8 * t) * STATE_STEP)), _mm512_mullo_epi64(qs, step));
+        __m512i r = mix_v(z);
+        uint32_t bits = (uint32_t) _mm512_cmpge_epu16_mask(r, thr);
+        if (threshold > 65535) bits = 0;
+        keepBits[t] = bits;
+    }
+}
+
+/*
+ * Forward epilogue over rows [0, rows) of width w: v = max(z + bias, 0) * mask; writes v as 16-bit into out16 (ld w)
+ * and, where outF32 is not 0, as float into outF32 (ld w; may be z). states: one DropoutMask row state per row, or 0
+ * for no dropout.
+ */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_forwardAct0(void *env, void *cls, jint rows, jint w, jlong zAddr, jlong biasAddr,
+        jlong statesAddr, jint threshold, jfloat keep, jlong out16Addr, jint fmt, jlong outF32Addr) {
+    (void) env; (void) cls;
+    const float *z = (const float *) (intptr_t) zAddr, *bias = (const float *) (intptr_t) biasAddr;
+    const uint64_t *states = (const uint64_t *) (intptr_t) statesAddr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    float *outF = (float *) (intptr_t) outF32Addr;
+    uint32_t bits[64];
+    const __m512 kv = _mm512_set1_ps(keep), zero = _mm512_setzero_ps();
+    for (int r = 0; r < rows; r++) {
+        if (states) mask_bits(states[r], w, (uint32_t) threshold, bits);
+        const float *zr = z + (size_t) r * w;
+        for (int j = 0; j < w; j += 16) {
+            __mmask16 m = lanes(w - j);
+            __m512 v = _mm512_max_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + j), _mm512_maskz_loadu_ps(m, bias + j)), zero);
+            if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[j >> 5] >> (j & 16)), v, kv);
+            _mm256_mask_storeu_epi16(out16 + (size_t) r * w + j, m, to_half(v, fmt));
+            if (outF) _mm512_mask_storeu_ps(outF + (size_t) r * w + j, m, v);
+        }
+    }
+}
+
+/*
+ * The factored first layer's forward for samples [0, n): x = max(pu[users[s]] + pi[items[s]] + bias, 0) * mask,
+ * width w, into out16 (and outF32 where not 0), rows w apart.
+ */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_gatherAct0(void *env, void *cls, jint n, jint w, jlong usersAddr, jlong itemsAddr,
+        jlong puAddr, jlong piAddr, jlong biasAddr, jlong statesAddr, jint threshold, jfloat keep, jlong out16Addr, jint fmt, jlong outF32Addr) {
+    (void) env; (void) cls;
+    const int32_t *users = (const int32_t *) (intptr_t) usersAddr, *items = (const int32_t *) (intptr_t) itemsAddr;
+    const float *pu = (const float *) (intptr_t) puAddr, *pi = (const float *) (intptr_t) piAddr, *bias = (const float *) (intptr_t) biasAddr;
+    const uint64_t *states = (const uint64_t *) (intptr_t) statesAddr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    float *outF = (float *) (intptr_t) outF32Addr;
+    uint32_t bits[64];
+    const __m512 kv = _mm512_set1_ps(keep), zero = _mm512_setzero_ps();
+    for (int s = 0; s < n; s++) {
+        if (s + 4 < n) {   /* the next rows' lines: random rows of tables far larger than the caches */
+            _mm_prefetch((const char *) (pu + (size_t) users[s + 4] * w), _MM_HINT_T0);
+            _mm_prefetch((const char *) (pi + (size_t) items[s + 4] * w), _MM_HINT_T0);
+        }
+        if (states) mask_bits(states[s], w, (uint32_t) threshold, bits);
+        const float *ur = pu + (size_t) users[s] * w, *ir = pi + (size_t) items[s] * w;
+        for (int j = 0; j < w; j += 16) {
+            __mmask16 m = lanes(w - j);
+            __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, ur + j), _mm512_maskz_loadu_ps(m, ir + j)), _mm512_maskz_loadu_ps(m, bias + j));
+            v = _mm512_max_ps(v, zero);
+            if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[j >> 5] >> (j & 16)), v, kv);
+            _mm256_mask_storeu_epi16(out16 + (size_t) s * w + j, m, to_half(v, fmt));
+            if (outF) _mm512_mask_storeu_ps(outF + (size_t) s * w + j, m, v);
+        }
+    }
+}
+
+/*
+ * Backward epilogue over rows [0, rows) of width w: v = d * keep * [x > 0] with x the forward's 16-bit output (a
+ * ReLU output: +0 or positive); adds v into biasAcc[0, w) (per column, rows in order) and writes v as 16-bit into
+ * out16 where it is not 0, else as float back into d.
+ */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_backwardAct0(void *env, void *cls, jint rows, jint w, jlong dAddr, jlong x16Addr,
+        jfloat keep, jlong out16Addr, jint fmt, jlong biasAccAddr) {
+    (void) env; (void) cls;
+    float *d = (float *) (intptr_t) dAddr, *acc = (float *) (intptr_t) biasAccAddr;
+    const uint16_t *x16 = (const uint16_t *) (intptr_t) x16Addr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    const __m512 kv = _mm512_set1_ps(keep);
+    const __m256i zero16 = _mm256_setzero_si256();
+    /* rows outer (sequential reads), the column sums in L1; each column still sums its rows in order */
+    for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < w; j += 16) {
+            __mmask16 m = lanes(w - j);
+            size_t at = (size_t) r * w + j;
+            __m256i x = _mm256_maskz_loadu_epi16(m, x16 + at);
+            __mmask16 pos = _mm256_cmpgt_epi16_mask(x, zero16) & m;   /* sign clear and not zero: positive */
+            __m512 v = _mm512_maskz_mul_ps(pos, _mm512_maskz_loadu_ps(m, d + at), kv);
+            _mm512_mask_storeu_ps(acc + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + j), v));
+            if (out16) _mm256_mask_storeu_epi16(out16 + at, m, to_half(v, fmt));
+            else _mm512_mask_storeu_ps(d + at, m, v);
+        }
+    }
+}
+
+/* dst[i] = 16-bit src[i] for i in [0, n). */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_toHalf0(void *env, void *cls, jlong n, jlong srcAddr, jlong dstAddr, jint fmt) {
+    (void) env; (void) cls;
+    const float *src = (const float *) (intptr_t) srcAddr;
+    uint16_t *dst = (uint16_t *) (intptr_t) dstAddr;
+    for (jlong i = 0; i < n; i += 16) {
+        __mmask16 m = lanes((int) (n - i < 16 ? n - i : 16));
+        _mm256_mask_storeu_epi16(dst + i, m, to_half(_mm512_maskz_loadu_ps(m, src + i), fmt));
+    }
+}
+
+/* dst[i] = float of 16-bit src[i] for i in [0, n) (exact). */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_fromHalf0(void *env, void *cls, jlong n, jlong srcAddr, jlong dstAddr, jint fmt) {
+    (void) env; (void) cls;
+    const uint16_t *src = (const uint16_t *) (intptr_t) srcAddr;
+    float *dst = (float *) (intptr_t) dstAddr;
+    for (jlong i = 0; i < n; i += 16) {
+        __mmask16 m = lanes((int) (n - i < 16 ? n - i : 16));
+        _mm512_mask_storeu_ps(dst + i, m, from_half(_mm256_maskz_loadu_epi16(m, src + i), fmt));
     }
 }

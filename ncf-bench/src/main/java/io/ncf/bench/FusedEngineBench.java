@@ -25,7 +25,7 @@ import java.util.Random;
  *
  * <p>Usage: {@code FusedEngineBench [--batches 65536,1048576] [--micro 65536] [--steps 3] [--threads 2]
  * [--users 138493] [--items 26744] [--adam dense|lazy|both] [--first-layer auto|per-sample|factored]
- * [--sort on|off] [--dropout 0.5]} ({@code --dropout 0} shows what the masks cost)
+ * [--sort on|off] [--dropout 0.5] [--precision fp32|bf16|fp16]} ({@code --dropout 0} shows what the masks cost)
  */
 public final class FusedEngineBench {
 
@@ -33,11 +33,11 @@ public final class FusedEngineBench {
 
     public record Options(int users, int items, int[] globalBatches, int microBatch, int steps, int threads,
                           List<AdamMode> adamModes, int scoreSamples, boolean splitGemm, FusedCpuEngine.FirstLayer firstLayer,
-                          boolean sortSamples, float dropout) {
+                          boolean sortSamples, float dropout, io.ncf.core.blas.HalfFormat half) {
         public static Options defaults() {
             return new Options(138_493, 26_744, new int[]{65_536, 1_048_576}, 65_536, 3, 2,
                     List.of(AdamMode.DENSE, AdamMode.LAZY), 2_000_000, true, FusedCpuEngine.FirstLayer.AUTO, true,
-                    NeuMFConfig.DEFAULT_DROPOUT);
+                    NeuMFConfig.DEFAULT_DROPOUT, null);
         }
     }
 
@@ -83,7 +83,8 @@ public final class FusedEngineBench {
         }
         List<Result> out = new ArrayList<>();
         try (Workers workers = new Workers(o.threads());
-             FusedCpuEngine engine = new FusedCpuEngine(params, o.microBatch(), workers, o.splitGemm())) {
+             FusedCpuEngine engine = o.half() != null ? new FusedCpuEngine(params, o.microBatch(), workers, o.half())
+                     : new FusedCpuEngine(params, o.microBatch(), workers, o.splitGemm())) {
             engine.setFirstLayer(o.firstLayer());
             engine.setSortSamples(o.sortSamples());
             Tables t = new Tables(params, grads, m, v);
@@ -235,6 +236,7 @@ public final class FusedEngineBench {
         FusedCpuEngine.FirstLayer first = d.firstLayer();
         boolean sort = d.sortSamples();
         float dropout = d.dropout();
+        io.ncf.core.blas.HalfFormat half = d.half();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
@@ -258,6 +260,7 @@ public final class FusedEngineBench {
                     default -> throw new IllegalArgumentException("--sort must be on or off, got " + val);
                 };
                 case "--dropout" -> dropout = Float.parseFloat(val);
+                case "--precision" -> half = val.equalsIgnoreCase("fp32") ? null : io.ncf.core.blas.HalfFormat.valueOf(val.toUpperCase(java.util.Locale.ROOT));
                 case "--first-layer" -> first = FusedCpuEngine.FirstLayer.valueOf(val.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
                 case "--adam" -> modes = switch (val) {
                     case "dense" -> List.of(AdamMode.DENSE);
@@ -268,7 +271,7 @@ public final class FusedEngineBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first, sort, dropout));
+        List<Result> rows = run(new Options(users, items, batches, micro, steps, threads, modes, score, split, first, sort, dropout, half));
         System.out.println("gemm: " + (split ? Blas.describe() : "OpenBLAS, its own threads"));
         System.out.print(table(rows));
         System.out.println("calling-thread CPU seconds per phase over the whole run (with --threads 1: all of it):");

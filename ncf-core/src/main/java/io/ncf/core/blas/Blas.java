@@ -1,6 +1,7 @@
 package io.ncf.core.blas;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.ShortPointer;
 
 import java.util.Locale;
 
@@ -54,6 +55,52 @@ public final class Blas {
          * either way except for a NaN item row, which scores NaN here and finite with MKL.
          */
         default void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) { Blas.javaFmax(n, a, b, out); }
+
+        /**
+         * {@code C[m,n] = alpha op(A) op(B) + beta C}, row-major, with A and B in the 16-bit format {@code fmt} and C
+         * (and the accumulation) in float, on the calling thread. The default widens the operands to floats (exact)
+         * and calls {@link #sgemm}: the same products, no faster than FP32; {@link #gemm16Reason} says so.
+         */
+        default void gemm16(HalfFormat fmt, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            ShortPointer a, int lda, ShortPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+            Blas.widenedGemm16(this, fmt, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+
+        /**
+         * Null where {@link #gemm16} in {@code fmt} runs on 16-bit hardware on this CPU (faster than {@link #sgemm}),
+         * else why not, for a refusal message.
+         */
+        default String gemm16Reason(HalfFormat fmt, CpuFeatures cpu) {
+            return name() + " has no 16-bit GEMM (ncf would widen the operands to FP32: slower than FP32); 16-bit GEMMs need Intel MKL";
+        }
+    }
+
+    private static final ThreadLocal<FloatPointer[]> WIDE = ThreadLocal.withInitial(() -> new FloatPointer[2]);
+
+    /** Floats of op(X) stored rows x cols with leading dimension ld, through the last used element. */
+    private static long extent(long rows, long cols, long ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; }
+
+    /** {@link Backend#gemm16}'s default: both operands widened into this thread's scratch, then sgemm. */
+    static void widenedGemm16(Backend blas, HalfFormat fmt, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              ShortPointer a, int lda, ShortPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        if (m == 0 || n == 0) return;
+        long na = transA ? extent(k, m, lda) : extent(m, k, lda), nb = transB ? extent(n, k, ldb) : extent(k, n, ldb);
+        FloatPointer[] w = WIDE.get();
+        for (int i = 0; i < 2; i++) {
+            long need = i == 0 ? na : nb;
+            if (w[i] == null || w[i].capacity() < need) {
+                if (w[i] != null) w[i].close();
+                w[i] = new FloatPointer(Math.max(need, 1));
+            }
+        }
+        if (na > 0) NativeKernels.fromHalf(na, a, w[0], fmt);
+        if (nb > 0) NativeKernels.fromHalf(nb, b, w[1], fmt);
+        blas.sgemm(transA, transB, m, n, k, alpha, w[0], lda, w[1], ldb, beta, c, ldc);
+    }
+
+    /** A pointer {@code offset} shorts past {@code p} (a cast copy: no native allocation). */
+    public static ShortPointer at(ShortPointer p, long offset) {
+        return offset == 0 ? p : new ShortPointer(p).position(p.position() + offset);
     }
 
     private static final int FMAX_TILE = 4096;

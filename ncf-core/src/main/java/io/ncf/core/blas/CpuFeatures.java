@@ -15,7 +15,7 @@ import java.util.Set;
 public record CpuFeatures(String model, int cores, Set<String> flags) {
 
     /** The extensions worth naming, in the order printed. */
-    public static final List<String> NOTABLE = List.of("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile");
+    public static final List<String> NOTABLE = List.of("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_fp16", "amx_tile");
 
     /** This machine (flags empty where /proc/cpuinfo cannot be read). */
     public static CpuFeatures detect() {

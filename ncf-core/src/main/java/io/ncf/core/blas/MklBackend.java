@@ -57,5 +57,27 @@ public final class MklBackend implements Blas.Backend {
                 a, lda, (FloatPointer) packedB, n, beta, c, ldc);
     }
 
+    @Override public void gemm16(HalfFormat fmt, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 org.bytedeco.javacpp.ShortPointer a, int lda, org.bytedeco.javacpp.ShortPointer b, int ldb,
+                                 float beta, FloatPointer c, int ldc) {
+        int ta = transA ? mkl_rt.CblasTrans : mkl_rt.CblasNoTrans, tb = transB ? mkl_rt.CblasTrans : mkl_rt.CblasNoTrans;
+        if (fmt == HalfFormat.BF16) mkl_rt.cblas_gemm_bf16bf16f32(mkl_rt.CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else mkl_rt.cblas_gemm_f16f16f32(mkl_rt.CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * MKL runs BF16 products on AMX-BF16 or AVX512-BF16 and FP16 ones on AMX-FP16; elsewhere it emulates them, which
+     * measured no faster than its sgemm (FP16 on a Sapphire Rapids Xeon without AMX-FP16: 0.6-1.4x sgemm, BF16 on
+     * AMX 1.7-3.2x, at the engine's shapes).
+     */
+    @Override public String gemm16Reason(HalfFormat fmt, CpuFeatures cpu) {
+        if (fmt == HalfFormat.BF16)
+            return cpu.has("amx_bf16") || cpu.has("avx512_bf16") ? null
+                    : "this CPU has neither AMX-BF16 nor AVX512-BF16, so " + name() + " would emulate BF16 products, slower than FP32";
+        return cpu.has("amx_fp16") ? null
+                : "this CPU has no AMX-FP16 (Granite Rapids and later), so " + name() + " runs FP16 products no faster than FP32"
+                  + (cpu.has("amx_bf16") || cpu.has("avx512_bf16") ? "; BF16 runs on this CPU's " + (cpu.has("amx_bf16") ? "AMX" : "AVX512-BF16") + " and needs no loss scaling" : "");
+    }
+
     @Override public void fmax(int n, FloatPointer a, FloatPointer b, FloatPointer out) { mkl_rt.vsFmax(n, a, b, out); }
 }

@@ -28,7 +28,7 @@ public final class NativeKernels {
     /** Columns per packed panel of B (two AVX-512 vectors). */
     public static final int PANEL = 32;
     public static final String PROPERTY = "ncf.nativeKernels", ENV = "NCF_NATIVE_KERNELS";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final String RESOURCE = "native/linux-x86_64/libncfkernels.so";
 
     private static final String LOAD_STATUS;
@@ -158,6 +158,96 @@ public final class NativeKernels {
     }
 
     private static long addr(FloatPointer p) { return p.address() + p.position() * (long) Float.BYTES; }
+
+    private static long addr(org.bytedeco.javacpp.ShortPointer p) { return p.address() + p.position() * (long) Short.BYTES; }
+
+    private static long addrOrZero(FloatPointer p) { return p == null ? 0 : addr(p); }
+
+    // ------------------------------------------------------------------------------------ the 16-bit training path
+
+    /** The widest layer the 16-bit training kernels take (their per-row mask scratch). */
+    public static final int MAX_TRAINING_WIDTH = 2048;
+
+    /**
+     * Whether the 16-bit training kernels ({@link #forwardAct}, {@link #gatherAct}, {@link #backwardAct},
+     * {@link #toHalf}, {@link #fromHalf}) run here: loaded, and the CPU has AVX-512 F, DQ, BW and VL. Not affected by
+     * the scoring switch ({@link #PROPERTY}): there is no other 16-bit path to switch to.
+     */
+    public static boolean trainingAvailable() { return LOADED && TRAINING; }
+
+    private static final boolean TRAINING = LOADED && trainingSupported() == 1;
+
+    private static void requireTraining() {
+        if (!LOADED) throw new IllegalStateException(LOAD_STATUS);
+        if (!TRAINING) throw new IllegalStateException("the 16-bit training kernels need AVX-512 DQ, BW and VL, which this CPU lacks");
+    }
+
+    private static void requireWidth(int w) {
+        if (w < 1 || w > MAX_TRAINING_WIDTH) throw new IllegalArgumentException("width " + w + " outside [1, " + MAX_TRAINING_WIDTH + "]");
+    }
+
+    /**
+     * Forward epilogue of a dense layer over {@code rows} rows of width {@code w}: {@code v = max(z + bias, 0) * mask}
+     * (the mask of {@code io.ncf.model.DropoutMask}: row r's units kept where their 16-bit draws from
+     * {@code states[r]} are at least {@code threshold}, times {@code keep}; {@code states} null: no dropout), written
+     * as 16-bit into {@code out16} and, where {@code outF32} is not null (it may be {@code z}), as float.
+     */
+    public static void forwardAct(int rows, int w, FloatPointer z, FloatPointer bias, org.bytedeco.javacpp.LongPointer states,
+                                  int threshold, float keep, org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer outF32) {
+        requireTraining();
+        requireWidth(w);
+        forwardAct0(rows, w, addr(z), addr(bias), states == null ? 0 : states.address() + states.position() * 8L, threshold, keep,
+                addr(out16), fmt.code, addrOrZero(outF32));
+    }
+
+    /**
+     * The factored first layer's forward for samples {@code [0, n)}: {@code v = max(pu[users[s]] + pi[items[s]] + bias, 0) * mask}
+     * over rows of width {@code w}, written as in {@link #forwardAct}.
+     */
+    public static void gatherAct(int n, int w, org.bytedeco.javacpp.IntPointer users, org.bytedeco.javacpp.IntPointer items,
+                                 FloatPointer pu, FloatPointer pi, FloatPointer bias, org.bytedeco.javacpp.LongPointer states,
+                                 int threshold, float keep, org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer outF32) {
+        requireTraining();
+        requireWidth(w);
+        gatherAct0(n, w, users.address() + users.position() * 4L, items.address() + items.position() * 4L, addr(pu), addr(pi), addr(bias),
+                states == null ? 0 : states.address() + states.position() * 8L, threshold, keep, addr(out16), fmt.code, addrOrZero(outF32));
+    }
+
+    /**
+     * Backward epilogue over {@code rows} rows of width {@code w}: {@code v = d * keep * [x > 0]}, x the forward's
+     * 16-bit ReLU output; adds the column sums of v into {@code biasAcc[0, w)} and writes v as 16-bit into
+     * {@code out16}, or where it is null as float back into {@code d}.
+     */
+    public static void backwardAct(int rows, int w, FloatPointer d, org.bytedeco.javacpp.ShortPointer x16, float keep,
+                                   org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer biasAcc) {
+        requireTraining();
+        backwardAct0(rows, w, addr(d), addr(x16), keep, out16 == null ? 0 : addr(out16), fmt.code, addr(biasAcc));
+    }
+
+    /** {@code dst[i] = 16-bit src[i]} (round to nearest even) for i in [0, n). */
+    public static void toHalf(long n, FloatPointer src, org.bytedeco.javacpp.ShortPointer dst, HalfFormat fmt) {
+        requireTraining();
+        toHalf0(n, addr(src), addr(dst), fmt.code);
+    }
+
+    /** {@code dst[i] = src[i]} widened to float (exact) for i in [0, n). */
+    public static void fromHalf(long n, org.bytedeco.javacpp.ShortPointer src, FloatPointer dst, HalfFormat fmt) {
+        requireTraining();
+        fromHalf0(n, addr(src), addr(dst), fmt.code);
+    }
+
+    private static native int trainingSupported();
+
+    private static native void forwardAct0(int rows, int w, long z, long bias, long states, int threshold, float keep, long out16, int fmt, long outF32);
+
+    private static native void gatherAct0(int n, int w, long users, long items, long pu, long pi, long bias, long states, int threshold,
+                                          float keep, long out16, int fmt, long outF32);
+
+    private static native void backwardAct0(int rows, int w, long d, long x16, float keep, long out16, int fmt, long biasAcc);
+
+    private static native void toHalf0(long n, long src, long dst, int fmt);
+
+    private static native void fromHalf0(long n, long src, long dst, int fmt);
 
     private static native int version();
 

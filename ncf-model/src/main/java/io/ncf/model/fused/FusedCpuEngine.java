@@ -1,6 +1,11 @@
 package io.ncf.model.fused;
 
 import io.ncf.core.blas.Blas;
+import io.ncf.core.blas.HalfFormat;
+import io.ncf.core.blas.NativeKernels;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.ShortPointer;
 
 import io.ncf.core.blas.Workers;
 
@@ -159,10 +164,26 @@ public final class FusedCpuEngine implements GradientEngine {
      *                  sgemm call with OpenBLAS's own threading
      */
     public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean splitGemm) {
-        this(params, microBatchSize, workers, false, splitGemm);
+        this(params, microBatchSize, workers, false, splitGemm, null);
+    }
+
+    /**
+     * An engine whose training products take 16-bit inputs ({@code half}; null: FP32) with FP32 accumulation: the
+     * activations and their gradients are written in 16 bits by the element-wise kernels that produce them, the dense
+     * weights are rounded once per call; master weights, gradients, the head, the loss and the factored first layer's
+     * tables stay FP32. Scoring stays FP32. Needs {@link NativeKernels#trainingAvailable()}; the products run on the
+     * {@link Blas} backend's {@link Blas.Backend#gemm16} (16-bit hardware where it has it: the caller decides whether
+     * that is fast enough, see {@link Blas.Backend#gemm16Reason}).
+     */
+    public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, HalfFormat half) {
+        this(params, microBatchSize, workers, false, true, half);
     }
 
     private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers, boolean splitGemm) {
+        this(params, microBatchSize, workers, ownsWorkers, splitGemm, null);
+    }
+
+    private FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers, boolean ownsWorkers, boolean splitGemm, HalfFormat half) {
         if (microBatchSize < 1) throw new IllegalArgumentException("micro-batch size must be positive, got " + microBatchSize);
         this.config = params.config();
         this.params = params;
@@ -179,6 +200,14 @@ public final class FusedCpuEngine implements GradientEngine {
         for (int w : width) mw = Math.max(mw, w);
         this.maxWidth = mw;
         this.w1 = width[1];
+        this.half = half;
+        if (half != null) {
+            if (!NativeKernels.trainingAvailable())
+                throw new IllegalStateException("16-bit (" + half + ") training needs ncf's AVX-512 kernels: " + NativeKernels.status()
+                        + (NativeKernels.loaded() ? " (without AVX-512 DQ/BW/VL)" : ""));
+            if (maxWidth > NativeKernels.MAX_TRAINING_WIDTH)
+                throw new IllegalArgumentException("16-bit training takes layers up to " + NativeKernels.MAX_TRAINING_WIDTH + " wide, got " + maxWidth);
+        }
 
         mfUser = floats(params.get(ParamSet.MF_USER), ParamSet.MF_USER);
         mfItem = floats(params.get(ParamSet.MF_ITEM), ParamSet.MF_ITEM);
@@ -232,7 +261,42 @@ public final class FusedCpuEngine implements GradientEngine {
         biasTile = new float[layers][];
         for (int k = 0; k < layers; k++) biasTile[k] = new float[TILE * width[k + 1]];
         finalWTile = new float[TILE * lastWidth];
+        if (half != null) {
+            biasPtr = new FloatPointer[layers];
+            act16 = new ShortPointer[layers + 1];
+            weight16 = new ShortPointer[layers];
+            for (int k = 0; k < layers; k++) {
+                biasPtr[k] = Sgemm.pointer(params.get(ParamSet.denseBias(k)), ParamSet.denseBias(k));
+                weight16[k] = new ShortPointer((long) width[k] * width[k + 1]);
+            }
+            for (int k = 0; k <= layers; k++) act16[k] = new ShortPointer((long) microBatch * width[k]);
+            deltaHA = new ShortPointer((long) microBatch * maxWidth);
+            deltaHB = new ShortPointer((long) microBatch * maxWidth);
+            rowStates = new LongPointer(microBatch);
+            rowStatesHeap = new long[microBatch];
+            idsUser = new IntPointer(microBatch);
+            idsItem = new IntPointer(microBatch);
+            biasAcc16 = new FloatPointer[t];
+            for (int w = 0; w < t; w++) biasAcc16[w] = new FloatPointer(maxWidth);
+        } else {
+            biasPtr = null; act16 = null; weight16 = null; deltaHA = deltaHB = null; rowStates = null; rowStatesHeap = null;
+            idsUser = idsItem = null; biasAcc16 = null;
+        }
     }
+
+    // the 16-bit training path (half != null); all null for FP32
+    private final HalfFormat half;
+    private final FloatPointer[] biasPtr;
+    private final ShortPointer[] act16;       // X_k in 16 bits, [microBatch, width[k]]
+    private final ShortPointer[] weight16;    // W_k rounded to 16 bits once per call
+    private final ShortPointer deltaHA, deltaHB;   // dZ in 16 bits (the FP32 products' outputs use deltaA/deltaB)
+    private final LongPointer rowStates;      // one layer's dropout row states for a micro-batch
+    private final long[] rowStatesHeap;
+    private final IntPointer idsUser, idsItem;     // the micro-batch's ids, for the factored gather
+    private final FloatPointer[] biasAcc16;   // [worker][maxWidth]: bias-gradient column sums
+
+    /** The 16-bit format of the training products' inputs, or null for FP32. */
+    public HalfFormat halfFormat() { return half; }
 
     private static FloatBuffer floats(INDArray a, String name) {
         if (a.dataType() != DataType.FLOAT || a.offset() != 0 || a.ordering() != 'c')
@@ -429,6 +493,7 @@ public final class FusedCpuEngine implements GradientEngine {
                 ensureProjections();
             }
             checkIds(users, items, from, count);
+            if (half != null) roundWeights(deferring ? 1 : 0);
             boolean sort = sortSamples && count > 1;
             if (sort) {
                 boolean byUser = config.numUsers() >= config.numItems();
@@ -481,7 +546,8 @@ public final class FusedCpuEngine implements GradientEngine {
                         int[] positions) {
         final boolean factored = deferring;
         MaskPositions at = new MaskPositions(pos, off, positions);
-        if (factored) forwardFactored(users, items, off, n, mask, at);
+        if (half != null) forward16(users, items, off, n, mask, at, factored);
+        else if (factored) forwardFactored(users, items, off, n, mask, at);
         else forward(users, items, off, n, mask, at);
 
         // GMF + final layer + loss + top of the backward pass, fused
@@ -553,7 +619,17 @@ public final class FusedCpuEngine implements GradientEngine {
         gFinalB.put(0, gFinalB.get(0) + (float) sumDz);
         phaseNanos[2] += Sgemm.clock() - t0;
 
-        // dense layers, top down; cur holds dZ_k
+        FloatBuffer cur = half != null ? backward16(n, keepTop, factored) : backward(n, keepTop, factored);
+        long t2 = Sgemm.clock();
+        if (factored) scatterEmbeddingGrads(users, items, off, n, cur, w1, 0, 0, w1, accUser, accItem);
+        else scatterEmbeddingGrads(users, items, off, n, cur, 2 * e, 0, e, e, gMlpUser, gMlpItem);
+        phaseNanos[4] += Sgemm.clock() - t2;
+        return loss;
+    }
+
+    /** The dense layers' backward, top down, from dZ of the top layer in deltaA; returns dZ_0 (factored) or dX_0. */
+    private FloatBuffer backward(int n, float keepTop, boolean factored) {
+        // cur holds dZ_k
         FloatBuffer cur = deltaBufA, other = deltaBufB;
         FloatPointer curP = deltaPtrA, otherP = deltaPtrB;
         final float keep = keepTop;
@@ -570,11 +646,118 @@ public final class FusedCpuEngine implements GradientEngine {
             FloatBuffer tb = cur; cur = other; other = tb;
             FloatPointer tp = curP; curP = otherP; otherP = tp;
         }
-        long t2 = Sgemm.clock();
-        if (factored) scatterEmbeddingGrads(users, items, off, n, cur, w1, 0, 0, w1, accUser, accItem);
-        else scatterEmbeddingGrads(users, items, off, n, cur, 2 * e, 0, e, e, gMlpUser, gMlpItem);
-        phaseNanos[4] += Sgemm.clock() - t2;
-        return loss;
+        return cur;
+    }
+
+    // ------------------------------------------------------------------------------------------------ 16-bit path
+
+    /** W_k for k in [first, layers) rounded to the 16-bit format: the products' B for this call. */
+    private void roundWeights(int first) {
+        for (int k = first; k < layers; k++) NativeKernels.toHalf((long) width[k] * width[k + 1], weightPtr[k], weight16[k], half);
+    }
+
+    /** Layer k's dropout row states of the micro-batch into {@link #rowStates}, or null without dropout. */
+    private LongPointer rowStates(DropoutMask mask, int layer, int n, MaskPositions pos) {
+        if (mask.isNone()) return null;
+        final long[] st = rowStatesHeap;
+        final java.nio.LongBuffer dst = rowStates.asBuffer();
+        workers.run(n, (w, a, b) -> {
+            for (int s = a; s < b; s++) st[s] = mask.rowState(layer, pos.of(s));
+            dst.put(a, st, a, b - a);
+        });
+        return rowStates;
+    }
+
+    private static LongPointer at(LongPointer p, long offset) { return p == null ? null : new LongPointer(p).position(p.position() + offset); }
+
+    private static IntPointer at(IntPointer p, long offset) { return new IntPointer(p).position(p.position() + offset); }
+
+    /**
+     * X_1..X_L in 16 bits (X_L also as FP32 for the head): the factored first layer gathered by ncf's kernel, or X_0
+     * gathered in FP32 and rounded; each product's FP32 output goes through one epilogue pass (bias, ReLU, dropout,
+     * rounding).
+     */
+    private void forward16(int[] users, int[] items, int off, int n, DropoutMask mask, MaskPositions pos, boolean factored) {
+        final int thr = mask.threshold();
+        final float keep = mask.isNone() ? 1f : mask.keepValue();
+        long t0 = Sgemm.clock();
+        if (factored) {
+            idsUser.put(users, off, n);   // put(array, offset, length) writes from the pointer's position
+            idsItem.put(items, off, n);
+            final LongPointer st = rowStates(mask, 0, n, pos);
+            final boolean top = layers == 1;
+            workers.run(n, (w, a, b) -> {
+                if (b > a) NativeKernels.gatherAct(b - a, w1, at(idsUser, a), at(idsItem, a), projUserPtr, projItemPtr, biasPtr[0],
+                        at(st, a), thr, keep, Blas.at(act16[1], (long) a * w1), half, top ? Blas.at(actPtr[1], (long) a * w1) : null);
+            });
+        } else {
+            final FloatBuffer x0 = act[0];
+            final int e2 = 2 * e;
+            workers.run(n, (w, a, b) -> {
+                for (int s = a; s < b; s++) {
+                    x0.put(s * e2, mlpUser, users[off + s] * e, e);
+                    x0.put(s * e2 + e, mlpItem, items[off + s] * e, e);
+                }
+                if (b > a) NativeKernels.toHalf((long) (b - a) * e2, Blas.at(actPtr[0], (long) a * e2), Blas.at(act16[0], (long) a * e2), half);
+            });
+        }
+        phaseNanos[0] += Sgemm.clock() - t0;
+        for (int k = factored ? 1 : 0; k < layers; k++) {
+            final int in = width[k], out = width[k + 1], layer = k;
+            Sgemm.gemm16(workers, half, false, false, n, out, in, 1f, act16[k], in, weight16[k], out, 0f, actPtr[k + 1], out);
+            long t1 = Sgemm.clock();
+            final LongPointer st = rowStates(mask, k, n, pos);
+            final boolean top = k + 1 == layers;
+            workers.run(n, (w, a, b) -> {
+                FloatPointer z = Blas.at(actPtr[layer + 1], (long) a * out);
+                if (b > a) NativeKernels.forwardAct(b - a, out, z, biasPtr[layer], at(st, a), thr, keep,
+                        Blas.at(act16[layer + 1], (long) a * out), half, top ? z : null);
+            });
+            phaseNanos[1] += Sgemm.clock() - t1;
+        }
+    }
+
+    /**
+     * The dense layers' backward with 16-bit products: dZ of the top layer (FP32 in deltaA) rounded, then per layer
+     * the two products into FP32 and one epilogue pass that applies ReLU/dropout, sums the bias gradient and rounds
+     * dZ for the next products (left FP32 where the scatter reads it). Returns dZ_0 (factored) or dX_0.
+     */
+    private FloatBuffer backward16(int n, float keep, boolean factored) {
+        final int first = factored ? 1 : 0;
+        long t0 = Sgemm.clock();
+        workers.run(n, (w, a, b) -> {
+            if (b > a) NativeKernels.toHalf((long) (b - a) * lastWidth, Blas.at(deltaPtrA, (long) a * lastWidth), Blas.at(deltaHA, (long) a * lastWidth), half);
+        });
+        phaseNanos[3] += Sgemm.clock() - t0;
+        FloatBuffer cur = deltaBufA, other = deltaBufB;
+        FloatPointer otherP = deltaPtrB, curP = deltaPtrA;
+        ShortPointer curH = deltaHA, otherH = deltaHB;
+        for (int k = layers - 1; k >= first; k--) {
+            final int in = width[k], out = width[k + 1], layer = k;
+            Sgemm.gemm16(workers, half, true, false, in, out, n, 1f, act16[k], in, curH, out, 1f, gWeightPtr[k], out);
+            Sgemm.gemm16(workers, half, false, true, n, in, out, 1f, curH, out, weight16[k], out, 0f, otherP, in);
+            if (k > 0) {
+                long t1 = Sgemm.clock();
+                final ShortPointer dst = k - 1 >= first ? otherH : null;   // another product reads dZ_{k-1}
+                final FloatPointer d = otherP;
+                workers.run(n, (w, a, b) -> {
+                    FloatPointer acc = biasAcc16[w];
+                    acc.zero();
+                    if (b > a) NativeKernels.backwardAct(b - a, in, Blas.at(d, (long) a * in), Blas.at(act16[layer], (long) a * in), keep,
+                            dst == null ? null : Blas.at(dst, (long) a * in), half, acc);
+                });
+                FloatBuffer g = gBias[k - 1];
+                for (int w = 0; w < workers.threads(); w++) {
+                    FloatBuffer acc = Blas.span(biasAcc16[w], in);
+                    for (int j = 0; j < in; j++) g.put(j, g.get(j) + acc.get(j));
+                }
+                phaseNanos[3] += Sgemm.clock() - t1;
+            }
+            FloatBuffer tb = cur; cur = other; other = tb;
+            FloatPointer tp = curP; curP = otherP; otherP = tp;
+            ShortPointer th = curH; curH = otherH; otherH = th;
+        }
+        return cur;
     }
 
     private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,

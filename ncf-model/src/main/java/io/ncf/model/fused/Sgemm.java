@@ -78,6 +78,30 @@ public final class Sgemm {
     }
 
     /**
+     * {@link #gemm(Workers, boolean, boolean, int, int, int, float, FloatPointer, int, FloatPointer, int, float, FloatPointer, int)}
+     * with 16-bit A and B ({@link Blas.Backend#gemm16}), split the same way.
+     */
+    static void gemm16(Workers workers, io.ncf.core.blas.HalfFormat fmt, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       org.bytedeco.javacpp.ShortPointer a, int lda, org.bytedeco.javacpp.ShortPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+        if (m == 0 || n == 0) return;
+        Blas.Backend blas = Blas.backend();
+        long t0 = System.nanoTime(), cpu0 = clock();
+        if (!transA) {
+            workers.run(m, (w, r0, r1) -> {
+                if (r1 > r0) blas.gemm16(fmt, false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc);
+            });
+        } else {
+            workers.run(n, (w, c0, c1) -> {
+                if (c1 > c0) blas.gemm16(fmt, true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc);
+            });
+        }
+        NANOS.addAndGet(System.nanoTime() - t0);
+        TOTAL_CPU.addAndGet(clock() - cpu0);
+        FLOPS.addAndGet(2L * m * n * k);
+        TOTAL_FLOPS.addAndGet(2L * m * n * k);
+    }
+
+    /**
      * Counts products the caller ran itself ({@link Blas.Backend#sgemm} on its own workers): {@code wallNanos} as the
      * wall time they took (the workers' sum divided by their number), {@code flops} in total.
      */

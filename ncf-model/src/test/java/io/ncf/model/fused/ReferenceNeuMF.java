@@ -33,6 +33,16 @@ final class ReferenceNeuMF {
         return g;
     }
 
+    /**
+     * Where the 16-bit engine rounds (identity: nowhere): the dense products' inputs (activations, weights, and dZ
+     * of the backward products), except the first layer's when {@link #factoredFirstLayer} (the engine computes it
+     * from FP32 projections). Activations, the head, the loss and the bias gradients stay unrounded.
+     */
+    java.util.function.DoubleUnaryOperator productInputs = x -> x;
+    boolean factoredFirstLayer;
+
+    private double r(int layer, double x) { return layer == 0 && factoredFirstLayer ? x : productInputs.applyAsDouble(x); }
+
     double logit(int u, int i) {
         return sample(u, i, 0, DropoutMask.NONE, 0, 0, null);
     }
@@ -62,7 +72,7 @@ final class ReferenceNeuMF {
             h[k + 1] = new double[out];
             for (int o = 0; o < out; o++) {
                 double z = b[o];
-                for (int q = 0; q < in; q++) z += h[k][q] * w[q * out + o];
+                for (int q = 0; q < in; q++) z += r(k, h[k][q]) * r(k, w[q * out + o]);
                 pre[k + 1][o] = z;
                 m[k + 1][o] = mf[o];
                 h[k + 1][o] = Math.max(z, 0) * mf[o];
@@ -98,9 +108,10 @@ final class ReferenceNeuMF {
             double[] dprev = new double[in];
             for (int o = 0; o < out; o++) {
                 gb[o] += dpre[o];
+                double d = r(k, dpre[o]);
                 for (int q = 0; q < in; q++) {
-                    gw[q * out + o] += h[k][q] * dpre[o];
-                    dprev[q] += w[q * out + o] * dpre[o];
+                    gw[q * out + o] += r(k, h[k][q]) * d;
+                    dprev[q] += r(k, w[q * out + o]) * d;
                 }
             }
             dh = dprev;
