@@ -14,6 +14,7 @@
  * No jni.h: the entry points take (JNIEnv *, jclass) as opaque pointers and only primitive arguments (native
  * addresses as 64-bit integers), so the file builds without a JDK's headers.
  */
+#define _GNU_SOURCE   /* syscall() under -std=c11 */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -315,5 +316,246 @@ EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_fromHalf0(void *env, voi
     for (jlong i = 0; i < n; i += 16) {
         __mmask16 m = lanes((int) (n - i < 16 ? n - i : 16));
         _mm512_mask_storeu_ps(dst + i, m, from_half(_mm256_maskz_loadu_epi16(m, src + i), fmt));
+    }
+}
+
+/*
+ * ---------------------------------------------------------------------------------------------------------------
+ * AMX-BF16 products with the epilogues fused (Sapphire Rapids and later). MKL's cblas_gemm_bf16bf16f32 reaches
+ * 300-530 GFLOP/s per core at the engine's skinny shapes (K, N of 64-256); this kernel 460-880 on the same core,
+ * bit for bit the same sums, and it applies the layer's epilogue (bias, ReLU, dropout, rounding; or the ReLU gate,
+ * bias sums and rounding) to each 32 x 32 block while it is in L1, so the FP32 product is never written to memory.
+ * Tiles: 0-3 C (2 x 2 blocks of 16 x 16 floats), 4-5 A (16 rows x 32 bf16), 6-7 B (32 k x 16 n, VNNI pairs).
+ * B is packed once per step by amxPack0: for each 16-column block, for each 32-row k block, 16 rows of k pairs.
+ * Needs K % 32 == 0 and N % 16 == 0 (the caller checks); any row count (a last partial block is padded).
+ * ---------------------------------------------------------------------------------------------------------------
+ */
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AMXT __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16")))
+
+/*
+ * bf16 of 16 floats in one instruction (vcvtneps2bf16: AVX512-BF16, which every AMX-BF16 CPU has): round to nearest
+ * even like to_half, but denormal inputs and outputs flush to zero; activations that small change nothing.
+ */
+AMXT static inline __m256i bf16_of(__m512 v) { return (__m256i) _mm512_cvtneps_pbh(v); }
+
+typedef struct { uint8_t palette; uint8_t start; uint8_t reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config;
+
+/* 1 where the CPU has AMX-BF16 and Linux lets this process use the tile registers (ARCH_REQ_XCOMP_PERM), else 0. */
+EXPORT jint Java_io_ncf_core_blas_NativeKernels_amxSupported(void *env, void *cls) {
+    (void) env; (void) cls;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("amx-bf16") || !__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw")
+            || !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl")) return 0;
+    return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0 ? 1 : 0;
+}
+
+/* Rounds w (K x N, or its transpose: B[k][n] = w[n][k], ld ldw) to bf16 into AMX's B layout (K * N shorts). */
+EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_amxPack0(void *env, void *cls, jint K, jint N, jlong wAddr, jint ldw, jint trans, jlong outAddr) {
+    (void) env; (void) cls;
+    const float *w = (const float *) (intptr_t) wAddr;
+    uint16_t *out = (uint16_t *) (intptr_t) outAddr;
+    size_t o = 0;
+    float tmp[16];
+    for (int nb = 0; nb < N / 16; nb++)
+        for (int kb = 0; kb < K / 32; kb++)
+            for (int r = 0; r < 16; r++)
+                for (int t = 0; t < 2; t++) {
+                    int k = kb * 32 + 2 * r + t;
+                    for (int c = 0; c < 16; c++) {
+                        int n = nb * 16 + c;
+                        tmp[c] = trans ? w[(size_t) n * ldw + k] : w[(size_t) k * ldw + n];
+                    }
+                    uint16_t h[16];
+                    _mm256_storeu_si256((__m256i *) h, to_half(_mm512_loadu_ps(tmp), 0));
+                    for (int c = 0; c < 16; c++) out[o + (size_t) c * 2 + t] = h[c];
+                    if (t == 1) o += 32;
+                }
+}
+
+/* C[32 x (16 or 32)] of rows [0, 32) of a (ld lda) times column blocks nb, nb + 1 of bp, into buf (ld 32). */
+AMXT static inline void amx_block(const uint16_t *a, int lda, const uint16_t *bp, int kbs, int nb, int two, float *buf) {
+    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    const uint16_t *a1 = a + (size_t) 16 * lda;
+    const uint16_t *b0 = bp + (size_t) nb * kbs * 512, *b1 = b0 + (size_t) kbs * 512;
+    for (int kb = 0; kb < kbs; kb++) {
+        _tile_loadd(4, a + kb * 32, lda * 2);
+        _tile_loadd(5, a1 + kb * 32, lda * 2);
+        _tile_loadd(6, b0 + (size_t) kb * 512, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 5, 6);
+        if (two) {
+            _tile_loadd(7, b1 + (size_t) kb * 512, 64);
+            _tile_dpbf16ps(2, 4, 7);
+            _tile_dpbf16ps(3, 5, 7);
+        }
+    }
+    _tile_stored(0, buf, 128);
+    _tile_stored(1, buf + 16 * 32, 128);
+    if (two) {
+        _tile_stored(2, buf + 16, 128);
+        _tile_stored(3, buf + 16 * 32 + 16, 128);
+    }
+}
+
+AMXT static void amx_config(void) {
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) { cfg.colsb[t] = 64; cfg.rows[t] = 16; }
+    _tile_loadconfig(&cfg);
+}
+
+/*
+ * Rows [r0, r0 + 32) of A as a 32-row block: A itself where 32 rows exist, else a zero-padded copy of the rest
+ * (pad holds 32 x K shorts).
+ */
+static const uint16_t *block_rows(const uint16_t *a, int lda, int r0, int rows, int K, uint16_t *pad) {
+    if (r0 + 32 <= rows) return a + (size_t) r0 * lda;
+    memset(pad, 0, (size_t) 32 * K * 2);
+    for (int r = 0; r < rows - r0; r++) memcpy(pad + (size_t) r * K, a + (size_t) (r0 + r) * lda, (size_t) K * 2);
+    return pad;
+}
+
+/*
+ * A dense layer's forward on AMX: z = A (rows x K bf16, ld lda) B (packed K x N), then forwardAct's epilogue
+ * (v = max(z + bias, 0) * mask) into out16 (ld N, bf16) and, where not 0, outF32 (ld N).
+ */
+EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxForward0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
+        jlong bpAddr, jlong biasAddr, jlong statesAddr, jint threshold, jfloat keep, jlong out16Addr, jlong outF32Addr) {
+    (void) env; (void) cls;
+    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
+    const float *bias = (const float *) (intptr_t) biasAddr;
+    const uint64_t *states = (const uint64_t *) (intptr_t) statesAddr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    float *outF = (float *) (intptr_t) outF32Addr;
+    int kbs = K / 32, words = (N + 31) / 32;
+    float buf[32 * 32] __attribute__((aligned(64)));
+    uint32_t bits[32 * 64];
+    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
+    const __m512 kv = _mm512_set1_ps(keep), zero = _mm512_setzero_ps();
+    amx_config();
+    for (int r0 = 0; r0 < rows; r0 += 32) {
+        int nr = rows - r0 < 32 ? rows - r0 : 32;
+        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
+        if (states) for (int r = 0; r < nr; r++) mask_bits(states[r0 + r], N, (uint32_t) threshold, bits + r * words);
+        for (int nb = 0; nb < N / 16; nb += 2) {
+            int two = nb + 1 < N / 16;
+            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
+            for (int r = 0; r < nr; r++)
+                for (int h = 0; h <= two; h++) {
+                    int col = nb * 16 + h * 16;
+                    __m512 v = _mm512_max_ps(_mm512_add_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(bias + col)), zero);
+                    if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[r * words + (col >> 5)] >> (col & 16)), v, kv);
+                    size_t at = (size_t) (r0 + r) * N + col;
+                    _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
+                    if (outF) _mm512_storeu_ps(outF + at, v);
+                }
+        }
+    }
+    _tile_release();
+    free(pad);
+}
+
+/*
+ * A dense layer's input gradient on AMX: d = dZ (rows x K bf16, ld lda) B (packed W^T: K = the layer's output width,
+ * N = its input width), then backwardAct's epilogue: v = d * keep * [x16 > 0] (x16 ld N), column sums into
+ * biasAcc[0, N), v into out16 (bf16, ld N) where it is not 0, else into outF32 (ld N).
+ */
+EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxBackward0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
+        jlong bpAddr, jlong x16Addr, jfloat keep, jlong out16Addr, jlong outF32Addr, jlong biasAccAddr) {
+    (void) env; (void) cls;
+    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
+    const uint16_t *x16 = (const uint16_t *) (intptr_t) x16Addr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    float *outF = (float *) (intptr_t) outF32Addr, *acc = (float *) (intptr_t) biasAccAddr;
+    int kbs = K / 32;
+    float buf[32 * 32] __attribute__((aligned(64)));
+    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
+    const __m512 kv = _mm512_set1_ps(keep);
+    const __m256i zero16 = _mm256_setzero_si256();
+    amx_config();
+    for (int r0 = 0; r0 < rows; r0 += 32) {
+        int nr = rows - r0 < 32 ? rows - r0 : 32;
+        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
+        for (int nb = 0; nb < N / 16; nb += 2) {
+            int two = nb + 1 < N / 16;
+            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
+            for (int h = 0; h <= two; h++) {
+                int col = nb * 16 + h * 16;
+                __m512 sum = _mm512_loadu_ps(acc + col);
+                for (int r = 0; r < nr; r++) {
+                    size_t at = (size_t) (r0 + r) * N + col;
+                    __mmask16 pos = _mm256_cmpgt_epi16_mask(_mm256_loadu_si256((const __m256i *) (x16 + at)), zero16);
+                    __m512 v = _mm512_maskz_mul_ps(pos, _mm512_load_ps(buf + r * 32 + h * 16), kv);
+                    sum = _mm512_add_ps(sum, v);
+                    if (out16) _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
+                    else _mm512_storeu_ps(outF + at, v);
+                }
+                _mm512_storeu_ps(acc + col, sum);
+            }
+        }
+    }
+    _tile_release();
+    free(pad);
+}
+
+/*
+ * The fused engine's scatter of per-sample embedding gradients (FP32, any precision of the products), for worker w of
+ * t: every sample s whose user u has u % t == w adds g fw[j] mfItem[i][j] into gMfUser[u][j] (f wide) and
+ * src[s][userAt + j] into toUser[u][j] (len wide); likewise for items with i % t == w. Each worker owns its rows,
+ * so duplicates accumulate without atomics in sample order. The arithmetic is the Java loop's, operation for
+ * operation ((g * fw) * x, then the add; no fused multiply-add), so the sums are the same bits.
+ */
+EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_scatterRows0(void *env, void *cls, jint n, jlong usersAddr, jlong itemsAddr, jlong dzAddr,
+        jint threads, jint worker, jint f, jlong fwAddr, jlong mfUserAddr, jlong mfItemAddr, jlong gMfUserAddr, jlong gMfItemAddr,
+        jlong srcAddr, jint stride, jint userAt, jint itemAt, jint len, jlong toUserAddr, jlong toItemAddr) {
+    (void) env; (void) cls;
+    const int32_t *users = (const int32_t *) (intptr_t) usersAddr, *items = (const int32_t *) (intptr_t) itemsAddr;
+    const float *dz = (const float *) (intptr_t) dzAddr, *fw = (const float *) (intptr_t) fwAddr;
+    const float *mfUser = (const float *) (intptr_t) mfUserAddr, *mfItem = (const float *) (intptr_t) mfItemAddr, *src = (const float *) (intptr_t) srcAddr;
+    float *gMfUser = (float *) (intptr_t) gMfUserAddr, *gMfItem = (float *) (intptr_t) gMfItemAddr;
+    float *toUser = (float *) (intptr_t) toUserAddr, *toItem = (float *) (intptr_t) toItemAddr;
+    for (int s = 0; s < n; s++) {
+        if (s + 8 < n) {   /* rows of later samples: random rows of tables far larger than the caches */
+            int u8 = users[s + 8], i8 = items[s + 8];
+            if (u8 % threads == worker) _mm_prefetch((const char *) (toUser + (size_t) u8 * len), _MM_HINT_T0);
+            if (i8 % threads == worker) {
+                _mm_prefetch((const char *) (toItem + (size_t) i8 * len), _MM_HINT_T0);
+                _mm_prefetch((const char *) (gMfItem + (size_t) i8 * f), _MM_HINT_T0);
+            }
+        }
+        int u = users[s], i = items[s];
+        __m512 g = _mm512_set1_ps(dz[s]);
+        if (u % threads == worker) {
+            float *gu = gMfUser + (size_t) u * f, *tu = toUser + (size_t) u * len;
+            const float *mi = mfItem + (size_t) i * f, *sr = src + (size_t) s * stride + userAt;
+            for (int j = 0; j < f; j += 16) {
+                __mmask16 m = lanes(f - j);
+                __m512 v = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_maskz_loadu_ps(m, fw + j)), _mm512_maskz_loadu_ps(m, mi + j));
+                _mm512_mask_storeu_ps(gu + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, gu + j), v));
+            }
+            for (int j = 0; j < len; j += 16) {
+                __mmask16 m = lanes(len - j);
+                _mm512_mask_storeu_ps(tu + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, tu + j), _mm512_maskz_loadu_ps(m, sr + j)));
+            }
+        }
+        if (i % threads == worker) {
+            float *gi = gMfItem + (size_t) i * f, *ti = toItem + (size_t) i * len;
+            const float *mu = mfUser + (size_t) u * f, *sr = src + (size_t) s * stride + itemAt;
+            for (int j = 0; j < f; j += 16) {
+                __mmask16 m = lanes(f - j);
+                __m512 v = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_maskz_loadu_ps(m, fw + j)), _mm512_maskz_loadu_ps(m, mu + j));
+                _mm512_mask_storeu_ps(gi + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, gi + j), v));
+            }
+            for (int j = 0; j < len; j += 16) {
+                __mmask16 m = lanes(len - j);
+                _mm512_mask_storeu_ps(ti + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, ti + j), _mm512_maskz_loadu_ps(m, sr + j)));
+            }
+        }
     }
 }

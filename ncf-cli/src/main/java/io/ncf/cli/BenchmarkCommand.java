@@ -9,6 +9,7 @@ import io.ncf.model.ParamSet;
 import io.ncf.model.GradientEngine;
 import io.ncf.train.Adam;
 import io.ncf.train.EngineKind;
+import io.ncf.core.Precision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -63,6 +64,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--peer-min-gflops", paramLabel = "GFLOPS", defaultValue = "20", description = "The least sgemm GFLOP/s the peer's BLAS must reach for a 'vs peer' ratio; a reference BLAS does 2-5 on 2 cores, OpenBLAS 100 or more; 0 reports the ratio whatever the speed (default: ${DEFAULT-VALUE}).") double peerMinGflops;
     @Option(names = "--peer-sgemm-script", paramLabel = "FILE", hidden = true, description = "A python file run (as 'python3 FILE THREADS') instead of the built-in sgemm probe; it prints 'sgemm X GFLOP/s torch VERSION threads N' (tests).") Path peerSgemmScript;
     @Option(names = "--fp16", description = "--engine cuda: FP16 activations and GEMM inputs, FP32 accumulation and master weights, dynamic loss scaling.") boolean fp16;
+    @Option(names = "--precision", split = ",", paramLabel = "P", description = {"train: precisions of the fused engine to compare in the same run: fp32, bf16, fp16 (default: fp32).",
+            "16-bit rows are measured where the CPU runs them (AMX-BF16/AVX512-BF16, AMX-FP16 through MKL) and say why not elsewhere; with --peer the",
+            "PyTorch peer also runs under torch.autocast(\"cpu\", dtype=torch.bfloat16) for bf16, and the table's foot gives the machine's FP32 and BF16 GEMM GFLOP/s."}) List<String> precisions;
     @Option(names = "--json", description = "Also print one JSON object per measurement.") boolean json;
     @Option(names = "--in-process", hidden = true, description = "Run one measurement here (used by the child JVMs).") boolean inProcess;
 
@@ -91,12 +95,21 @@ public final class BenchmarkCommand implements Callable<Integer> {
         boolean cudaOnly = engines.stream().allMatch(CUDA::equals);
         if (fp16 && !cudaOnly) throw new NcfCli.UsageException("benchmark --fp16 is for --engine cuda only (the CPU engines compute in FLOAT)");
         if (blas == null) blas = List.of("auto");
+        List<Precision> precisionList = new ArrayList<>();
+        try {
+            for (String pr : precisions == null ? List.of("fp32") : precisions) precisionList.add(Precision.parse(pr));
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--precision: " + e.getMessage());
+        }
+        if (!precisionList.equals(List.of(Precision.FP32)) && (what != What.train || cudaOnly))
+            throw new NcfCli.UsageException("benchmark --precision compares the fused CPU engine's training precisions (benchmark train); the GPU's is --fp16");
         for (String b : blas)
             if (!List.of("auto", "mkl", "openblas").contains(b)) throw new NcfCli.UsageException("--blas: unknown BLAS '" + b + "': expected auto, mkl or openblas");
         if (inProcess) {
             if (!blas.equals(List.of("auto"))) TrainCommand.selectBlas(blas.get(0));
             Map<String, Object> r = switch (what) {
-                case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0)) : trainOnce(EngineKind.parse(engines.get(0)), batches.get(0), workers.get(0));
+                case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0))
+                        : trainOnce(EngineKind.parse(engines.get(0)), batches.get(0), workers.get(0), precisionList.get(0));
                 case eval -> CUDA.equals(engines.get(0)) ? cudaEvalOnce() : evalOnce(EngineKind.parse(engines.get(0)));
                 case prepare -> prepareOnce();
                 case recommend -> RecommendBenchmark.once(mode, model, rankUsers, candidates, 10, Runtime.getRuntime().availableProcessors());
@@ -120,13 +133,22 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 // once per invocation, before the timed runs: how fast the peer's torch multiplies matrices
                 PeerSgemm sgemm = peer && Files.isRegularFile(peerScript) ? probePeerSgemm() : null;
                 List<Map<String, Object>> runs = new ArrayList<>();
+                boolean peerBf16 = precisionList.contains(Precision.BF16);
                 for (int round = 0; round < rounds; round++) {
                     for (int b : batches) {
                         for (String e : engines)
                             for (String lib : blasFor(e))
                                 for (int w : workers)
-                                    runs.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib)));
-                        if (peer) runs.add(runPeer(b));
+                                    for (Precision pr : precisionList) {
+                                        // 16-bit rows for the fused engine only; the others compute in FP32 (samediff's HALF is a reference)
+                                        if (pr != Precision.FP32 && !"fused".equals(e)) continue;
+                                        java.util.Optional<String> why = pr == Precision.FP32 ? java.util.Optional.empty() : io.ncf.model.fused.HalfPrecision.unavailable(pr);
+                                        if (why.isPresent()) { runs.add(refusedRow(e, b, pr, why.get())); continue; }
+                                        runs.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib,
+                                                "--precision", pr.id())));
+                                    }
+                        if (peer) runs.add(runPeer(b, Precision.FP32));
+                        if (peer && peerBf16) runs.add(runPeer(b, Precision.BF16));
                     }
                 }
                 rows.addAll(medians(runs));
@@ -136,6 +158,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     if (sgemm != null) underTable.add("PyTorch peer sgemm: " + sgemm.describe());
                     if (warning != null) underTable.add(warning);
                 }
+                if (!precisionList.equals(List.of(Precision.FP32))) underTable.add(gemmLimits(precisionList));
             }
             case eval -> {
                 for (String e : engines)
@@ -246,7 +269,36 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return parseFlatJson(last);
     }
 
+    /** A 16-bit row the machine cannot run well: no numbers, the reason. */
+    private static Map<String, Object> refusedRow(String engine, int batch, Precision p, String why) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "train");
+        r.put("engine", engine + " " + p.id());
+        r.put("batch", batch);
+        r.put("precision", p.id());
+        r.put("note", "not run: " + why);
+        return r;
+    }
+
+    /**
+     * The machine's matrix-multiply limits beside the rows: FP32 sgemm and each 16-bit GEMM asked for, 2048^3 split by
+     * rows over the cores, each a single-threaded call of the BLAS in use (the engine's way of calling it).
+     */
+    private static String gemmLimits(List<Precision> ps) {
+        int threads = Runtime.getRuntime().availableProcessors();
+        StringBuilder sb = new StringBuilder(String.format("GEMM limits (2048^3, %d threads, %s): FP32 %.1f GFLOP/s", threads,
+                io.ncf.core.blas.Blas.describe(), io.ncf.core.blas.Blas.measureSgemmGflops(threads)));
+        for (Precision p : ps)
+            if (p != Precision.FP32)
+                sb.append(String.format(", %s %.1f GFLOP/s", p.name(), io.ncf.core.blas.Blas.measureGemm16Gflops(p.halfFormat(), threads)));
+        return sb.toString();
+    }
+
     private Map<String, Object> trainOnce(EngineKind kind, int batch, int workerCount) {
+        return trainOnce(kind, batch, workerCount, Precision.FP32);
+    }
+
+    private Map<String, Object> trainOnce(EngineKind kind, int batch, int workerCount, Precision precision) {
         NeuMFConfig c = NeuMFConfig.defaults(users, items);
         ParamSet params = ParamSet.initialize(c, 1);
         int mb = microBatch != null ? microBatch : kind.defaultMicroBatch();
@@ -257,7 +309,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         ParamSet grads = params.zerosLike();
         Adam adam = new Adam(0.0045f, 0.25f, 0.5f, 1e-8f, params);
         double seconds = 0;
-        try (GradientEngine e = io.ncf.train.Engines.create(kind, params, mb, false, workerCount); adam) {
+        try (GradientEngine e = io.ncf.train.Engines.create(kind, params, mb, precision, workerCount); adam) {
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
                 e.accumulateGradients(u, it, y, 0, batch, 1f / batch, DropoutMask.forStep(1, s, c.dropout()), 0, grads);
@@ -267,9 +319,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 if (s >= warmup) seconds += (System.nanoTime() - t0) / 1e9;
             }
         }
-        Map<String, Object> r = result("train", workerCount == 1 ? label(kind) : label(kind) + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
+        String name = label(kind) + (precision == Precision.FP32 ? "" : " " + precision.id());
+        Map<String, Object> r = result("train", workerCount == 1 ? name : name + " x" + workerCount, batch, (double) batch * steps / seconds, seconds / steps);
         r.put("workers", workerCount);
+        r.put("precision", precision.id());
         noteBlas(kind, r);
+        if (kind == EngineKind.FUSED && precision != Precision.FP32) r.put("note", io.ncf.model.fused.HalfPrecision.describe(precision));
         return r;
     }
 
@@ -335,17 +390,34 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return r;
     }
 
-    private Map<String, Object> runPeer(int batch) throws Exception {
+    /**
+     * The PyTorch peer at one batch: FP32 runs --peer-script (the shared peer), BF16 the same model under
+     * {@code torch.autocast("cpu", dtype=torch.bfloat16)} (torch_cpu_neumf_amp.py, shipped in the jar).
+     */
+    private Map<String, Object> runPeer(int batch, Precision precision) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "train");
         r.put("engine", "pytorch-peer");
         r.put("batch", batch);
+        r.put("precision", precision.id());
+        if (precision != Precision.FP32) r.put("engine", "pytorch-peer " + precision.id());
         if (!Files.isRegularFile(peerScript)) {
             r.put("note", "peer script " + peerScript + " not found");
             return r;
         }
-        Process p = new ProcessBuilder(PEER_PYTHON, peerScript.toString(), Integer.toString(batch), Integer.toString(warmup + steps + 1), Integer.toString(PEER_THREADS))
-                .redirectErrorStream(true).start();
+        Path script = peerScript;
+        Path tmp = null;
+        if (precision != Precision.FP32) {
+            tmp = Files.createTempFile("torch_cpu_neumf_amp", ".py");
+            try (var in = BenchmarkCommand.class.getResourceAsStream("torch_cpu_neumf_amp.py")) {
+                if (in == null) throw new IllegalStateException("torch_cpu_neumf_amp.py is missing from the ncf-cli jar");
+                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            script = tmp;
+        }
+        List<String> cmd = new ArrayList<>(List.of(PEER_PYTHON, script.toString(), Integer.toString(batch), Integer.toString(warmup + steps + 1), Integer.toString(PEER_THREADS)));
+        if (precision != Precision.FP32) cmd.add(precision.id());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         var m = java.util.regex.Pattern.compile("median step ([0-9.]+)s -> ([0-9,]+) samples/s").matcher(text);
@@ -355,6 +427,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } else {
             r.put("note", "peer did not run (is python3-torch installed?): " + text.lines().reduce((a, b) -> b).orElse("").trim());
         }
+        if (tmp != null) Files.deleteIfExists(tmp);
         return r;
     }
 
@@ -436,7 +509,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
      * to print is returned. Null means the peer is fair (or never ran, its rows saying why): report the ratios.
      */
     static String judgePeer(List<Map<String, Object>> rows, PeerSgemm sgemm, double minGflops) {
-        List<Map<String, Object>> peers = rows.stream().filter(r -> "pytorch-peer".equals(r.get("engine"))).toList();
+        List<Map<String, Object>> peers = rows.stream().filter(BenchmarkCommand::isPeer).toList();
         if (sgemm != null && sgemm.measured()) for (Map<String, Object> r : peers) r.put("peer_sgemm_gflops", sgemm.gflops());
         List<Map<String, Object>> ran = peers.stream().filter(r -> r.get("samples_per_s") instanceof Number).toList();
         if (minGflops <= 0 || ran.isEmpty()) return null;
@@ -497,15 +570,20 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     /** Adds "vs_peer" (samples/s divided by the PyTorch peer's at the same batch) to every other train row. */
+    /** "vs peer" of every row: its samples/s over the peer's at the same batch and precision (rows without one are FP32). */
     static void addPeerRatios(List<Map<String, Object>> rows) {
         for (Map<String, Object> peerRow : rows) {
-            if (!"pytorch-peer".equals(peerRow.get("engine")) || !(peerRow.get("samples_per_s") instanceof Number p)) continue;
+            if (!isPeer(peerRow) || !(peerRow.get("samples_per_s") instanceof Number p)) continue;
             for (Map<String, Object> r : rows)
-                if (r != peerRow && String.valueOf(r.get("batch")).equals(String.valueOf(peerRow.get("batch")))
-                        && r.get("samples_per_s") instanceof Number n)
+                if (r != peerRow && !isPeer(r) && String.valueOf(r.get("batch")).equals(String.valueOf(peerRow.get("batch")))
+                        && precisionOf(r).equals(precisionOf(peerRow)) && r.get("samples_per_s") instanceof Number n)
                     r.put("vs_peer", n.doubleValue() / p.doubleValue());
         }
     }
+
+    private static boolean isPeer(Map<String, Object> r) { return String.valueOf(r.get("engine")).startsWith("pytorch-peer"); }
+
+    private static String precisionOf(Map<String, Object> r) { return String.valueOf(r.getOrDefault("precision", "fp32")); }
 
     static long peakRssMb() {
         try {

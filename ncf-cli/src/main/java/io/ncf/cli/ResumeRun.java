@@ -35,6 +35,7 @@ final class ResumeRun {
         m.put("engine", c.provider.name());
         m.put(ModelKind.METADATA_KEY, c.kind.id());
         m.put("fp16", Boolean.toString(c.fp16));
+        m.put("precision", c.precision.id());
         if (c.lossScale != null) m.put("loss_scale_fixed", Integer.toString(Float.floatToRawIntBits(c.lossScale)));
         m.put("loss_scale_init", Integer.toString(Float.floatToRawIntBits(c.lossScaleInit)));
         m.put("loss_scale_window", Integer.toString(c.lossScaleWindow));
@@ -138,6 +139,8 @@ final class ResumeRun {
         m.put("model", ModelKind.fromMetadata(run).id());
         if (run.containsKey("dropout")) m.put("dropout", ResumeSettings.floatFromBits(run.get("dropout")));
         if (run.containsKey("fp16")) m.put("fp16", run.get("fp16"));
+        // runs saved before --precision: FP16 or FP32 by their fp16 flag
+        m.put("precision", run.getOrDefault("precision", Boolean.parseBoolean(run.getOrDefault("fp16", "false")) ? "fp16" : "fp32"));
         m.put("lossScale", run.containsKey("loss_scale_fixed") ? ResumeSettings.floatFromBits(run.get("loss_scale_fixed")) : "dynamic");
         if (run.containsKey("loss_scale_init")) m.put("lossScaleInit", ResumeSettings.floatFromBits(run.get("loss_scale_init")));
         if (run.containsKey("loss_scale_window")) m.put("lossScaleWindow", run.get("loss_scale_window"));
@@ -173,6 +176,7 @@ final class ResumeRun {
         if (given.hasMatchedOption("--l2-weights")) m.put("weightL2", ResumeSettings.canonical(cmd.l2Weights));
         if (given.hasMatchedOption("--optimizer")) m.put("optimizer", cmd.optimizer.toLowerCase(java.util.Locale.ROOT));
         if (given.hasMatchedOption("--fp16")) m.put("fp16", Boolean.toString(cmd.fp16));
+        if (given.hasMatchedOption("--precision")) m.put("precision", cmd.precisionName.trim().toLowerCase(java.util.Locale.ROOT));
         if (given.hasMatchedOption("--loss-scale")) m.put("lossScale", ResumeSettings.canonical(cmd.lossScale));
         if (given.hasMatchedOption("--loss-scale-init")) m.put("lossScaleInit", ResumeSettings.canonical(cmd.lossScaleInit));
         if (given.hasMatchedOption("--loss-scale-window")) m.put("lossScaleWindow", Integer.toString(cmd.lossScaleWindow));
@@ -191,6 +195,7 @@ final class ResumeRun {
     /** Mixed-precision settings and the loss scale reached, so a resumed FP16 run scales as the original would. */
     private void restoreLossScaling(Map<String, String> run) {
         cmd.fp16 = Boolean.parseBoolean(run.getOrDefault("fp16", "false"));
+        cmd.precisionName = run.get("precision");
         if (run.containsKey("loss_scale_fixed")) cmd.lossScale = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_fixed")));
         if (run.containsKey("loss_scale_init")) {
             cmd.lossScaleInit = Float.intBitsToFloat(Integer.parseInt(run.get("loss_scale_init")));

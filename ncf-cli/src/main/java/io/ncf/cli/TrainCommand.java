@@ -17,6 +17,7 @@ import io.ncf.train.RunLock;
 import io.ncf.train.TrainingCancelledException;
 import io.ncf.train.LossScaleLogLine;
 import io.ncf.train.LossScaler;
+import io.ncf.core.Precision;
 import io.ncf.train.JsonLinesLog;
 import io.ncf.train.MemoryEstimate;
 import io.ncf.train.TrainingState;
@@ -127,10 +128,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--blas", paramLabel = "LIB", description = "BLAS for the fused engine's matrix products: auto (Intel MKL when it loads, else OpenBLAS), mkl or openblas "
             + "(default: $NCF_BLAS, else auto).")
     String blas;
-    @Option(names = "--fp16", description = {"Mixed precision: HALF forward/backward, FLOAT master weights, loss and Adam, with loss scaling.",
-            "Needs --engine cuda (FP16 GEMMs, FP32 accumulation) or --engine samediff, the HALF reference: on the CPU backend HALF is ~10x slower than FLOAT, so",
-            "--fp16 without --engine is refused rather than run that slowly (the fused CPU engine computes in FP32)."})
+    @Option(names = "--precision", paramLabel = "P", description = {"Compute precision: fp32 (default), bf16 or fp16: 16-bit matrix-product inputs with FP32 accumulation,",
+            "FP32 master weights, loss and Adam; fp16 adds loss scaling (see below), bf16 needs none. The fused engine runs bf16 where the CPU has",
+            "AMX-BF16 or AVX512-BF16 and fp16 where it has AMX-FP16 (both through Intel MKL), and refuses them elsewhere with the reason",
+            "(NCF_HALF_FALLBACK=allow runs them anyway, at about FP32 speed); --engine cuda computes fp16, --engine samediff fp16 as ND4J HALF (~10x slower)."})
+    String precisionName;
+    @Option(names = "--fp16", description = "The seed's spelling of --precision fp16.")
     boolean fp16;
+    /** --precision and --fp16 resolved (in call()). */
+    Precision precision = Precision.FP32;
     @Option(names = "--loss-scale", paramLabel = "S", description = "Fixed loss scale (default with --fp16: dynamic, see below).")
     Float lossScale;
     @Option(names = "--loss-scale-init", paramLabel = "S", defaultValue = "32768", description = "Dynamic loss scale: initial value (default: ${DEFAULT-VALUE} = 2^15).")
@@ -181,6 +187,8 @@ public final class TrainCommand implements Callable<Integer> {
             resumeRun = new ResumeRun(this);
             resumeRun.restore(); // the saved run's settings into these fields, before the engine is chosen
         }
+        precision = resolvePrecision();
+        fp16 = precision == Precision.FP16;
         provider = resolveEngine();
         return start(out);
     }
@@ -292,7 +300,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private int startLocked(PrintWriter out) throws Exception {
-        for (String line : provider.startupLines(fp16)) console.info(out).println(line);
+        for (String line : provider.startupLines(precision)) console.info(out).println(line);
         if (kind == null || resume == null) kind = parseModel();
         long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0x7fffffffffffL;
         boolean demo = data == null || (resume != null && demoResume);
@@ -329,16 +337,24 @@ public final class TrainCommand implements Callable<Integer> {
     ResumeRun resumeRun;
     boolean demoResume;
 
+    /** --precision, or --fp16 (its seed spelling); both given must agree. */
+    private Precision resolvePrecision() {
+        Precision p;
+        try {
+            p = precisionName == null ? Precision.FP32 : Precision.parse(precisionName);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--precision: " + e.getMessage());
+        }
+        if (fp16 && precisionName != null && p != Precision.FP16)
+            throw new NcfCli.UsageException("--fp16 means --precision fp16, which contradicts --precision " + p.id());
+        return fp16 ? Precision.FP16 : p;
+    }
+
     /**
-     * --engine through the registry. --fp16 names its engine: the default (fused, FP32 only) cannot take it, and the
-     * CPU's HALF path (samediff) is 10-780x slower than FP32, which a user must ask for rather than get unasked.
+     * --engine through the registry. A 16-bit precision on the default engine (fused) runs where the CPU has 16-bit
+     * matrix hardware and is refused elsewhere (requireFeatures), never silently slower than FP32.
      */
     private EngineProvider resolveEngine() {
-        boolean explicit = spec.commandLine().getParseResult().hasMatchedOption("--engine");
-        if (fp16 && !explicit && resume == null)
-            throw new NcfCli.UsageException("--fp16 needs an engine that computes in 16 bits: --engine cuda (an NVIDIA GPU), or --engine samediff, "
-                    + "ND4J's HALF graph, which on a CPU runs about 10x slower than FP32 (its matrix products 50-780x); the default engine, fused, "
-                    + "computes in FP32 only");
         return EnginesCommand.named(engine);
     }
 
@@ -346,7 +362,7 @@ public final class TrainCommand implements Callable<Integer> {
     private void requireFeatures() {
         var given = spec.commandLine().getParseResult();
         try {
-            if (fp16) provider.require(Feature.FP16);
+            provider.requirePrecision(precision);
             if (workers > 1) provider.require(Feature.WORKERS);
             if (noNegTrick) provider.require(Feature.CHECKED_NEGATIVES);
             if (microBatch != null) provider.require(Feature.MICRO_BATCH);
@@ -369,7 +385,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (file == null) throw new NcfCli.UsageException("--mode test needs --load-checkpoint-path FILE (or --checkpoint-dir DIR holding " + Checkpoints.MODEL_FILE + ")");
         Checkpoints.Loaded loaded = Checkpoints.load(file, config, explicitShapeFlags());
         out.printf("Model: %s (from %s)%n", loaded.kind(), file);
-        EngineSetup setup = new EngineSetup(ds, loaded.config(), loaded.kind(), opts, fp16, workers, LossScaler.none(),
+        EngineSetup setup = new EngineSetup(ds, loaded.config(), loaded.kind(), opts, precision, workers, LossScaler.none(),
                 EngineState.initial(loaded.config(), loaded.flat()));
         try (TrainingEngine e = provider.open(setup)) {
             EvalResult r = e.evaluate(console.progress(spec.commandLine().getErr()));
@@ -418,7 +434,7 @@ public final class TrainCommand implements Callable<Integer> {
         listeners.add(new SeedLogLines(out, opts.topK(), verbose));
         JsonLinesLog json = null;
         LossScaler scaler = lossScaler();
-        EngineSetup setup = new EngineSetup(ds, config, kind, opts, fp16, workers, scaler, initial);
+        EngineSetup setup = new EngineSetup(ds, config, kind, opts, precision, workers, scaler, initial);
         console.info(out).printf("Model: %s%s %s, %,d parameters; engine %s; seed %d%n", kind, pretrainGmf != null ? " (pre-trained)" : "", config,
                 config.parameterCount(), provider.name(), opts.seed());
         // checkpoints are written behind the training: the next epoch runs while the last one's files reach the disk
@@ -429,6 +445,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (logPath != null) {
                 Map<String, Object> p = parameters(ds, config, opts, demo);
                 p.put("fp16", fp16);
+                p.put("precision", precision.id());
                 p.put("workers", workers);
                 p.put("engine_detail", e.describe());
                 p.putAll(provider.logParameters(fp16));

@@ -29,6 +29,7 @@ public final class CudaEngineProvider implements EngineProvider {
             case MICRO_BATCH -> Optional.of("the GPU processes each GPU's share of a global batch in one pass; its memory follows -b and --workers");
             case REGULARIZATION -> Optional.of("the GPU's Adam kernel has no weight decay yet; regularized recipes train on the CPU engines");
             case SGD -> Optional.of("the GPU steps with Adam only; SGD fine-tuning runs on the CPU engines");
+            case BF16 -> Optional.of("the GPU engine computes in FP32 or FP16 (--fp16); BF16 training runs on the fused CPU engine");
             default -> Optional.empty();
         };
     }

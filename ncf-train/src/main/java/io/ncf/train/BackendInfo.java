@@ -35,6 +35,11 @@ public record BackendInfo(String backend, int devices, String blasVendor, int bl
                 (fp16 ? DataType.HALF : DataType.FLOAT).name(), DataType.FLOAT.name());
     }
 
+    /** The same with another compute type (e.g. an engine's 16-bit products outside ND4J). */
+    public BackendInfo withCompute(String computeType) {
+        return new BackendInfo(backend, devices, blasVendor, blasThreads, computeType, masterType);
+    }
+
     /** True on a CUDA backend: the fused engine calls OpenBLAS on host memory and cannot run there. */
     public boolean isCuda() { return isCudaBackend(backend); }
 

@@ -77,7 +77,7 @@ public final class ResumeSettings {
         KINDS.put("fp16", Kind.BOOLEAN);
         KINDS.put("verifyNegatives", Kind.BOOLEAN);
         KINDS.put("layers", Kind.INT_LIST);
-        for (String p : List.of("model", "engine", "blas", "optimizer")) KINDS.put(p, Kind.WORD);
+        for (String p : List.of("model", "engine", "blas", "optimizer", "precision")) KINDS.put(p, Kind.WORD);
     }
 
     /** Parameters whose notes say more than their name in {@link #describe}'s list. */

@@ -192,6 +192,31 @@ public final class Blas {
         }
     }
 
+    /**
+     * {@link #measureSgemmGflops} for the backend's 16-bit GEMM ({@link Backend#gemm16}) in {@code fmt}: the limit a
+     * 16-bit training step is compared with.
+     */
+    public static double measureGemm16Gflops(HalfFormat fmt, int threads) {
+        final int n = 2048;
+        Backend b = backend();
+        try (ShortPointer x = new ShortPointer((long) n * n); ShortPointer y = new ShortPointer((long) n * n);
+             FloatPointer z = new FloatPointer((long) n * n); Workers w = new Workers(threads)) {
+            short[] ones = new short[n * n];
+            java.util.Arrays.fill(ones, fmt.fromFloat(1f / 64));   // small finite values, no overflow in FP16
+            x.put(ones);
+            y.put(ones);
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                long t0 = System.nanoTime();
+                w.run(n, (wi, lo, hi) -> {
+                    if (hi > lo) b.gemm16(fmt, false, false, hi - lo, n, n, 1f, at(x, (long) lo * n), n, y, n, 0f, at(z, (long) lo * n), n);
+                });
+                best = Math.max(best, 2.0 * n * n * n / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            }
+            return best;
+        }
+    }
+
     /** Whether MKL's presets are on the class path and its libraries load on this machine. */
     public static boolean mklAvailable() {
         try {

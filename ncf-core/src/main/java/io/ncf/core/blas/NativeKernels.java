@@ -236,6 +236,87 @@ public final class NativeKernels {
         fromHalf0(n, addr(src), addr(dst), fmt.code);
     }
 
+    // ------------------------------------------------------------------------------------ AMX-BF16 with fused epilogues
+
+    private static final boolean AMX = TRAINING && amxSupported() == 1;
+
+    /**
+     * Whether the AMX-BF16 layer kernels ({@link #amxForward}, {@link #amxBackward}) run here: the training kernels
+     * run, the CPU has AMX-BF16 and Linux granted this process the tile registers.
+     */
+    public static boolean amxAvailable() { return AMX; }
+
+    /** Whether a product of inner dimension {@code k} and {@code n} output columns fits the AMX kernels' blocking. */
+    public static boolean amxShape(int k, int n) { return k > 0 && n > 0 && k % 32 == 0 && n % 16 == 0; }
+
+    /**
+     * {@code w} (k x n, row stride {@code ldw}; or, with {@code transpose}, the n x k matrix whose transpose is B)
+     * rounded to BF16 into the AMX kernels' B layout ({@code k * n} shorts; {@link #amxShape}).
+     */
+    public static void amxPack(int k, int n, FloatPointer w, int ldw, boolean transpose, org.bytedeco.javacpp.ShortPointer out) {
+        requireAmx(k, n);
+        amxPack0(k, n, addr(w), ldw, transpose ? 1 : 0, addr(out));
+    }
+
+    /**
+     * {@link #forwardAct}'s epilogue over the BF16 product {@code A (rows x k, ld lda) B} (B from {@link #amxPack}),
+     * without writing the product: out16 and outF32 (may be null) have row stride n.
+     */
+    public static void amxForward(int rows, int k, int n, org.bytedeco.javacpp.ShortPointer a, int lda, org.bytedeco.javacpp.ShortPointer packedB,
+                                  FloatPointer bias, org.bytedeco.javacpp.LongPointer states, int threshold, float keep,
+                                  org.bytedeco.javacpp.ShortPointer out16, FloatPointer outF32) {
+        requireAmx(k, n);
+        requireWidth(n);
+        amxForward0(rows, k, n, addr(a), lda, addr(packedB), addr(bias), states == null ? 0 : states.address() + states.position() * 8L,
+                threshold, keep, addr(out16), addrOrZero(outF32));
+    }
+
+    /**
+     * {@link #backwardAct}'s epilogue over the BF16 product {@code dZ (rows x k, ld lda) B} (B = W^T from
+     * {@link #amxPack} with {@code transpose}), gated by {@code x16} (row stride n): into out16, or where it is null
+     * into outF32 (row stride n); column sums added into {@code biasAcc[0, n)}.
+     */
+    public static void amxBackward(int rows, int k, int n, org.bytedeco.javacpp.ShortPointer dz, int lda, org.bytedeco.javacpp.ShortPointer packedB,
+                                   org.bytedeco.javacpp.ShortPointer x16, float keep, org.bytedeco.javacpp.ShortPointer out16, FloatPointer outF32,
+                                   FloatPointer biasAcc) {
+        requireAmx(k, n);
+        if (out16 == null && outF32 == null) throw new IllegalArgumentException("amxBackward needs out16 or outF32");
+        amxBackward0(rows, k, n, addr(dz), lda, addr(packedB), addr(x16), keep, out16 == null ? 0 : addr(out16), addrOrZero(outF32), addr(biasAcc));
+    }
+
+    private static void requireAmx(int k, int n) {
+        if (!AMX) throw new IllegalStateException("the AMX-BF16 kernels do not run here (" + (TRAINING ? "no AMX-BF16, or Linux refused the tile registers" : status()) + ")");
+        if (!amxShape(k, n)) throw new IllegalArgumentException("AMX kernels take k % 32 == 0 and n % 16 == 0, got k=" + k + ", n=" + n);
+    }
+
+    /**
+     * The fused engine's embedding-gradient scatter for worker {@code worker} of {@code threads} (FP32): for every
+     * sample s in [0, n) whose user u has {@code u % threads == worker}, {@code gMfUser[u] += (dz[s] * fw) * mfItem[items[s]]}
+     * (f wide) and {@code toUser[u] += src[s, userAt .. userAt + len)} (rows {@code stride} apart); likewise for items.
+     * The same operations in the same order as the engine's Java loop, so the same bits.
+     */
+    public static void scatterRows(int n, org.bytedeco.javacpp.IntPointer users, org.bytedeco.javacpp.IntPointer items, FloatPointer dz,
+                                   int threads, int worker, int f, FloatPointer fw, FloatPointer mfUser, FloatPointer mfItem,
+                                   FloatPointer gMfUser, FloatPointer gMfItem, FloatPointer src, int stride, int userAt, int itemAt, int len,
+                                   FloatPointer toUser, FloatPointer toItem) {
+        requireTraining();
+        if (threads < 1 || worker < 0 || worker >= threads) throw new IllegalArgumentException("worker " + worker + " of " + threads);
+        scatterRows0(n, users.address() + users.position() * 4L, items.address() + items.position() * 4L, addr(dz), threads, worker, f, addr(fw),
+                addr(mfUser), addr(mfItem), addr(gMfUser), addr(gMfItem), addr(src), stride, userAt, itemAt, len, addr(toUser), addr(toItem));
+    }
+
+    private static native void scatterRows0(int n, long users, long items, long dz, int threads, int worker, int f, long fw, long mfUser, long mfItem,
+                                            long gMfUser, long gMfItem, long src, int stride, int userAt, int itemAt, int len, long toUser, long toItem);
+
+    private static native int amxSupported();
+
+    private static native void amxPack0(int k, int n, long w, int ldw, int trans, long out);
+
+    private static native void amxForward0(int rows, int k, int n, long a, int lda, long bp, long bias, long states, int threshold, float keep,
+                                           long out16, long outF32);
+
+    private static native void amxBackward0(int rows, int k, int n, long a, int lda, long bp, long x16, float keep, long out16, long outF32, long biasAcc);
+
     private static native int trainingSupported();
 
     private static native void forwardAct0(int rows, int w, long z, long bias, long states, int threshold, float keep, long out16, int fmt, long outF32);

@@ -153,6 +153,11 @@ public final class FusedCpuEngine implements GradientEngine {
         this(params, microBatchSize, new Workers(threads), true, true);
     }
 
+    /** A 16-bit engine (see the {@link HalfFormat} constructor; null: FP32) with its own pool of {@code threads} workers. */
+    public FusedCpuEngine(ParamSet params, int microBatchSize, int threads, HalfFormat half) {
+        this(params, microBatchSize, new Workers(threads), true, true, half);
+    }
+
     /** An engine sharing a pool (e.g. with {@link AdamKernels}); the pool is not closed with the engine. */
     public FusedCpuEngine(ParamSet params, int microBatchSize, Workers workers) {
         this(params, microBatchSize, workers, false, true);
@@ -297,6 +302,40 @@ public final class FusedCpuEngine implements GradientEngine {
 
     /** The 16-bit format of the training products' inputs, or null for FP32. */
     public HalfFormat halfFormat() { return half; }
+
+    // ncf's scatter kernel (FP32, bit-identical to the Java loop) and what it reads off-heap
+    private boolean nativeScatter = NativeKernels.trainingAvailable();
+    private IntPointer scatterUsers, scatterItems;
+    private FloatPointer scatterDz;
+    private FloatPointer mfUserPtr, mfItemPtr, finalWPtr, gMfUserPtr, gMfItemPtr;
+
+    /** Whether the embedding-gradient scatter runs on ncf's AVX-512 kernel (the default where it loads) or in Java; the same bits either way. */
+    public void setNativeScatter(boolean on) {
+        if (on && !NativeKernels.trainingAvailable()) throw new IllegalStateException("ncf's AVX-512 kernels do not run here: " + NativeKernels.status());
+        nativeScatter = on;
+    }
+
+    // AMX-BF16 layer kernels (products with fused epilogues), where the CPU has them and the layer's shape fits
+    private boolean amx = NativeKernels.amxAvailable();
+    private ShortPointer[] packedW, packedWT;   // W_k and W_k^T in the AMX kernels' B layout, packed once per call
+
+    /**
+     * Whether BF16 layers whose widths fit (multiples of 32 and 16) run on ncf's AMX kernels with fused epilogues
+     * (on by default where AMX-BF16 is available) or on the BLAS's 16-bit products plus separate epilogue passes;
+     * the two differ only in FP32 summation order. For A/B timings and tests; only between calls.
+     */
+    public void setAmxKernels(boolean on) {
+        if (on && !NativeKernels.amxAvailable()) throw new IllegalStateException("the AMX kernels do not run here");
+        amx = on;
+    }
+
+    public boolean amxKernels() { return amx && half == HalfFormat.BF16; }
+
+    /** Layer k's forward on AMX: W_k is in x out with in % 32 == 0 and out % 16 == 0. */
+    private boolean amxForward(int k) { return amxKernels() && NativeKernels.amxShape(width[k], width[k + 1]); }
+
+    /** Layer k's input gradient (k > 0) on AMX: dZ_k W_k^T with out % 32 == 0 and in % 16 == 0. */
+    private boolean amxBackward(int k) { return amxKernels() && k > 0 && NativeKernels.amxShape(width[k + 1], width[k]); }
 
     private static FloatBuffer floats(INDArray a, String name) {
         if (a.dataType() != DataType.FLOAT || a.offset() != 0 || a.ordering() != 'c')
@@ -534,6 +573,8 @@ public final class FusedCpuEngine implements GradientEngine {
             gWeightPtr[k] = Sgemm.pointer(g.get(ParamSet.denseWeight(k)), "grad " + ParamSet.denseWeight(k));
         }
         gMlpUserPtr = Sgemm.pointer(g.get(ParamSet.MLP_USER), "grad " + ParamSet.MLP_USER);
+        gMfUserPtr = Sgemm.pointer(g.get(ParamSet.MF_USER), "grad " + ParamSet.MF_USER);
+        gMfItemPtr = Sgemm.pointer(g.get(ParamSet.MF_ITEM), "grad " + ParamSet.MF_ITEM);
         gMlpItemPtr = Sgemm.pointer(g.get(ParamSet.MLP_ITEM), "grad " + ParamSet.MLP_ITEM);
         gradsSeen = g;
     }
@@ -621,7 +662,11 @@ public final class FusedCpuEngine implements GradientEngine {
 
         FloatBuffer cur = half != null ? backward16(n, keepTop, factored) : backward(n, keepTop, factored);
         long t2 = Sgemm.clock();
-        if (factored) scatterEmbeddingGrads(users, items, off, n, cur, w1, 0, 0, w1, accUser, accItem);
+        if (nativeScatter) {
+            FloatPointer src = cur == deltaBufA ? deltaPtrA : deltaPtrB;
+            if (factored) scatterNative(users, items, off, n, src, w1, 0, 0, w1, accUserPtr, accItemPtr);
+            else scatterNative(users, items, off, n, src, 2 * e, 0, e, e, gMlpUserPtr, gMlpItemPtr);
+        } else if (factored) scatterEmbeddingGrads(users, items, off, n, cur, w1, 0, 0, w1, accUser, accItem);
         else scatterEmbeddingGrads(users, items, off, n, cur, 2 * e, 0, e, e, gMlpUser, gMlpItem);
         phaseNanos[4] += Sgemm.clock() - t2;
         return loss;
@@ -653,7 +698,27 @@ public final class FusedCpuEngine implements GradientEngine {
 
     /** W_k for k in [first, layers) rounded to the 16-bit format: the products' B for this call. */
     private void roundWeights(int first) {
-        for (int k = first; k < layers; k++) NativeKernels.toHalf((long) width[k] * width[k + 1], weightPtr[k], weight16[k], half);
+        for (int k = first; k < layers; k++) {
+            int in = width[k], out = width[k + 1];
+            NativeKernels.toHalf((long) in * out, weightPtr[k], weight16[k], half);
+            if (packedW == null) { packedW = new ShortPointer[layers]; packedWT = new ShortPointer[layers]; }
+            if (amxForward(k)) {
+                if (packedW[k] == null) packedW[k] = new ShortPointer((long) in * out);
+                NativeKernels.amxPack(in, out, weightPtr[k], out, false, packedW[k]);
+            }
+            if (amxBackward(k)) {
+                if (packedWT[k] == null) packedWT[k] = new ShortPointer((long) in * out);
+                NativeKernels.amxPack(out, in, weightPtr[k], out, true, packedWT[k]);
+            }
+        }
+    }
+
+    /** The workers' bias-gradient column sums (biasAcc16), in worker order, into {@code g[0, w)}. */
+    private void addBiasSums(FloatBuffer g, int w) {
+        for (int wk = 0; wk < workers.threads(); wk++) {
+            FloatBuffer acc = Blas.span(biasAcc16[wk], w);
+            for (int j = 0; j < w; j++) g.put(j, g.get(j) + acc.get(j));
+        }
     }
 
     /** Layer k's dropout row states of the micro-batch into {@link #rowStates}, or null without dropout. */
@@ -704,10 +769,21 @@ public final class FusedCpuEngine implements GradientEngine {
         phaseNanos[0] += Sgemm.clock() - t0;
         for (int k = factored ? 1 : 0; k < layers; k++) {
             final int in = width[k], out = width[k + 1], layer = k;
+            final boolean top = k + 1 == layers;
+            if (amxForward(k)) {
+                // the product and its epilogue in one kernel: the FP32 product never leaves L1
+                final LongPointer st = rowStates(mask, k, n, pos);
+                long g0 = System.nanoTime();
+                workers.run(n, (w, a, b) -> {
+                    if (b > a) NativeKernels.amxForward(b - a, in, out, Blas.at(act16[layer], (long) a * in), in, packedW[layer], biasPtr[layer],
+                            at(st, a), thr, keep, Blas.at(act16[layer + 1], (long) a * out), top ? Blas.at(actPtr[layer + 1], (long) a * out) : null);
+                });
+                Sgemm.record(System.nanoTime() - g0, 2L * n * in * out);
+                continue;
+            }
             Sgemm.gemm16(workers, half, false, false, n, out, in, 1f, act16[k], in, weight16[k], out, 0f, actPtr[k + 1], out);
             long t1 = Sgemm.clock();
             final LongPointer st = rowStates(mask, k, n, pos);
-            final boolean top = k + 1 == layers;
             workers.run(n, (w, a, b) -> {
                 FloatPointer z = Blas.at(actPtr[layer + 1], (long) a * out);
                 if (b > a) NativeKernels.forwardAct(b - a, out, z, biasPtr[layer], at(st, a), thr, keep,
@@ -730,31 +806,41 @@ public final class FusedCpuEngine implements GradientEngine {
         });
         phaseNanos[3] += Sgemm.clock() - t0;
         FloatBuffer cur = deltaBufA, other = deltaBufB;
-        FloatPointer otherP = deltaPtrB, curP = deltaPtrA;
+        FloatPointer otherP = deltaPtrB;
         ShortPointer curH = deltaHA, otherH = deltaHB;
         for (int k = layers - 1; k >= first; k--) {
             final int in = width[k], out = width[k + 1], layer = k;
             Sgemm.gemm16(workers, half, true, false, in, out, n, 1f, act16[k], in, curH, out, 1f, gWeightPtr[k], out);
-            Sgemm.gemm16(workers, half, false, true, n, in, out, 1f, curH, out, weight16[k], out, 0f, otherP, in);
-            if (k > 0) {
-                long t1 = Sgemm.clock();
-                final ShortPointer dst = k - 1 >= first ? otherH : null;   // another product reads dZ_{k-1}
-                final FloatPointer d = otherP;
+            final ShortPointer dst = k - 1 >= first ? otherH : null;   // another product reads dZ_{k-1}; else FP32 for the scatter
+            final FloatPointer d = otherP;
+            final ShortPointer dz16 = curH;
+            if (amxBackward(k)) {
+                // dX = dZ W^T with the ReLU/dropout gate, bias sums and rounding in one kernel
+                long g0 = System.nanoTime();
                 workers.run(n, (w, a, b) -> {
                     FloatPointer acc = biasAcc16[w];
                     acc.zero();
-                    if (b > a) NativeKernels.backwardAct(b - a, in, Blas.at(d, (long) a * in), Blas.at(act16[layer], (long) a * in), keep,
-                            dst == null ? null : Blas.at(dst, (long) a * in), half, acc);
+                    if (b > a) NativeKernels.amxBackward(b - a, out, in, Blas.at(dz16, (long) a * out), out, packedWT[layer], Blas.at(act16[layer], (long) a * in),
+                            keep, dst == null ? null : Blas.at(dst, (long) a * in), dst == null ? Blas.at(d, (long) a * in) : null, acc);
                 });
-                FloatBuffer g = gBias[k - 1];
-                for (int w = 0; w < workers.threads(); w++) {
-                    FloatBuffer acc = Blas.span(biasAcc16[w], in);
-                    for (int j = 0; j < in; j++) g.put(j, g.get(j) + acc.get(j));
+                Sgemm.record(System.nanoTime() - g0, 2L * n * in * out);
+                addBiasSums(gBias[k - 1], in);
+            } else {
+                Sgemm.gemm16(workers, half, false, true, n, in, out, 1f, curH, out, weight16[k], out, 0f, otherP, in);
+                if (k > 0) {
+                    long t1 = Sgemm.clock();
+                    workers.run(n, (w, a, b) -> {
+                        FloatPointer acc = biasAcc16[w];
+                        acc.zero();
+                        if (b > a) NativeKernels.backwardAct(b - a, in, Blas.at(d, (long) a * in), Blas.at(act16[layer], (long) a * in), keep,
+                                dst == null ? null : Blas.at(dst, (long) a * in), half, acc);
+                    });
+                    addBiasSums(gBias[k - 1], in);
+                    phaseNanos[3] += Sgemm.clock() - t1;
                 }
-                phaseNanos[3] += Sgemm.clock() - t1;
             }
             FloatBuffer tb = cur; cur = other; other = tb;
-            FloatPointer tp = curP; curP = otherP; otherP = tp;
+            FloatPointer tp = d == deltaPtrA ? deltaPtrB : deltaPtrA; otherP = tp;
             ShortPointer th = curH; curH = otherH; otherH = th;
         }
         return cur;
@@ -841,6 +927,25 @@ public final class FusedCpuEngine implements GradientEngine {
                 }
             }
         });
+    }
+
+    /** {@link #scatterEmbeddingGrads} on ncf's AVX-512 kernel: the same operations, without the on-heap row copies. */
+    private void scatterNative(int[] users, int[] items, int off, int n, FloatPointer src, int stride, int userAt, int itemAt, int len,
+                               FloatPointer toUser, FloatPointer toItem) {
+        if (scatterUsers == null) {
+            scatterUsers = new IntPointer(microBatch);
+            scatterItems = new IntPointer(microBatch);
+            scatterDz = new FloatPointer(microBatch);
+            mfUserPtr = Sgemm.pointer(params.get(ParamSet.MF_USER), ParamSet.MF_USER);
+            mfItemPtr = Sgemm.pointer(params.get(ParamSet.MF_ITEM), ParamSet.MF_ITEM);
+            finalWPtr = Sgemm.pointer(params.get(ParamSet.FINAL_W), ParamSet.FINAL_W);
+        }
+        scatterUsers.put(users, off, n);
+        scatterItems.put(items, off, n);
+        scatterDz.put(dz, 0, n);
+        final int t = workers.threads();
+        workers.runPerWorker((w, ignoredFrom, ignoredTo) -> NativeKernels.scatterRows(n, scatterUsers, scatterItems, scatterDz, t, w, f, finalWPtr,
+                mfUserPtr, mfItemPtr, gMfUserPtr, gMfItemPtr, src, stride, userAt, itemAt, len, toUser, toItem));
     }
 
     /** {@code dst[at..at+len) += src[from..from+len)} through on-heap copies (bulk copies, vectorised add). */

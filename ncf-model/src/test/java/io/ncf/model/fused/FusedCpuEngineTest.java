@@ -117,6 +117,28 @@ class FusedCpuEngineTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}, {1} threads")
+    @CsvSource({"PER_SAMPLE, 2", "FACTORED, 2", "FACTORED, 3", "PER_SAMPLE, 1"})
+    void nativeScatterGivesTheJavaScattersBits(FusedCpuEngine.FirstLayer mode, int threads) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.ncf.core.blas.NativeKernels.trainingAvailable(),
+                "skipped: ncf's AVX-512 kernels do not run here: " + io.ncf.core.blas.NativeKernels.status());
+        NeuMFConfig c = new NeuMFConfig(17, 29, 5, new int[]{10, 12, 6, 5}, 0.5f);   // widths off the 16-lane grid
+        ParamSet p = randomParams(c, 61);
+        Batch b = Batch.random(c, 500, 62);
+        DropoutMask mask = new DropoutMask(63, 0.5f);
+        ParamSet[] g = {p.zerosLike(), p.zerosLike()};
+        for (int nat = 0; nat < 2; nat++) {
+            try (FusedCpuEngine eng = new FusedCpuEngine(p, 64, threads)) {
+                eng.setFirstLayer(mode);
+                eng.setNativeScatter(nat == 1);
+                eng.accumulateGradients(b.users, b.items, b.labels, 10, 450, 1f / 450, mask, 5, g[nat]);
+                eng.finishGradients(g[nat]);
+            }
+        }
+        for (String n : p.names())
+            assertArrayEquals(g[0].get(n).dup().reshape(-1).toFloatVector(), g[1].get(n).dup().reshape(-1).toFloatVector(), 0f, n);
+    }
+
     @Test
     void theSortPropertyAcceptsOnlyTrueOrFalse() {
         assertTrue(FusedCpuEngine.sortSamplesDefault(null));

@@ -74,6 +74,43 @@ class HalfPrecisionEngineTest {
         assertTrue(err16 > 10 * err32 && err16 > 1e-4, "16-bit error " + err16 + " against FP32 " + err32 + ": not rounded?");
     }
 
+    /** Widths the AMX kernels take (multiples of 32 in, 16 out), but for the last layer's input gradient (16 wide). */
+    static final NeuMFConfig AMX_SHAPES = new NeuMFConfig(23, 19, 8, new int[]{64, 64, 32, 16}, 0.5f);
+
+    @ParameterizedTest(name = "{0}, {1} threads, micro-batch {2}")
+    @CsvSource({"PER_SAMPLE, 2, 64", "FACTORED, 2, 50", "FACTORED, 1, 300", "PER_SAMPLE, 3, 37"})
+    void amxLayerKernelsMatchTheRoundedReferenceAndTheUnfusedPath(FusedCpuEngine.FirstLayer mode, int threads, int micro) {
+        assumeTrue(NativeKernels.amxAvailable(), "skipped: no AMX-BF16 here (or Linux refused the tile registers)");
+        ParamSet p = randomParams(AMX_SHAPES, 12, 2f);
+        Batch b = Batch.random(AMX_SHAPES, 400, 13);
+        DropoutMask mask = new DropoutMask(21, 0.5f);
+        ReferenceNeuMF rounded = new ReferenceNeuMF(p);
+        rounded.productInputs = x -> HalfFormat.BF16.round((float) x);
+        rounded.factoredFirstLayer = mode == FusedCpuEngine.FirstLayer.FACTORED;
+        Map<String, double[]> rr = rounded.zeroGrads();
+        double refLoss = rounded.accumulate(b.users(), b.items(), b.labels(), 40, 300, 1f / 300, mask, 123, rr);
+        ParamSet[] g = {p.zerosLike(), p.zerosLike()};
+        double[] loss = new double[2];
+        for (int fused = 0; fused < 2; fused++) {
+            try (Workers w = new Workers(threads); FusedCpuEngine e = new FusedCpuEngine(p, micro, w, HalfFormat.BF16)) {
+                e.setFirstLayer(mode);
+                e.setAmxKernels(fused == 1);
+                assertEquals(fused == 1, e.amxKernels());
+                loss[fused] = e.accumulateGradients(b.users(), b.items(), b.labels(), 40, 300, 1f / 300, mask, 123, g[fused]);
+                e.finishGradients(g[fused]);
+            }
+        }
+        for (int fused = 0; fused < 2; fused++) {
+            assertEquals(refLoss, loss[fused], 1e-5 * Math.abs(refLoss), "loss, AMX " + (fused == 1));
+            assertGradsMatch(g[fused], rr, 1e-4);
+        }
+        for (String n : p.names()) {
+            double[] plain = new double[(int) p.get(n).length()];
+            for (int k = 0; k < plain.length; k++) plain[k] = g[0].get(n).getDouble(k);
+            assertTrue(relError(g[1].get(n).data().asNioFloat(), plain) < 1e-5, n + ": AMX and unfused gradients differ beyond summation order");
+        }
+    }
+
     @Test
     void aStepIsReproducibleAndIndependentOfTheMicroBatchOnlyUpToSummationOrder() {
         ParamSet p = randomParams(C, 8, 2f);

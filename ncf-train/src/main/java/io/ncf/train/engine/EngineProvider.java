@@ -26,6 +26,34 @@ public interface EngineProvider {
     /** Lines a command prints before training with this engine (backend, device, BLAS); may load its runtime. */
     default java.util.List<String> startupLines(boolean fp16) { return java.util.List.of(); }
 
+    /** {@link #startupLines(boolean)} for a precision (engines whose lines depend on more than FP16 or not override it). */
+    default java.util.List<String> startupLines(io.ncf.core.Precision p) { return startupLines(p == io.ncf.core.Precision.FP16); }
+
+    /**
+     * Empty where this engine runs precision {@code p} well on this machine; else why not (the CPU's extensions, the
+     * libraries). Checked with the features ({@link #requireAll}), before any work; the feature table says what the
+     * engine can do anywhere, this what it does here.
+     */
+    default Optional<String> precisionUnavailable(io.ncf.core.Precision p) { return Optional.empty(); }
+
+    /** The feature a 16-bit precision asks for (null for FP32). */
+    static Feature featureOf(io.ncf.core.Precision p) {
+        return switch (p) {
+            case FP32 -> null;
+            case BF16 -> Feature.BF16;
+            case FP16 -> Feature.FP16;
+        };
+    }
+
+    /** Throws {@link UnsupportedFeatureException} where this engine lacks {@code p} or cannot run it well here. */
+    default void requirePrecision(io.ncf.core.Precision p) {
+        Feature f = featureOf(p);
+        if (f == null) return;
+        require(f);
+        Optional<String> why = precisionUnavailable(p);
+        if (why.isPresent()) throw new UnsupportedFeatureException(name(), f, why.get());
+    }
+
     /** Fields a run's JSON log records about this engine's runtime (backend, devices, BLAS). */
     default java.util.Map<String, Object> logParameters(boolean fp16) { return java.util.Map.of(); }
 
@@ -60,7 +88,7 @@ public interface EngineProvider {
 
     /** The features {@code setup} asks for, checked against {@link #unsupported}. */
     default void requireAll(EngineSetup s) {
-        if (s.fp16()) require(Feature.FP16);
+        requirePrecision(s.precision());
         if (s.workers() > 1) require(Feature.WORKERS);
         if (s.options().verifyNegatives()) require(Feature.CHECKED_NEGATIVES);
         if (s.options().regularized()) require(Feature.REGULARIZATION);

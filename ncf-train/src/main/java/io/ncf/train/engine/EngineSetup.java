@@ -13,13 +13,23 @@ import java.util.Objects;
  * seed, checked negatives, micro-batch), precision, data-parallel workers, the loss scaler to step with, and the
  * state to start from.
  *
- * @param fp16    16-bit compute with FP32 master weights
+ * @param precision FP32, or 16-bit products (BF16, FP16) with FP32 accumulation and master weights
  * @param workers data-parallel replicas (threads on the CPU, GPUs on the CUDA engine); the global batch is split
  */
-public record EngineSetup(NcfDataset data, NeuMFConfig config, ModelKind kind, TrainingOptions options, boolean fp16, int workers,
+public record EngineSetup(NcfDataset data, NeuMFConfig config, ModelKind kind, TrainingOptions options, io.ncf.core.Precision precision, int workers,
                           LossScaler lossScaler, EngineState initial) {
 
+    /** FP16 where {@code fp16}, else FP32. */
+    public EngineSetup(NcfDataset data, NeuMFConfig config, ModelKind kind, TrainingOptions options, boolean fp16, int workers,
+                       LossScaler lossScaler, EngineState initial) {
+        this(data, config, kind, options, fp16 ? io.ncf.core.Precision.FP16 : io.ncf.core.Precision.FP32, workers, lossScaler, initial);
+    }
+
+    /** Whether the run computes in FP16 (the seed's mixed precision, with loss scaling). */
+    public boolean fp16() { return precision == io.ncf.core.Precision.FP16; }
+
     public EngineSetup {
+        Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(kind, "kind");

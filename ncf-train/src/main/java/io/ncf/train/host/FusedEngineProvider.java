@@ -1,6 +1,7 @@
 package io.ncf.train.host;
 
 import io.ncf.core.blas.Blas;
+import io.ncf.model.fused.HalfPrecision;
 import io.ncf.train.EngineKind;
 import io.ncf.train.Engines;
 import io.ncf.train.engine.Availability;
@@ -11,20 +12,22 @@ import io.ncf.train.engine.TrainingEngine;
 
 import java.util.Optional;
 
-/** {@code fused}: the CPU hot path (hand-written forward/backward over sgemm, fused Java kernels). */
+/**
+ * {@code fused}: the CPU hot path (hand-written forward/backward over sgemm, fused Java kernels); FP32, or BF16/FP16
+ * products on 16-bit matrix hardware (AMX, AVX512-BF16) through Intel MKL.
+ */
 public final class FusedEngineProvider implements EngineProvider {
 
     @Override public String name() { return "fused"; }
 
-    @Override public String description() { return "CPU: hand-written NeuMF passes over sgemm (Intel MKL or OpenBLAS) and fused Java kernels; the fastest CPU engine"; }
+    @Override public String description() { return "CPU: hand-written NeuMF passes over sgemm (Intel MKL or OpenBLAS) and fused kernels; FP32, or BF16/FP16 on AMX; the fastest CPU engine"; }
 
     @Override public int order() { return 10; }
 
     @Override public Availability availability() { return HostAvailability.probe(false); }
 
-    @Override public Optional<String> unsupported(Feature f) {
-        return f == Feature.FP16 ? Optional.of("it computes in FLOAT only (on the CPU, --fp16 uses the samediff engine)") : Optional.empty();
-    }
+    /** FP16 and BF16 run where the CPU has 16-bit matrix hardware (see {@link HalfPrecision}); the rest everywhere. */
+    @Override public Optional<String> precisionUnavailable(io.ncf.core.Precision p) { return HalfPrecision.unavailable(p); }
 
     /** The CPU inference kernel (ScoringKernel) on {@code threads} threads; FLOAT only. */
     @Override public io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, boolean fp16) {
@@ -34,7 +37,12 @@ public final class FusedEngineProvider implements EngineProvider {
     }
 
     @Override public java.util.List<String> startupLines(boolean fp16) {
-        return java.util.List.of(io.ncf.train.BackendInfo.current(fp16).line(), "Fused engine gemm: " + Blas.describe());
+        return startupLines(fp16 ? io.ncf.core.Precision.FP16 : io.ncf.core.Precision.FP32);
+    }
+
+    @Override public java.util.List<String> startupLines(io.ncf.core.Precision p) {
+        return java.util.List.of(io.ncf.train.BackendInfo.current(false).withCompute(p == io.ncf.core.Precision.FP32 ? "FLOAT" : p.name() + " products").line(),
+                io.ncf.core.blas.CpuFeatures.detect().line(), "Fused engine: " + HalfPrecision.describe(p));
     }
 
     @Override public int defaultMicroBatch() { return EngineKind.FUSED.defaultMicroBatch(); }
@@ -42,8 +50,8 @@ public final class FusedEngineProvider implements EngineProvider {
     @Override public TrainingEngine open(EngineSetup s) {
         requireAll(s);
         int mb = s.options().microBatch();
-        String d = "fused (gemm: " + Blas.describe() + "), micro-batch " + mb + (s.workers() > 1 ? ", " + s.workers() + " workers" : "");
-        return new HostTrainingEngine(d, s, p -> Engines.create(EngineKind.FUSED, p, mb, false, s.workers()));
+        String d = "fused (" + HalfPrecision.describe(s.precision()) + "), micro-batch " + mb + (s.workers() > 1 ? ", " + s.workers() + " workers" : "");
+        return new HostTrainingEngine(d, s, p -> Engines.create(EngineKind.FUSED, p, mb, s.precision(), s.workers()));
     }
 
     @Override public java.util.Map<String, Object> logParameters(boolean fp16) {

@@ -23,9 +23,11 @@ public final class SameDiffEngineProvider implements EngineProvider {
     }
 
     @Override public java.util.Optional<String> unsupported(io.ncf.train.engine.Feature f) {
-        return f == io.ncf.train.engine.Feature.RANKING
-                ? java.util.Optional.of("ranking a trained model is inference: it runs on the fused CPU kernel (--engine fused) or the GPU (--engine cuda)")
-                : java.util.Optional.empty();
+        return switch (f) {
+            case RANKING -> java.util.Optional.of("ranking a trained model is inference: it runs on the fused CPU kernel (--engine fused) or the GPU (--engine cuda)");
+            case BF16 -> java.util.Optional.of("the graph runs in FLOAT or HALF; BF16 products run on the fused engine");
+            default -> java.util.Optional.empty();
+        };
     }
 
     @Override public int defaultMicroBatch() { return EngineKind.SAMEDIFF.defaultMicroBatch(); }
