@@ -559,3 +559,39 @@ EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_scatterRows0(void *env, v
         }
     }
 }
+
+/*
+ * The scoring kernel's BF16 layer on AMX: C = max(A (rows x K bf16, ld lda) B (packed), NEG[r mod negRows]) (NEG
+ * rows N floats apart), into out16 (bf16, ld N) or, where it is 0, outF32 (ld N). A row's result does not depend on
+ * the call's row count or the row's position (each element sums its K terms in one order; padding rows are zeros).
+ */
+EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxGemmMax0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
+        jlong bpAddr, jlong negAddr, jint negRows, jlong out16Addr, jlong outF32Addr) {
+    (void) env; (void) cls;
+    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
+    const float *neg = (const float *) (intptr_t) negAddr;
+    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
+    float *outF = (float *) (intptr_t) outF32Addr;
+    int kbs = K / 32;
+    float buf[32 * 32] __attribute__((aligned(64)));
+    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
+    amx_config();
+    for (int r0 = 0; r0 < rows; r0 += 32) {
+        int nr = rows - r0 < 32 ? rows - r0 : 32;
+        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
+        for (int nb = 0; nb < N / 16; nb += 2) {
+            int two = nb + 1 < N / 16;
+            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
+            for (int r = 0; r < nr; r++)
+                for (int h = 0; h <= two; h++) {
+                    int col = nb * 16 + h * 16;
+                    __m512 v = _mm512_max_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(neg + (size_t) ((r0 + r) % negRows) * N + col));
+                    size_t at = (size_t) (r0 + r) * N + col;
+                    if (out16) _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
+                    else _mm512_storeu_ps(outF + at, v);
+                }
+        }
+    }
+    _tile_release();
+    free(pad);
+}

@@ -56,7 +56,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<RankingReport> reports = new ArrayList<>();
         io.ncf.data.Progress progress = console.progress(spec.commandLine().getErr());
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Recommender rec = ranking.onCpuKernel() ? new Recommender(a, Recommender.UnknownUserPolicy.ERROR, nThreads)
+        try (Recommender rec = ranking.onCpuKernel() ? ranking.cpuRecommender(a, Recommender.Options.defaults().withThreads(nThreads))
                 : new Recommender(a, Recommender.UnknownUserPolicy.ERROR, nThreads, ranking.open(a, nThreads))) {
             // the sampled protocol scores 101 pairs per user on the CPU kernel; the full protocol ranks on --engine
             for (Protocol p : protocols) {

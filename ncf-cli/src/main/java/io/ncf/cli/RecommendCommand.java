@@ -90,7 +90,8 @@ public final class RecommendCommand implements Callable<Integer> {
         if (candidates > 0 && !ranking.onCpuKernel()) throw new NcfCli.UsageException("--candidates (two-stage) runs on the CPU kernel: leave out --engine " + ranking.engine + (ranking.fp16 ? " and --fp16" : ""));
         ranking.provider();   // an unknown --engine is refused before the model is read
         io.ncf.serve.ModelArtifact artifact = io.ncf.serve.ModelArtifact.read(model);
-        try (Recommender rec = ranking.onCpuKernel() ? new Recommender(artifact, unknown, nThreads, candidates)
+        try (Recommender rec = ranking.onCpuKernel()
+                ? ranking.cpuRecommender(artifact, Recommender.Options.defaults().withUnknownUsers(unknown).withThreads(nThreads).withCandidates(candidates))
                 : new Recommender(artifact, unknown, nThreads, ranking.open(artifact, nThreads))) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             List<String> users = users(rec);

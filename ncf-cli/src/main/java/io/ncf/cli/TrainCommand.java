@@ -258,11 +258,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Everything after --resume's restoration: the engine's start-up lines, data, options, then train or test. */
     int start(PrintWriter out) throws Exception {
+        if (blas != null) selectBlas(blas);   // first: whether a 16-bit precision runs here depends on the BLAS
         requireFeatures();
         var available = provider.availability();
         // a missing GPU or backend is a failure of the environment (exit 1), not of the flags: one line, no stack trace
         if (!available.available()) throw new IllegalStateException(available.reason());
-        if (blas != null) selectBlas(blas);
         // one run per checkpoint directory, before any work: an OS lock, released by the OS if this process dies
         if (checkpointDir == null || mode == Mode.test) return startLocked(out);
         try (RunLock lock = RunLock.acquire(checkpointDir)) {

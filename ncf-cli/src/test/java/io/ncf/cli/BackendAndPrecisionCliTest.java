@@ -51,16 +51,22 @@ class BackendAndPrecisionCliTest {
         assertTrue(epoch.contains("\"loss_scale\":32768.0") && epoch.contains("\"skipped_steps\":0"), epoch);
     }
 
-    @Test void fp16WithTheFusedEngineIsAUsageError() {
-        Result r = run(args("--fp16", "--engine", "fused"));
+    @Test void sixteenBitPrecisionsAreRefusedWithTheReasonWhereTheyWouldBeNoFasterThanFp32() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(io.ncf.model.fused.HalfPrecision.ENV) == null, "NCF_HALF_FALLBACK is set");
+        // OpenBLAS has no 16-bit GEMM: on any CPU, a 16-bit run there would be no faster than FP32, never silently slower
+        for (String[] flag : new String[][]{{"--fp16"}, {"--precision", "fp16"}, {"--precision", "BF16"}}) {
+            Result r = run(args(concat(flag, "--blas", "openblas")));
+            assertEquals(2, r.exitCode(), r.err() + r.out());
+            String feature = flag.length == 1 || flag[1].equalsIgnoreCase("fp16") ? "--precision fp16 (--fp16)" : "--precision bf16";
+            assertTrue(r.err().contains(feature + " is not available with --engine fused: ") && r.err().contains("NCF_HALF_FALLBACK=allow"), r.err());
+            assertFalse(r.out().contains("Epoch"), "refused before any work: " + r.out());
+        }
+        Result r = run(args("--precision", "bf16", "--fp16"));
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("--fp16 is not available with --engine fused: it computes in FLOAT only"), r.err());
-
-        // never silently the CPU's 10x slower HALF path: --fp16 names its engine
-        r = run(args("--fp16"));
+        assertTrue(r.err().contains("--fp16 means --precision fp16, which contradicts --precision bf16"), r.err());
+        r = run(args("--precision", "fp8"));
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("--fp16 needs an engine that computes in 16 bits: --engine cuda (an NVIDIA GPU), or --engine samediff"), r.err());
-        assertFalse(r.out().contains("Epoch"), "refused before any work: " + r.out());
+        assertTrue(r.err().contains("--precision: unknown precision 'fp8': expected fp32, bf16 or fp16"), r.err());
 
         r = run(args("--fp16", "--engine", "samediff", "--loss-scale-window", "0"));
         assertEquals(2, r.exitCode());
@@ -71,10 +77,62 @@ class BackendAndPrecisionCliTest {
         assertTrue(r.err().contains("--workers must be positive"), r.err());
     }
 
-    @Test void helpSaysHalfIsSlowOnCpu() {
+    /** Where the CPU runs BF16 products (AMX-BF16 or AVX512-BF16, MKL), a BF16 run trains and says how; elsewhere it is refused. */
+    @Test void bf16TrainsWhereTheCpuHasItAndSaysHow() throws Exception {
+        java.util.Optional<String> why = io.ncf.model.fused.HalfPrecision.unavailable(io.ncf.core.Precision.BF16);
+        Path log = tmp.resolve("bf16.jsonl");
+        Result r = run(args("--precision", "bf16", "--layers", "64", "32", "16", "-b", "4096", "--log-path", log.toString()));
+        if (why.isPresent()) {
+            assertEquals(2, r.exitCode(), r.err() + r.out());
+            assertTrue(r.err().contains(why.get()), r.err());
+            return;
+        }
+        assertEquals(0, r.exitCode(), r.err() + r.out());
+        assertTrue(r.out().contains("compute BF16 products, master weights FLOAT"), r.out());
+        assertTrue(Pattern.compile("(?m)^CPU: .*(amx_bf16|avx512_bf16)").matcher(r.out()).find(), r.out());
+        assertTrue(r.out().contains("Engine: fused (BF16 products, FP32 accumulation and master weights"), r.out());
+        assertTrue(r.out().contains("Best HR:"), r.out());
+        assertFalse(r.out().contains("Loss Scale"), "BF16 needs no loss scaling: " + r.out());
+        assertTrue(Files.readAllLines(log).get(0).contains("\"precision\":\"bf16\""), Files.readAllLines(log).get(0));
+    }
+
+    /** Ranking in BF16: the CPU kernel's layers on AMX where the CPU has it, refused by name elsewhere; FP16 is the GPU's. */
+    @Test void recommendAndEvaluateTakeBf16WhereTheCpuHasIt() throws Exception {
+        Path ck = tmp.resolve("ck");
+        Result t = run(args("--layers", "64", "32", "16", "-b", "4096", "--checkpoint-dir", ck.toString()));
+        assertEquals(0, t.exitCode(), t.err() + t.out());
+        Path model = ck.resolve("model.zip");
+        String user = io.ncf.serve.ModelArtifact.read(model).userIds().ids().get(0);
+        Result fp16 = run("recommend", "--model", model.toString(), "--user", user, "--precision", "fp16");
+        assertEquals(2, fp16.exitCode());
+        assertTrue(fp16.err().contains("--precision fp16 (--fp16) is not available with --engine fused: the CPU kernel ranks in FP32 or BF16"), fp16.err());
+        var config = io.ncf.serve.ModelArtifact.read(model).config();
+        java.util.Optional<String> why = io.ncf.core.rank.ScoringKernel.bf16Unavailable(config);
+        Result fp32 = run("recommend", "--model", model.toString(), "--users", "all", "-k", "5");
+        Result bf16 = run("recommend", "--model", model.toString(), "--users", "all", "-k", "5", "--precision", "bf16");
+        if (why.isPresent()) {
+            assertEquals(2, bf16.exitCode(), bf16.err());
+            assertTrue(bf16.err().contains("--precision bf16 is not available with --engine fused: " + why.get()), bf16.err());
+            return;
+        }
+        assertEquals(0, bf16.exitCode(), bf16.err());
+        List<String> a = fp32.out().lines().toList(), b = bf16.out().lines().toList();
+        assertEquals(a.size(), b.size());
+        long sameItems = java.util.stream.IntStream.range(1, a.size()).filter(i -> a.get(i).split(",")[1].equals(b.get(i).split(",")[1])).count();
+        assertTrue(sameItems >= (a.size() - 1) * 0.8, sameItems + " of " + (a.size() - 1) + " ranked items equal FP32's");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test void helpSaysWhereSixteenBitRuns() {
         Result r = run("help", "train");
         String help = r.out().replaceAll("\\s+", " "); // picocli wraps long descriptions
-        assertTrue(help.contains("--fp16") && help.contains("HALF is ~10x slower than FLOAT") && help.contains("--fp16 without --engine is refused"), r.out());
+        assertTrue(help.contains("--precision") && help.contains("AMX-BF16 or AVX512-BF16") && help.contains("NCF_HALF_FALLBACK=allow")
+                && help.contains("The seed's spelling of --precision fp16"), r.out());
         assertTrue(help.contains("--workers") && help.contains("--loss-scale-window"), r.out());
     }
 

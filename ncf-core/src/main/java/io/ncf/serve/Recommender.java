@@ -88,8 +88,16 @@ public final class Recommender implements AutoCloseable {
      * @param splitRequests split a single request's row over the idle workers on catalogs of
      *                      {@value #SPLIT_MIN_ITEMS}+ items (lower latency at low load); false: every request scores
      *                      on its calling thread only (throughput scales with request threads)
+     * @param bf16          score with BF16 dense layers on AMX-BF16 (about twice FP32's speed; scores differ from
+     *                      FP32's by BF16 rounding, so top-K lists may swap near-ties); refused with
+     *                      {@link IllegalStateException}, naming why, where the CPU lacks AMX-BF16
      */
-    public record Options(UnknownUserPolicy unknownUsers, int threads, int candidates, boolean splitRequests) {
+    public record Options(UnknownUserPolicy unknownUsers, int threads, int candidates, boolean splitRequests, boolean bf16) {
+        /** FP32 scoring. */
+        public Options(UnknownUserPolicy unknownUsers, int threads, int candidates, boolean splitRequests) {
+            this(unknownUsers, threads, candidates, splitRequests, false);
+        }
+
         public Options {
             Objects.requireNonNull(unknownUsers, "unknownUsers");
             if (threads < 1) throw new IllegalArgumentException("threads must be positive, got " + threads);
@@ -99,13 +107,16 @@ public final class Recommender implements AutoCloseable {
         /** ERROR for unknown users, every available core, exact top-K, requests split when the workers are idle. */
         public static Options defaults() { return new Options(UnknownUserPolicy.ERROR, Runtime.getRuntime().availableProcessors(), 0, true); }
 
-        public Options withUnknownUsers(UnknownUserPolicy p) { return new Options(p, threads, candidates, splitRequests); }
+        public Options withUnknownUsers(UnknownUserPolicy p) { return new Options(p, threads, candidates, splitRequests, bf16); }
 
-        public Options withThreads(int n) { return new Options(unknownUsers, n, candidates, splitRequests); }
+        public Options withThreads(int n) { return new Options(unknownUsers, n, candidates, splitRequests, bf16); }
 
-        public Options withCandidates(int n) { return new Options(unknownUsers, threads, n, splitRequests); }
+        public Options withCandidates(int n) { return new Options(unknownUsers, threads, n, splitRequests, bf16); }
 
-        public Options withSplitRequests(boolean split) { return new Options(unknownUsers, threads, candidates, split); }
+        public Options withSplitRequests(boolean split) { return new Options(unknownUsers, threads, candidates, split, bf16); }
+
+        /** BF16 scoring on AMX-BF16 (see {@code bf16}). */
+        public Options withBf16(boolean on) { return new Options(unknownUsers, threads, candidates, splitRequests, on); }
     }
 
     /** Receives each user's list from {@link #recommendBatch}, in input order. */
@@ -125,6 +136,7 @@ public final class Recommender implements AutoCloseable {
     private final NeuMFConfig config;
     private final UnknownUserPolicy policy;
     private final int threads, candidates, numItems;
+    private final boolean bf16;
     private final boolean splitRequests;
     private final ModelInfo info;
     private final int[] popularOrder;                       // the fallback's order: every item, most popular first
@@ -168,6 +180,11 @@ public final class Recommender implements AutoCloseable {
         this.threads = options.threads();
         this.candidates = options.candidates();
         this.splitRequests = options.splitRequests();
+        this.bf16 = options.bf16();
+        if (bf16) {
+            java.util.Optional<String> why = ScoringKernel.bf16Unavailable(config);
+            if (why.isPresent()) throw new IllegalStateException(why.get());
+        }
         this.ranker = ranker;
         this.info = ModelInfo.of(artifact);
         int[] pop = artifact.popularity();
@@ -235,7 +252,8 @@ public final class Recommender implements AutoCloseable {
         ScoringKernel k = kernel;
         if (k == null) {
             synchronized (this) {
-                if (kernel == null) kernel = new ScoringKernel(config, artifact.flatParams(), threads);
+                if (kernel == null) kernel = bf16 ? new ScoringKernel(config, artifact.flatParams(), threads, io.ncf.core.blas.HalfFormat.BF16)
+                        : new ScoringKernel(config, artifact.flatParams(), threads);
                 k = kernel;
             }
         }

@@ -19,8 +19,10 @@ final class Fixtures {
 
     static ModelArtifact small(long seed) { return model(seed, USERS, ITEMS); }
 
-    static ModelArtifact model(long seed, int numUsers, int numItems) {
-        NeuMFConfig c = new NeuMFConfig(numUsers, numItems, 4, new int[]{8, 6, 4}, 0.5f);
+    static ModelArtifact model(long seed, int numUsers, int numItems) { return model(seed, numUsers, numItems, new int[]{8, 6, 4}); }
+
+    static ModelArtifact model(long seed, int numUsers, int numItems, int[] layers) {
+        NeuMFConfig c = new NeuMFConfig(numUsers, numItems, 4, layers, 0.5f);
         SplittableRandom r = new SplittableRandom(seed);
         float[] flat = new float[(int) ParamShapes.totalLength(c)];
         int at = 0;

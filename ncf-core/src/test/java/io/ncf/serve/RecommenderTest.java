@@ -88,6 +88,26 @@ class RecommenderTest {
                     .withUnknownUsers(Recommender.UnknownUserPolicy.POPULARITY).withSplitRequests(split));
     }
 
+    /** BF16 scoring: refused by name where it cannot run; where it can, thread-safe and deterministic, and FP32's lists up to near-ties. */
+    @Test void bf16ScoringIsRefusedByNameOrAgreesWithFp32UpToNearTies() throws Exception {
+        var ex = assertThrows(IllegalStateException.class, () -> new Recommender(artifact, Recommender.Options.defaults().withBf16(true)));
+        assertTrue(ex.getMessage().contains("BF16 scoring"), ex.getMessage());
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.ncf.core.blas.NativeKernels.available() && io.ncf.core.blas.NativeKernels.amxAvailable(),
+                "skipped beyond the refusal: no AMX-BF16 here");
+        ModelArtifact big = Fixtures.model(8, 64, Recommender.SPLIT_MIN_ITEMS + 100, new int[]{64, 64, 32});
+        Recommender.Options bf16 = Recommender.Options.defaults().withThreads(2).withUnknownUsers(Recommender.UnknownUserPolicy.POPULARITY).withBf16(true);
+        manyThreadsGetWhatOneThreadGets(big, bf16);
+        int same = 0, users = big.userIds().size();
+        try (Recommender r32 = new Recommender(big, Recommender.Options.defaults().withThreads(2)); Recommender r16 = new Recommender(big, bf16)) {
+            for (String u : big.userIds().ids()) {
+                Recommendations a = r32.recommend(u, 10), b = r16.recommend(u, 10);
+                if (a.items().stream().map(ScoredItem::itemId).toList().equals(b.items().stream().map(ScoredItem::itemId).toList())) same++;
+                for (int j = 0; j < 10; j++) assertEquals(a.items().get(j).score(), b.items().get(j).score(), 0.05 * (1 + Math.abs(a.items().get(j).score())), u);
+            }
+        }
+        assertTrue(same >= users / 2, same + " of " + users + " top-10 lists equal FP32's");
+    }
+
     private void manyThreadsGetWhatOneThreadGets(ModelArtifact big, Recommender.Options options) throws Exception {
         try (Recommender r = new Recommender(big, options)) {
             List<String> users = new ArrayList<>(big.userIds().ids());

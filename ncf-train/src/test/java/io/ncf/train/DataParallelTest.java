@@ -85,10 +85,10 @@ class DataParallelTest {
         }
     }
 
-    @Test void enginesFactoryRejectsFp16OnTheFusedEngine() {
+    @Test void enginesFactoryRejectsBf16OnTheSameDiffEngine() {
         ParamSet p = ParamSet.initialize(C, 1);
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> Engines.create(EngineKind.FUSED, p, 128, true, 1));
-        assertTrue(ex.getMessage().contains("fp16 needs the samediff engine"), ex.getMessage());
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> Engines.create(EngineKind.SAMEDIFF, p, 128, io.ncf.core.Precision.BF16, 1));
+        assertTrue(ex.getMessage().contains("bf16 needs the fused engine"), ex.getMessage());
         try (GradientEngine e = Engines.create(EngineKind.FUSED, p, 128, false, 2)) {
             assertInstanceOf(DataParallelEngine.class, e);
         }

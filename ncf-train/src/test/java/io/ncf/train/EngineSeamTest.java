@@ -164,15 +164,54 @@ class EngineSeamTest {
 
     // (4) refusals
 
-    @Test void fusedRefusesFp16ByFeature() {
+    @Test void sixteenBitPrecisionsAreFeaturesOfTheFusedEngineRefusedWhereTheMachineLacksTheHardware() {
         EngineProvider fused = EngineRegistry.get("fused");
-        assertTrue(fused.unsupported(Feature.FP16).isPresent());
+        assertTrue(fused.unsupported(Feature.FP16).isEmpty());
+        assertTrue(fused.unsupported(Feature.BF16).isEmpty());
         assertTrue(EngineRegistry.get("samediff").unsupported(Feature.FP16).isEmpty());
-        UnsupportedFeatureException ex = assertThrows(UnsupportedFeatureException.class,
-                () -> fused.open(setup(ModelKind.NEUMF, true, LossScaler.dynamicDefaults(), EngineState.initial(C, ParamInit.nvidia(C, 1)))));
-        assertEquals(Feature.FP16, ex.feature());
-        assertEquals("fused", ex.engine());
-        assertTrue(ex.getMessage().contains(Feature.FP16.flags()) && ex.getMessage().contains("fused"), ex.getMessage());
+        assertTrue(EngineRegistry.get("samediff").unsupported(Feature.BF16).isPresent());
+        // OpenBLAS has no 16-bit GEMM: a 16-bit run there would be no faster than FP32, so it is refused with the reason
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(io.ncf.model.fused.HalfPrecision.ENV) == null, "NCF_HALF_FALLBACK is set");
+        String before = io.ncf.core.blas.Blas.library();
+        io.ncf.core.blas.Blas.select("openblas");
+        try {
+            for (io.ncf.core.Precision p : List.of(io.ncf.core.Precision.FP16, io.ncf.core.Precision.BF16)) {
+                EngineSetup s = new EngineSetup(DS, C, ModelKind.NEUMF, O, p, 1, p.needsLossScaling() ? LossScaler.dynamicDefaults() : LossScaler.none(),
+                        EngineState.initial(C, ParamInit.nvidia(C, 1)));
+                UnsupportedFeatureException ex = assertThrows(UnsupportedFeatureException.class, () -> fused.open(s));
+                assertEquals(p == io.ncf.core.Precision.FP16 ? Feature.FP16 : Feature.BF16, ex.feature());
+                assertEquals("fused", ex.engine());
+                assertTrue(ex.getMessage().contains(ex.feature().flags()) && ex.getMessage().contains("fused")
+                        && ex.getMessage().contains("NCF_HALF_FALLBACK=allow"), ex.getMessage());
+                assertTrue(ex.getMessage().contains("16-bit GEMM") || ex.getMessage().contains("AVX-512"), ex.getMessage());
+            }
+        } finally {
+            io.ncf.core.blas.Blas.select(before);
+        }
+    }
+
+    /** BF16 through the whole stack (the widened products where the CPU has no 16-bit hardware): it learns as FP32 does. */
+    @Test void bf16TrainingLearnsAsFp32Does() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.ncf.core.blas.NativeKernels.trainingAvailable(),
+                "skipped: ncf's AVX-512 kernels do not run here: " + io.ncf.core.blas.NativeKernels.status());
+        NeuMFConfig c = new NeuMFConfig(DS.numUsers(), DS.numItems(), 16, new int[]{64, 64, 32, 16}, 0.2f);
+        TrainingOptions o = TestRuns.withMicroBatch(TrainingOptions.defaults().withEpochs(6).withBatch(2048).withEvalAfter(0).withSeed(5), 1024);
+        double[] best = new double[2];
+        System.setProperty(io.ncf.model.fused.HalfPrecision.PROPERTY, "allow");
+        try {
+            for (io.ncf.core.Precision p : List.of(io.ncf.core.Precision.FP32, io.ncf.core.Precision.BF16)) {
+                EngineSetup s = new EngineSetup(DS, c, ModelKind.NEUMF, o, p, 1, LossScaler.none(), EngineState.initial(c, ParamInit.nvidia(c, 5)));
+                try (TrainingEngine e = EngineRegistry.get("fused").open(s)) {
+                    assertTrue(e.describe().contains(p == io.ncf.core.Precision.FP32 ? "FP32" : "BF16 products"), e.describe());
+                    best[p == io.ncf.core.Precision.FP32 ? 0 : 1] = TestRuns.train(e, c, o).bestHitRate();
+                }
+            }
+        } finally {
+            System.clearProperty(io.ncf.model.fused.HalfPrecision.PROPERTY);
+        }
+        double pop = io.ncf.eval.RankingProtocols.sampled(DS, io.ncf.eval.RankingProtocols.popularity(DS), new int[]{10}).hitRate(10);
+        assertTrue(best[0] > pop + 0.05, "FP32 learns: best HR " + best[0] + " against popularity " + pop);
+        assertEquals(best[0], best[1], 0.03, "BF16 best HR against FP32's");
     }
 
     @Test void aSetupForAnotherModelOrDatasetIsRefused() {

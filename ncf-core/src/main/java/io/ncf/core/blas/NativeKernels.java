@@ -308,6 +308,21 @@ public final class NativeKernels {
     private static native void scatterRows0(int n, long users, long items, long dz, int threads, int worker, int f, long fw, long mfUser, long mfItem,
                                             long gMfUser, long gMfItem, long src, int stride, int userAt, int itemAt, int len, long toUser, long toItem);
 
+    /**
+     * The scoring kernel's BF16 layer on AMX: {@code C = max(A B, neg[r mod negRows])} with A (rows x k, ld lda, BF16),
+     * B from {@link #amxPack}, neg rows n floats apart; into out16 (BF16, ld n), or where it is null outF32 (ld n). A
+     * row's result does not depend on the call's row count or its position.
+     */
+    public static void amxGemmMax(int rows, int k, int n, org.bytedeco.javacpp.ShortPointer a, int lda, org.bytedeco.javacpp.ShortPointer packedB,
+                                  FloatPointer neg, int negRows, org.bytedeco.javacpp.ShortPointer out16, FloatPointer outF32) {
+        requireAmx(k, n);
+        if (negRows <= 0) throw new IllegalArgumentException("negRows must be positive, got " + negRows);
+        if (out16 == null && outF32 == null) throw new IllegalArgumentException("amxGemmMax needs out16 or outF32");
+        amxGemmMax0(rows, k, n, addr(a), lda, addr(packedB), addr(neg), negRows, out16 == null ? 0 : addr(out16), addrOrZero(outF32));
+    }
+
+    private static native void amxGemmMax0(int rows, int k, int n, long a, int lda, long bp, long neg, int negRows, long out16, long outF32);
+
     private static native int amxSupported();
 
     private static native void amxPack0(int k, int n, long w, int ldw, int trans, long out);

@@ -93,9 +93,44 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     public ScoringKernel(NeuMFConfig config, float[] flatParams, int threads) { this(config, flatParams, new Workers(threads), true); }
 
     /** A kernel over flat parameters on a shared pool (not closed with the kernel). */
-    public ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers) { this(config, flatParams, workers, false); }
+    public ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers) { this(config, flatParams, workers, false, null); }
 
-    private ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers, boolean owns) {
+    /**
+     * A kernel whose dense layers (after the first, which stays FP32 as the factored projection) take BF16 inputs with
+     * FP32 accumulation on ncf's AMX kernels ({@code half} BF16; null: FP32); the head, the user constants and the
+     * GMF branch stay FP32. Needs {@link NativeKernels#amxAvailable()} and layer widths the AMX kernels take
+     * (multiples of 32 in, 16 out); scores agree with FP32 up to BF16 rounding, so top-K lists may swap near-ties.
+     *
+     * @throws IllegalStateException where the CPU cannot run it, naming why
+     */
+    public ScoringKernel(NeuMFConfig config, float[] flatParams, int threads, io.ncf.core.blas.HalfFormat half) {
+        this(config, flatParams, new Workers(threads), true, half);
+    }
+
+    private ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers, boolean owns) { this(config, flatParams, workers, owns, null); }
+
+    /** Empty where BF16 scoring of {@code config} runs here; else why not. */
+    public static java.util.Optional<String> bf16Unavailable(NeuMFConfig config) {
+        if (!NativeKernels.available()) return java.util.Optional.of("BF16 scoring runs on ncf's kernels: " + NativeKernels.status());
+        if (!NativeKernels.amxAvailable()) return java.util.Optional.of("BF16 scoring needs AMX-BF16 (Sapphire Rapids or later), which this CPU lacks "
+                + "(or Linux refused the tile registers); " + io.ncf.core.blas.CpuFeatures.detect().line());
+        int[] w = config.layers();
+        for (int k = 1; k + 1 < w.length; k++)
+            if (!NativeKernels.amxShape(w[k], w[k + 1]))
+                return java.util.Optional.of("BF16 scoring takes dense layers whose widths are multiples of 32 (input) and 16 (output); layer " + k + " is "
+                        + w[k] + " -> " + w[k + 1]);
+        return java.util.Optional.empty();
+    }
+
+    private ScoringKernel(NeuMFConfig config, float[] flatParams, Workers workers, boolean owns, io.ncf.core.blas.HalfFormat half) {
+        if (half != null) {
+            if (half != io.ncf.core.blas.HalfFormat.BF16) throw new IllegalArgumentException("the CPU scoring kernel takes FP32 or BF16, not " + half);
+            java.util.Optional<String> why = bf16Unavailable(config);
+            if (why.isPresent()) {
+                if (owns) workers.close();
+                throw new IllegalStateException(why.get());
+            }
+        }
         long want = io.ncf.core.ParamShapes.totalLength(config);
         if (flatParams.length != want) throw new IllegalArgumentException("parameters have " + flatParams.length + " floats, " + config + " needs " + want);
         this.config = config;
@@ -155,9 +190,31 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             if (fused) panels[k] = NativeKernels.pack(width[k], width[k + 1], weight[k], width[k + 1]);
             else packed[k] = blas.packB(CHUNK, width[k + 1], width[k], weight[k], width[k + 1]);
         }
+        bf16 = half != null;
+        packed16 = new org.bytedeco.javacpp.ShortPointer[layers];
+        if (bf16)
+            for (int k = 1; k < layers; k++) {
+                packed16[k] = shorts((long) width[k] * width[k + 1]);
+                NativeKernels.amxPack(width[k], width[k + 1], weight[k], width[k + 1], false, packed16[k]);
+            }
         ws = new Worker[workers.threads()];
         for (int w = 0; w < ws.length; w++) ws[w] = new Worker();
         sharedRow = new float[numItems];
+    }
+
+    /** Whether layers 1.. take BF16 inputs on ncf's AMX kernels. */
+    private final boolean bf16;
+    private final org.bytedeco.javacpp.ShortPointer[] packed16;   // [k] for k >= 1: W_k in the AMX kernels' layout (bf16)
+
+    /** Whether this kernel scores with BF16 layers. */
+    public boolean bf16() { return bf16; }
+
+    /** Native shorts; freed by close. */
+    private org.bytedeco.javacpp.ShortPointer shorts(long n) {
+        org.bytedeco.javacpp.ShortPointer p = new org.bytedeco.javacpp.ShortPointer(n);
+        p.zero();
+        synchronized (owned) { owned.add(p); }
+        return p;
     }
 
     /** Where a tensor starts in the flat parameters. */
@@ -230,7 +287,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     public NeuMFConfig config() { return config; }
 
     /** What the products run on: the BLAS library, and ncf's own kernels where they run the layers. */
-    public String blasName() { return fused ? blas.name() + " + " + NATIVE_NAME : blas.name(); }
+    public String blasName() { return bf16 ? blas.name() + " + " + NATIVE_NAME + " + AMX-BF16 layers" : fused ? blas.name() + " + " + NATIVE_NAME : blas.name(); }
 
     private static final String NATIVE_NAME = "ncf AVX-512 kernels";
 
@@ -263,6 +320,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
         final org.bytedeco.javacpp.IntPointer slotIdx = fused ? zeroedInts(CHUNK) : null;
         final int[] negUser = new int[CHUNK];   // whose negated constants each row of the neg buffers holds (-1: none)
         final float[] rowConst = new float[CHUNK];
+        final org.bytedeco.javacpp.ShortPointer[] m16 = new org.bytedeco.javacpp.ShortPointer[layers];   // [k], 1 <= k < L: M_k in BF16 (bf16 kernels)
         float uConst;
         int user = -1;            // whose negRow / gRow / uConst are current
         // the row path: per slot of the user block, -C_{k-1} repeated TILE_ROWS times (L1-sized), the GMF head's B and constant
@@ -280,6 +338,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
                 negRow[k] = new float[width[k]];
                 for (int q = 0; q < USER_BLOCK; q++) tile[q][k] = aligned((long) TILE_ROWS * width[k]);
                 if (k >= 2 && !fused) z[k] = aligned((long) CHUNK * width[k]);
+                if (bf16 && k < layers) m16[k] = shorts((long) CHUNK * width[k]);
             }
             for (int q = 0; q < USER_BLOCK; q++) {
                 bsOf[q] = aligned((long) SLOTS * f);
@@ -340,7 +399,13 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
          */
         void forward(FloatPointer items, FloatPointer[] negs, int negRows, int rows) {
             fmax(w1, items, negs[1], negRows, m[1], rows);
-            for (int k = 1; k < layers; k++) {
+            if (bf16 && layers > 1) {   // M_1 rounded, then M_{k+1} = fmax(M_k W_k, -C_k) on AMX, BF16 until the last (FP32 for the head)
+                NativeKernels.toHalf((long) rows * w1, m[1], m16[1], io.ncf.core.blas.HalfFormat.BF16);
+                for (int k = 1; k < layers; k++)
+                    NativeKernels.amxGemmMax(rows, width[k], width[k + 1], m16[k], width[k], packed16[k], negs[k + 1], negRows,
+                            k + 1 < layers ? m16[k + 1] : null, k + 1 < layers ? null : m[k + 1]);
+            }
+            for (int k = 1; k < layers && !bf16; k++) {
                 int in = width[k], out = width[k + 1];
                 if (fused) {   // M_{k+1} = fmax(M_k W_k, -C_k) in one pass: Z is never written
                     NativeKernels.gemmMax(rows, out, in, m[k], in, panels[k], negs[k + 1], negRows, m[k + 1], out);

@@ -100,4 +100,58 @@ class ScoringKernelTest {
         for (float v : ref) spread = Math.max(spread, Math.abs(v - ref[0]));
         assertTrue(spread > 0.01, "scores should differ between pairs, spread " + spread);
     }
+
+    /**
+     * BF16 scoring (layers after the first on AMX): a pair's score is the same bits alone, among shuffled pairs, in a
+     * row, on any number of threads; it equals FP32 up to BF16 rounding (and is really rounded); and shapes the AMX
+     * kernels cannot take are refused by name.
+     */
+    @org.junit.jupiter.api.Test
+    void bf16ScoresAgreeBitForBitHoweverComputedAndWithFp32UpToRounding() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NativeKernels.available() && NativeKernels.amxAvailable(), "skipped: no AMX-BF16 here");
+        NeuMFConfig bad = new NeuMFConfig(5, 40, 8, new int[]{64, 32, 16, 8}, 0.5f);
+        var ex = assertThrows(IllegalStateException.class, () -> new ScoringKernel(bad, randomParams(bad, 1, 0.5f).toFlat(), 1, io.ncf.core.blas.HalfFormat.BF16));
+        assertTrue(ex.getMessage().contains("layer 2 is 16 -> 8"), ex.getMessage());
+        int items = 300;
+        NeuMFConfig c = new NeuMFConfig(37, items, 8, new int[]{64, 64, 32, 16}, 0.5f);
+        ParamSet p = randomParams(c, 6, 0.5f);
+        int n = c.numUsers() * items;
+        int[] us = new int[n], is = new int[n];
+        for (int k = 0; k < n; k++) { us[k] = k / items; is[k] = k % items; }
+        float[] ref = new float[n], pairs = new float[n], shuffled = new float[n];
+        float[][] rows = new float[c.numUsers()][];
+        try (ScoringKernel fp32 = new ScoringKernel(c, p.toFlat(), 2);
+             ScoringKernel k2 = new ScoringKernel(c, p.toFlat(), 2, io.ncf.core.blas.HalfFormat.BF16);
+             ScoringKernel k3 = new ScoringKernel(c, p.toFlat(), 3, io.ncf.core.blas.HalfFormat.BF16)) {
+            assertTrue(k2.bf16() && k2.blasName().contains("AMX-BF16"), k2.blasName());
+            fp32.score(us, is, n, ref);
+            k2.score(us, is, n, pairs);
+            int[] users = new int[c.numUsers()];
+            for (int u = 0; u < users.length; u++) users[u] = u;
+            k3.scoreRows(users, 0, users.length, (w, j, u, row) -> { synchronized (rows) { rows[u] = row.clone(); } });
+            SplittableRandom r = new SplittableRandom(9);
+            int[] perm = new int[n];
+            for (int k = 0; k < n; k++) perm[k] = k;
+            for (int k = n - 1; k > 0; k--) { int j = r.nextInt(k + 1), t = perm[k]; perm[k] = perm[j]; perm[j] = t; }
+            for (int a = 0; a < n; ) {
+                int m = Math.min(n - a, 1 + r.nextInt(600));
+                int[] cu = new int[m], ci = new int[m];
+                for (int q = 0; q < m; q++) { cu[q] = us[perm[a + q]]; ci[q] = is[perm[a + q]]; }
+                float[] o = new float[m];
+                k3.score(cu, ci, m, o);
+                for (int q = 0; q < m; q++) shuffled[perm[a + q]] = o[q];
+                a += m;
+            }
+        }
+        double worst = 0, sum = 0;
+        for (int k = 0; k < n; k++) {
+            assertEquals(Float.floatToRawIntBits(rows[us[k]][is[k]]), Float.floatToRawIntBits(pairs[k]), "row vs pairs at " + k);
+            assertEquals(Float.floatToRawIntBits(pairs[k]), Float.floatToRawIntBits(shuffled[k]), "pairs vs shuffled pairs at " + k);
+            double d = Math.abs(pairs[k] - ref[k]) / Math.max(1, Math.abs(ref[k]));
+            worst = Math.max(worst, d);
+            sum += d;
+        }
+        assertTrue(worst < 0.02, "BF16 vs FP32: worst relative error " + worst);
+        assertTrue(sum / n > 1e-6, "BF16 scores equal FP32 to float precision: not rounded? mean error " + sum / n);
+    }
 }

@@ -80,6 +80,15 @@ public interface EngineProvider {
         throw new UnsupportedFeatureException(name(), Feature.RANKING, "this engine declares ranking but does not implement openRanker");
     }
 
+    /**
+     * {@link #openRanker(io.ncf.core.NeuMFConfig, float[], int, boolean)} at a precision: FP32 or FP16 there; engines
+     * that rank in BF16 override this (the default refuses it).
+     */
+    default io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, io.ncf.core.Precision p) {
+        if (p == io.ncf.core.Precision.BF16) throw new UnsupportedFeatureException(name(), Feature.BF16, "this engine ranks in FP32 or FP16");
+        return openRanker(config, flatParams, threads, p == io.ncf.core.Precision.FP16);
+    }
+
     /** Throws {@link UnsupportedFeatureException} if this engine lacks {@code f}. */
     default void require(Feature f) {
         Optional<String> why = unsupported(f);

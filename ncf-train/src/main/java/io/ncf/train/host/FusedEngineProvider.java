@@ -36,13 +36,23 @@ public final class FusedEngineProvider implements EngineProvider {
         return new io.ncf.core.rank.RowRanker(k, k);
     }
 
+    /** FP32 as above; BF16 on ncf's AMX kernels where the CPU has AMX-BF16 (refused with the reason elsewhere); no FP16. */
+    @Override public io.ncf.core.rank.BatchRanker openRanker(io.ncf.core.NeuMFConfig config, float[] flatParams, int threads, io.ncf.core.Precision p) {
+        if (p == io.ncf.core.Precision.FP32) return openRanker(config, flatParams, threads, false);
+        if (p == io.ncf.core.Precision.FP16) throw new io.ncf.train.engine.UnsupportedFeatureException(name(), Feature.FP16, "the CPU kernel ranks in FP32 or BF16 (FP16 ranking runs on --engine cuda)");
+        Optional<String> why = io.ncf.core.rank.ScoringKernel.bf16Unavailable(config);
+        if (why.isPresent()) throw new io.ncf.train.engine.UnsupportedFeatureException(name(), Feature.BF16, why.get());
+        io.ncf.core.rank.ScoringKernel k = new io.ncf.core.rank.ScoringKernel(config, flatParams, threads, io.ncf.core.blas.HalfFormat.BF16);
+        return new io.ncf.core.rank.RowRanker(k, k);
+    }
+
     @Override public java.util.List<String> startupLines(boolean fp16) {
         return startupLines(fp16 ? io.ncf.core.Precision.FP16 : io.ncf.core.Precision.FP32);
     }
 
     @Override public java.util.List<String> startupLines(io.ncf.core.Precision p) {
         return java.util.List.of(io.ncf.train.BackendInfo.current(false).withCompute(p == io.ncf.core.Precision.FP32 ? "FLOAT" : p.name() + " products").line(),
-                io.ncf.core.blas.CpuFeatures.detect().line(), "Fused engine: " + HalfPrecision.describe(p));
+                io.ncf.core.blas.CpuFeatures.detect().line(), "Fused engine gemm: " + Blas.describe() + (p == io.ncf.core.Precision.FP32 ? "" : "; " + HalfPrecision.describe(p)));
     }
 
     @Override public int defaultMicroBatch() { return EngineKind.FUSED.defaultMicroBatch(); }
