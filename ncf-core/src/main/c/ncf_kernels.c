@@ -595,3 +595,28 @@ EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxGemmMax0(void *env, void
     _tile_release();
     free(pad);
 }
+
+/*
+ * Adam over n floats (PyTorch's formulation, the engines' AdamKernels.dense): m = b1 m + c1 g, v = b2 v + (c2 g) g,
+ * p = p - (stepSize m) / (sqrt(v) ib2 + eps), and g = 0 where clearGrad. The same operations in the same order as the
+ * Java loop, no fused multiply-add, and correctly rounded sqrt and division: the same bits.
+ */
+EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_adam0(void *env, void *cls, jlong n, jlong pAddr, jlong gAddr, jlong mAddr, jlong vAddr,
+        jfloat b1, jfloat b2, jfloat c1, jfloat c2, jfloat eps, jfloat stepSize, jfloat ib2, jint clearGrad) {
+    (void) env; (void) cls;
+    float *p = (float *) (intptr_t) pAddr, *g = (float *) (intptr_t) gAddr, *m = (float *) (intptr_t) mAddr, *v = (float *) (intptr_t) vAddr;
+    const __m512 B1 = _mm512_set1_ps(b1), B2 = _mm512_set1_ps(b2), C1 = _mm512_set1_ps(c1), C2 = _mm512_set1_ps(c2),
+                 E = _mm512_set1_ps(eps), S = _mm512_set1_ps(stepSize), I = _mm512_set1_ps(ib2), Z = _mm512_setzero_ps();
+    for (jlong i = 0; i < n; i += 16) {
+        __mmask16 k = lanes((int) (n - i < 16 ? n - i : 16));
+        __m512 gi = _mm512_maskz_loadu_ps(k, g + i);
+        __m512 mi = _mm512_add_ps(_mm512_mul_ps(B1, _mm512_maskz_loadu_ps(k, m + i)), _mm512_mul_ps(C1, gi));
+        __m512 vi = _mm512_add_ps(_mm512_mul_ps(B2, _mm512_maskz_loadu_ps(k, v + i)), _mm512_mul_ps(_mm512_mul_ps(C2, gi), gi));
+        __m512 den = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vi), I), E);
+        __m512 pi = _mm512_sub_ps(_mm512_maskz_loadu_ps(k, p + i), _mm512_div_ps(_mm512_mul_ps(S, mi), den));
+        _mm512_mask_storeu_ps(m + i, k, mi);
+        _mm512_mask_storeu_ps(v + i, k, vi);
+        _mm512_mask_storeu_ps(p + i, k, pi);
+        if (clearGrad) _mm512_mask_storeu_ps(g + i, k, Z);
+    }
+}

@@ -323,6 +323,23 @@ public final class NativeKernels {
 
     private static native void amxGemmMax0(int rows, int k, int n, long a, int lda, long bp, long neg, int negRows, long out16, long outF32);
 
+    /**
+     * Dense Adam over {@code n} floats from the buffers' positions (direct buffers): the same bits as
+     * {@code AdamKernels}' Java loop (see ncf_kernels.c), on the calling thread.
+     */
+    public static void adam(long n, java.nio.FloatBuffer p, java.nio.FloatBuffer g, java.nio.FloatBuffer m, java.nio.FloatBuffer v,
+                            float b1, float b2, float c1, float c2, float eps, float stepSize, float ib2, boolean clearGrad) {
+        requireTraining();
+        for (java.nio.FloatBuffer b : new java.nio.FloatBuffer[]{p, g, m, v})
+            if (!b.isDirect() || b.remaining() < n) throw new IllegalArgumentException("Adam needs direct buffers of at least " + n + " floats");
+        adam0(n, addr(p), addr(g), addr(m), addr(v), b1, b2, c1, c2, eps, stepSize, ib2, clearGrad ? 1 : 0);
+    }
+
+    private static long addr(java.nio.FloatBuffer b) { return new FloatPointer(b).address() + (long) b.position() * Float.BYTES; }
+
+    private static native void adam0(long n, long p, long g, long m, long v, float b1, float b2, float c1, float c2, float eps, float stepSize,
+                                     float ib2, int clearGrad);
+
     private static native int amxSupported();
 
     private static native void amxPack0(int k, int n, long w, int ldw, int trans, long out);

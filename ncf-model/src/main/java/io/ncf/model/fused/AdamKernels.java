@@ -40,11 +40,27 @@ public final class AdamKernels {
                              int length, Step s, boolean clearGrad) {
         final float b1 = s.beta1(), b2 = s.beta2(), c1 = 1 - b1, c2 = 1 - b2, eps = s.eps();
         final float stepSize = s.stepSize(), ib2 = s.invSqrtBias2();
+        if (nativeAdam && param.isDirect() && grad.isDirect() && m.isDirect() && v.isDirect()) {
+            // ncf's AVX-512 loop: the same bits without the on-heap copies (the pass is memory-bound)
+            workers.run(length, (w, from, to) -> {
+                if (to > from) io.ncf.core.blas.NativeKernels.adam(to - from, param.slice(from, to - from), grad.slice(from, to - from),
+                        m.slice(from, to - from), v.slice(from, to - from), b1, b2, c1, c2, eps, stepSize, ib2, clearGrad);
+            });
+            return;
+        }
         workers.run(length, (w, from, to) -> {
             Scratch t = Scratch.get();
             for (int i = from; i < to; i += CHUNK)
                 update(param, grad, m, v, i, Math.min(CHUNK, to - i), b1, b2, c1, c2, eps, stepSize, ib2, clearGrad, t);
         });
+    }
+
+    private static volatile boolean nativeAdam = io.ncf.core.blas.NativeKernels.trainingAvailable();
+
+    /** Whether {@link #dense} runs on ncf's AVX-512 kernel (the default where it loads) or in Java: the same bits (tests, A/B timings). */
+    public static void setNativeDense(boolean on) {
+        if (on && !io.ncf.core.blas.NativeKernels.trainingAvailable()) throw new IllegalStateException("ncf's AVX-512 kernels do not run here");
+        nativeAdam = on;
     }
 
     /**

@@ -91,4 +91,31 @@ class AdamKernelsTest {
     void stepCountStartsAtOne() {
         assertThrows(IllegalArgumentException.class, () -> new AdamKernels.Step(0.001f, 0.9f, 0.999f, 1e-8f, 0));
     }
+
+    @org.junit.jupiter.api.Test
+    void nativeDenseAdamGivesTheJavaLoopsBits() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.ncf.core.blas.NativeKernels.trainingAvailable(), "skipped: ncf's AVX-512 kernels do not run here");
+        int n = 100_003;   // not a multiple of 16 or of the Java loop's chunk
+        java.util.Random r = new java.util.Random(3);
+        java.nio.FloatBuffer[][] bufs = new java.nio.FloatBuffer[2][4];
+        for (int k = 0; k < 2; k++)
+            for (int b = 0; b < 4; b++) bufs[k][b] = java.nio.ByteBuffer.allocateDirect(n * 4).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < n; i++) {
+            float p = (float) r.nextGaussian(), g = (float) (r.nextGaussian() * 1e-3), m = (float) (r.nextGaussian() * 1e-3), v = (float) Math.abs(r.nextGaussian() * 1e-6);
+            for (int k = 0; k < 2; k++) { bufs[k][0].put(i, p); bufs[k][1].put(i, g); bufs[k][2].put(i, m); bufs[k][3].put(i, v); }
+        }
+        try (io.ncf.core.blas.Workers w = new io.ncf.core.blas.Workers(3)) {
+            for (int step = 1; step <= 3; step++)
+                for (int k = 0; k < 2; k++) {
+                    AdamKernels.setNativeDense(k == 1);
+                    AdamKernels.dense(w, bufs[k][0], bufs[k][1], bufs[k][2], bufs[k][3], n, new AdamKernels.Step(0.0045f, 0.25f, 0.5f, 1e-8f, step), step == 3);
+                }
+        } finally {
+            AdamKernels.setNativeDense(true);
+        }
+        for (int b = 0; b < 4; b++)
+            for (int i = 0; i < n; i++)
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(bufs[0][b].get(i)), Float.floatToRawIntBits(bufs[1][b].get(i)), "buffer " + b + " at " + i);
+        org.junit.jupiter.api.Assertions.assertEquals(0f, bufs[1][1].get(n - 1), "the last step cleared the gradient");
+    }
 }
