@@ -552,7 +552,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         List<Map<String, Object>> out = new ArrayList<>();
         for (List<Map<String, Object>> g : groups.values()) {
             Map<String, Object> r = new LinkedHashMap<>(g.get(0));
-            if (g.size() > 1) {
+            if (g.size() > 1 && g.stream().anyMatch(x -> x.get("samples_per_s") != null)) {   // (a row that never ran keeps its note alone)
                 for (String key : List.of("samples_per_s", "seconds")) {
                     double[] v = g.stream().map(x -> x.get(key)).filter(java.util.Objects::nonNull).mapToDouble(x -> ((Number) x).doubleValue()).sorted().toArray();
                     if (v.length > 0) r.put(key, v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
