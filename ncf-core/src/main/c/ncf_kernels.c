@@ -422,43 +422,114 @@ static const uint16_t *block_rows(const uint16_t *a, int lda, int r0, int rows, 
 }
 
 /*
+ * The AMX layer loop shared by the kernels below: rows of A in blocks of 32 (a last partial block padded), columns
+ * of the product in pairs of 16-column tiles; each 32 x 16|32 block of the product lands in buf (ld 32) and goes to
+ * the kernel's epilogue (block: its first row, its row count, its first column, whether it is 32 columns wide). The
+ * forward kernel's per-row mask bits are made per row block by rows().
+ */
+typedef struct amx_epilogue {
+    void (*rows)(struct amx_epilogue *self, int r0, int nr);                    /* once per row block, or 0 */
+    void (*block)(struct amx_epilogue *self, const float *buf, int r0, int nr, int col, int two);
+} amx_epilogue;
+
+AMXT static void amx_layer(int rows, int K, int N, const uint16_t *a, int lda, const uint16_t *bp, amx_epilogue *epi) {
+    int kbs = K / 32;
+    float buf[32 * 32] __attribute__((aligned(64)));
+    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
+    amx_config();
+    for (int r0 = 0; r0 < rows; r0 += 32) {
+        int nr = rows - r0 < 32 ? rows - r0 : 32;
+        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
+        if (epi->rows) epi->rows(epi, r0, nr);
+        for (int nb = 0; nb < N / 16; nb += 2) {
+            int two = nb + 1 < N / 16;
+            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
+            epi->block(epi, buf, r0, nr, nb * 16, two);
+        }
+    }
+    _tile_release();
+    free(pad);
+}
+
+/* The forward epilogue: v = max(z + bias, 0) * mask, into out16 (and outF). */
+typedef struct {
+    amx_epilogue base;
+    int N, words, threshold;
+    float keep;
+    const float *bias;
+    const uint64_t *states;
+    uint16_t *out16;
+    float *outF;
+    uint32_t bits[32 * 64];
+} forward_epilogue;
+
+AMXT static void forward_rows(amx_epilogue *self, int r0, int nr) {
+    forward_epilogue *e = (forward_epilogue *) self;
+    if (e->states) for (int r = 0; r < nr; r++) mask_bits(e->states[r0 + r], e->N, (uint32_t) e->threshold, e->bits + r * e->words);
+}
+
+AMXT static void forward_block(amx_epilogue *self, const float *buf, int r0, int nr, int col0, int two) {
+    forward_epilogue *e = (forward_epilogue *) self;
+    const __m512 kv = _mm512_set1_ps(e->keep), zero = _mm512_setzero_ps();
+    for (int r = 0; r < nr; r++)
+        for (int h = 0; h <= two; h++) {
+            int col = col0 + h * 16;
+            __m512 v = _mm512_max_ps(_mm512_add_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(e->bias + col)), zero);
+            if (e->states) v = _mm512_maskz_mul_ps((__mmask16) (e->bits[r * e->words + (col >> 5)] >> (col & 16)), v, kv);
+            size_t at = (size_t) (r0 + r) * e->N + col;
+            _mm256_storeu_si256((__m256i *) (e->out16 + at), bf16_of(v));
+            if (e->outF) _mm512_storeu_ps(e->outF + at, v);
+        }
+}
+
+/*
  * A dense layer's forward on AMX: z = A (rows x K bf16, ld lda) B (packed K x N), then forwardAct's epilogue
  * (v = max(z + bias, 0) * mask) into out16 (ld N, bf16) and, where not 0, outF32 (ld N).
  */
 EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxForward0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
         jlong bpAddr, jlong biasAddr, jlong statesAddr, jint threshold, jfloat keep, jlong out16Addr, jlong outF32Addr) {
     (void) env; (void) cls;
-    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
-    const float *bias = (const float *) (intptr_t) biasAddr;
-    const uint64_t *states = (const uint64_t *) (intptr_t) statesAddr;
-    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
-    float *outF = (float *) (intptr_t) outF32Addr;
-    int kbs = K / 32, words = (N + 31) / 32;
-    float buf[32 * 32] __attribute__((aligned(64)));
-    uint32_t bits[32 * 64];
-    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
-    const __m512 kv = _mm512_set1_ps(keep), zero = _mm512_setzero_ps();
-    amx_config();
-    for (int r0 = 0; r0 < rows; r0 += 32) {
-        int nr = rows - r0 < 32 ? rows - r0 : 32;
-        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
-        if (states) for (int r = 0; r < nr; r++) mask_bits(states[r0 + r], N, (uint32_t) threshold, bits + r * words);
-        for (int nb = 0; nb < N / 16; nb += 2) {
-            int two = nb + 1 < N / 16;
-            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
-            for (int r = 0; r < nr; r++)
-                for (int h = 0; h <= two; h++) {
-                    int col = nb * 16 + h * 16;
-                    __m512 v = _mm512_max_ps(_mm512_add_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(bias + col)), zero);
-                    if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[r * words + (col >> 5)] >> (col & 16)), v, kv);
-                    size_t at = (size_t) (r0 + r) * N + col;
-                    _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
-                    if (outF) _mm512_storeu_ps(outF + at, v);
-                }
+    forward_epilogue e;
+    e.base.rows = forward_rows;
+    e.base.block = forward_block;
+    e.N = N;
+    e.words = (N + 31) / 32;
+    e.threshold = threshold;
+    e.keep = keep;
+    e.bias = (const float *) (intptr_t) biasAddr;
+    e.states = (const uint64_t *) (intptr_t) statesAddr;
+    e.out16 = (uint16_t *) (intptr_t) out16Addr;
+    e.outF = (float *) (intptr_t) outF32Addr;
+    amx_layer(rows, K, N, (const uint16_t *) (intptr_t) aAddr, lda, (const uint16_t *) (intptr_t) bpAddr, &e.base);
+}
+
+/* The backward epilogue: v = d * keep * [x16 > 0], column sums into acc, v into out16 or outF. */
+typedef struct {
+    amx_epilogue base;
+    int N;
+    float keep;
+    const uint16_t *x16;
+    uint16_t *out16;
+    float *outF, *acc;
+} backward_epilogue;
+
+AMXT static void backward_block(amx_epilogue *self, const float *buf, int r0, int nr, int col0, int two) {
+    backward_epilogue *e = (backward_epilogue *) self;
+    const __m512 kv = _mm512_set1_ps(e->keep);
+    const __m256i zero16 = _mm256_setzero_si256();
+    for (int h = 0; h <= two; h++) {
+        int col = col0 + h * 16;
+        __m512 sum = _mm512_loadu_ps(e->acc + col);
+        for (int r = 0; r < nr; r++) {
+            size_t at = (size_t) (r0 + r) * e->N + col;
+            __mmask16 pos = _mm256_cmpgt_epi16_mask(_mm256_loadu_si256((const __m256i *) (e->x16 + at)), zero16);
+            __m512 v = _mm512_maskz_mul_ps(pos, _mm512_load_ps(buf + r * 32 + h * 16), kv);
+            sum = _mm512_add_ps(sum, v);
+            if (e->out16) _mm256_storeu_si256((__m256i *) (e->out16 + at), bf16_of(v));
+            else _mm512_storeu_ps(e->outF + at, v);
         }
+        _mm512_storeu_ps(e->acc + col, sum);
     }
-    _tile_release();
-    free(pad);
 }
 
 /*
@@ -469,39 +540,29 @@ EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxForward0(void *env, void
 EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxBackward0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
         jlong bpAddr, jlong x16Addr, jfloat keep, jlong out16Addr, jlong outF32Addr, jlong biasAccAddr) {
     (void) env; (void) cls;
-    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
-    const uint16_t *x16 = (const uint16_t *) (intptr_t) x16Addr;
-    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
-    float *outF = (float *) (intptr_t) outF32Addr, *acc = (float *) (intptr_t) biasAccAddr;
-    int kbs = K / 32;
-    float buf[32 * 32] __attribute__((aligned(64)));
-    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
-    const __m512 kv = _mm512_set1_ps(keep);
-    const __m256i zero16 = _mm256_setzero_si256();
-    amx_config();
-    for (int r0 = 0; r0 < rows; r0 += 32) {
-        int nr = rows - r0 < 32 ? rows - r0 : 32;
-        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
-        for (int nb = 0; nb < N / 16; nb += 2) {
-            int two = nb + 1 < N / 16;
-            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
-            for (int h = 0; h <= two; h++) {
-                int col = nb * 16 + h * 16;
-                __m512 sum = _mm512_loadu_ps(acc + col);
-                for (int r = 0; r < nr; r++) {
-                    size_t at = (size_t) (r0 + r) * N + col;
-                    __mmask16 pos = _mm256_cmpgt_epi16_mask(_mm256_loadu_si256((const __m256i *) (x16 + at)), zero16);
-                    __m512 v = _mm512_maskz_mul_ps(pos, _mm512_load_ps(buf + r * 32 + h * 16), kv);
-                    sum = _mm512_add_ps(sum, v);
-                    if (out16) _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
-                    else _mm512_storeu_ps(outF + at, v);
-                }
-                _mm512_storeu_ps(acc + col, sum);
-            }
-        }
+    backward_epilogue e;
+    e.base.rows = 0;
+    e.base.block = backward_block;
+    e.N = N;
+    e.keep = keep;
+    e.x16 = (const uint16_t *) (intptr_t) x16Addr;
+    e.out16 = (uint16_t *) (intptr_t) out16Addr;
+    e.outF = (float *) (intptr_t) outF32Addr;
+    e.acc = (float *) (intptr_t) biasAccAddr;
+    amx_layer(rows, K, N, (const uint16_t *) (intptr_t) aAddr, lda, (const uint16_t *) (intptr_t) bpAddr, &e.base);
+}
+
+/* One side of a sample's scatter: gmf[j] += (g * fw[j]) * other[j] (f wide), to[j] += src[j] (len wide). */
+AVX512 static inline void scatter_row(__m512 g, const float *fw, const float *other, float *gmf, int f, const float *src, float *to, int len) {
+    for (int j = 0; j < f; j += 16) {
+        __mmask16 m = lanes(f - j);
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_maskz_loadu_ps(m, fw + j)), _mm512_maskz_loadu_ps(m, other + j));
+        _mm512_mask_storeu_ps(gmf + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, gmf + j), v));
     }
-    _tile_release();
-    free(pad);
+    for (int j = 0; j < len; j += 16) {
+        __mmask16 m = lanes(len - j);
+        _mm512_mask_storeu_ps(to + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, to + j), _mm512_maskz_loadu_ps(m, src + j)));
+    }
 }
 
 /*
@@ -531,33 +592,32 @@ EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_scatterRows0(void *env, v
         }
         int u = users[s], i = items[s];
         __m512 g = _mm512_set1_ps(dz[s]);
-        if (u % threads == worker) {
-            float *gu = gMfUser + (size_t) u * f, *tu = toUser + (size_t) u * len;
-            const float *mi = mfItem + (size_t) i * f, *sr = src + (size_t) s * stride + userAt;
-            for (int j = 0; j < f; j += 16) {
-                __mmask16 m = lanes(f - j);
-                __m512 v = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_maskz_loadu_ps(m, fw + j)), _mm512_maskz_loadu_ps(m, mi + j));
-                _mm512_mask_storeu_ps(gu + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, gu + j), v));
-            }
-            for (int j = 0; j < len; j += 16) {
-                __mmask16 m = lanes(len - j);
-                _mm512_mask_storeu_ps(tu + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, tu + j), _mm512_maskz_loadu_ps(m, sr + j)));
-            }
-        }
-        if (i % threads == worker) {
-            float *gi = gMfItem + (size_t) i * f, *ti = toItem + (size_t) i * len;
-            const float *mu = mfUser + (size_t) u * f, *sr = src + (size_t) s * stride + itemAt;
-            for (int j = 0; j < f; j += 16) {
-                __mmask16 m = lanes(f - j);
-                __m512 v = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_maskz_loadu_ps(m, fw + j)), _mm512_maskz_loadu_ps(m, mu + j));
-                _mm512_mask_storeu_ps(gi + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, gi + j), v));
-            }
-            for (int j = 0; j < len; j += 16) {
-                __mmask16 m = lanes(len - j);
-                _mm512_mask_storeu_ps(ti + j, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, ti + j), _mm512_maskz_loadu_ps(m, sr + j)));
-            }
-        }
+        if (u % threads == worker)
+            scatter_row(g, fw, mfItem + (size_t) i * f, gMfUser + (size_t) u * f, f, src + (size_t) s * stride + userAt, toUser + (size_t) u * len, len);
+        if (i % threads == worker)
+            scatter_row(g, fw, mfUser + (size_t) u * f, gMfItem + (size_t) i * f, f, src + (size_t) s * stride + itemAt, toItem + (size_t) i * len, len);
     }
+}
+
+/* The scoring epilogue: v = max(product, neg[r mod negRows]), into out16 or outF. */
+typedef struct {
+    amx_epilogue base;
+    int N, negRows;
+    const float *neg;
+    uint16_t *out16;
+    float *outF;
+} max_epilogue;
+
+AMXT static void max_block(amx_epilogue *self, const float *buf, int r0, int nr, int col0, int two) {
+    max_epilogue *e = (max_epilogue *) self;
+    for (int r = 0; r < nr; r++)
+        for (int h = 0; h <= two; h++) {
+            int col = col0 + h * 16;
+            __m512 v = _mm512_max_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(e->neg + (size_t) ((r0 + r) % e->negRows) * e->N + col));
+            size_t at = (size_t) (r0 + r) * e->N + col;
+            if (e->out16) _mm256_storeu_si256((__m256i *) (e->out16 + at), bf16_of(v));
+            else _mm512_storeu_ps(e->outF + at, v);
+        }
 }
 
 /*
@@ -568,32 +628,15 @@ EXPORT AVX512 void Java_io_ncf_core_blas_NativeKernels_scatterRows0(void *env, v
 EXPORT AMXT void Java_io_ncf_core_blas_NativeKernels_amxGemmMax0(void *env, void *cls, jint rows, jint K, jint N, jlong aAddr, jint lda,
         jlong bpAddr, jlong negAddr, jint negRows, jlong out16Addr, jlong outF32Addr) {
     (void) env; (void) cls;
-    const uint16_t *a = (const uint16_t *) (intptr_t) aAddr, *bp = (const uint16_t *) (intptr_t) bpAddr;
-    const float *neg = (const float *) (intptr_t) negAddr;
-    uint16_t *out16 = (uint16_t *) (intptr_t) out16Addr;
-    float *outF = (float *) (intptr_t) outF32Addr;
-    int kbs = K / 32;
-    float buf[32 * 32] __attribute__((aligned(64)));
-    uint16_t *pad = rows % 32 ? (uint16_t *) malloc((size_t) 32 * K * 2) : NULL;
-    amx_config();
-    for (int r0 = 0; r0 < rows; r0 += 32) {
-        int nr = rows - r0 < 32 ? rows - r0 : 32;
-        const uint16_t *ab = block_rows(a, lda, r0, rows, K, pad);
-        for (int nb = 0; nb < N / 16; nb += 2) {
-            int two = nb + 1 < N / 16;
-            amx_block(ab, ab == pad ? K : lda, bp, kbs, nb, two, buf);
-            for (int r = 0; r < nr; r++)
-                for (int h = 0; h <= two; h++) {
-                    int col = nb * 16 + h * 16;
-                    __m512 v = _mm512_max_ps(_mm512_load_ps(buf + r * 32 + h * 16), _mm512_loadu_ps(neg + (size_t) ((r0 + r) % negRows) * N + col));
-                    size_t at = (size_t) (r0 + r) * N + col;
-                    if (out16) _mm256_storeu_si256((__m256i *) (out16 + at), bf16_of(v));
-                    else _mm512_storeu_ps(outF + at, v);
-                }
-        }
-    }
-    _tile_release();
-    free(pad);
+    max_epilogue e;
+    e.base.rows = 0;
+    e.base.block = max_block;
+    e.N = N;
+    e.negRows = negRows;
+    e.neg = (const float *) (intptr_t) negAddr;
+    e.out16 = (uint16_t *) (intptr_t) out16Addr;
+    e.outF = (float *) (intptr_t) outF32Addr;
+    amx_layer(rows, K, N, (const uint16_t *) (intptr_t) aAddr, lda, (const uint16_t *) (intptr_t) bpAddr, &e.base);
 }
 
 /*
