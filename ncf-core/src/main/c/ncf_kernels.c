@@ -211,6 +211,16 @@ AVX512T static inline void mask_bits(uint64_t state, int w, uint32_t threshold, 
 }
 
 /*
+ * The forward epilogues' last step for units [j, j + 16) of a row (lanes m): the dropout mask (bits: the row's
+ * kept-unit bits, or 0 for no dropout) times keep, then the row's 16-bit value and, where outF is not 0, its float.
+ */
+AVX512T static inline void put_act(__m512 v, const uint32_t *bits, int j, __m512 kv, __mmask16 m, uint16_t *out16, float *outF, int fmt) {
+    if (bits) v = _mm512_maskz_mul_ps((__mmask16) (bits[j >> 5] >> (j & 16)), v, kv);
+    _mm256_mask_storeu_epi16(out16 + j, m, to_half(v, fmt));
+    if (outF) _mm512_mask_storeu_ps(outF + j, m, v);
+}
+
+/*
  * Forward epilogue over rows [0, rows) of width w: v = max(z + bias, 0) * mask; writes v as 16-bit into out16 (ld w)
  * and, where outF32 is not 0, as float into outF32 (ld w; may be z). states: one DropoutMask row state per row, or 0
  * for no dropout.
@@ -230,9 +240,7 @@ EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_forwardAct0(void *env, v
         for (int j = 0; j < w; j += 16) {
             __mmask16 m = lanes(w - j);
             __m512 v = _mm512_max_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + j), _mm512_maskz_loadu_ps(m, bias + j)), zero);
-            if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[j >> 5] >> (j & 16)), v, kv);
-            _mm256_mask_storeu_epi16(out16 + (size_t) r * w + j, m, to_half(v, fmt));
-            if (outF) _mm512_mask_storeu_ps(outF + (size_t) r * w + j, m, v);
+            put_act(v, states ? bits : 0, j, kv, m, out16 + (size_t) r * w, outF ? outF + (size_t) r * w : 0, fmt);
         }
     }
 }
@@ -262,9 +270,7 @@ EXPORT AVX512T void Java_io_ncf_core_blas_NativeKernels_gatherAct0(void *env, vo
             __mmask16 m = lanes(w - j);
             __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, ur + j), _mm512_maskz_loadu_ps(m, ir + j)), _mm512_maskz_loadu_ps(m, bias + j));
             v = _mm512_max_ps(v, zero);
-            if (states) v = _mm512_maskz_mul_ps((__mmask16) (bits[j >> 5] >> (j & 16)), v, kv);
-            _mm256_mask_storeu_epi16(out16 + (size_t) s * w + j, m, to_half(v, fmt));
-            if (outF) _mm512_mask_storeu_ps(outF + (size_t) s * w + j, m, v);
+            put_act(v, states ? bits : 0, j, kv, m, out16 + (size_t) s * w, outF ? outF + (size_t) s * w : 0, fmt);
         }
     }
 }

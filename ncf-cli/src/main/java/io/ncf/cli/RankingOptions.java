@@ -20,14 +20,20 @@ final class RankingOptions {
     String precisionName;
 
     /** --precision, or fp16 for --fp16 (both given must agree). */
-    io.ncf.core.Precision precision() {
+    io.ncf.core.Precision precision() { return precision(precisionName, fp16); }
+
+    /**
+     * The precision {@code --precision NAME} (null: not given) and {@code --fp16} ask for, as train and the ranking
+     * commands read them: --fp16 is --precision fp16, and both given must agree (exit 2 otherwise).
+     */
+    static io.ncf.core.Precision precision(String name, boolean fp16) {
         io.ncf.core.Precision p;
         try {
-            p = precisionName == null ? io.ncf.core.Precision.FP32 : io.ncf.core.Precision.parse(precisionName);
+            p = name == null ? io.ncf.core.Precision.FP32 : io.ncf.core.Precision.parse(name);
         } catch (IllegalArgumentException e) {
             throw new NcfCli.UsageException("--precision: " + e.getMessage());
         }
-        if (fp16 && precisionName != null && p != io.ncf.core.Precision.FP16)
+        if (fp16 && name != null && p != io.ncf.core.Precision.FP16)
             throw new NcfCli.UsageException("--fp16 means --precision fp16, which contradicts --precision " + p.id());
         return fp16 ? io.ncf.core.Precision.FP16 : p;
     }

@@ -187,7 +187,7 @@ public final class TrainCommand implements Callable<Integer> {
             resumeRun = new ResumeRun(this);
             resumeRun.restore(); // the saved run's settings into these fields, before the engine is chosen
         }
-        precision = resolvePrecision();
+        precision = RankingOptions.precision(precisionName, fp16);   // --fp16 is --precision fp16; both must agree
         fp16 = precision == Precision.FP16;
         provider = resolveEngine();
         return start(out);
@@ -336,19 +336,6 @@ public final class TrainCommand implements Callable<Integer> {
     /** Set by --resume (ResumeRun) while it rebuilds the run. */
     ResumeRun resumeRun;
     boolean demoResume;
-
-    /** --precision, or --fp16 (its seed spelling); both given must agree. */
-    private Precision resolvePrecision() {
-        Precision p;
-        try {
-            p = precisionName == null ? Precision.FP32 : Precision.parse(precisionName);
-        } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException("--precision: " + e.getMessage());
-        }
-        if (fp16 && precisionName != null && p != Precision.FP16)
-            throw new NcfCli.UsageException("--fp16 means --precision fp16, which contradicts --precision " + p.id());
-        return fp16 ? Precision.FP16 : p;
-    }
 
     /**
      * --engine through the registry. A 16-bit precision on the default engine (fused) runs where the CPU has 16-bit

@@ -252,7 +252,7 @@ public final class Blas {
      * Where a setting came from, as a user would write it ({@code -Dname=value}, the property first, or {@code NAME=value}),
      * or null where neither is set: error messages name it.
      */
-    static String settingSource(String propertyName, String property, String envName, String env) {
+    public static String settingSource(String propertyName, String property, String envName, String env) {
         return property != null && !property.isBlank() ? "-D" + propertyName + "=" + property
                 : env != null && !env.isBlank() ? envName + "=" + env : null;
     }

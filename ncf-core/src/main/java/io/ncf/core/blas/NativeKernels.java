@@ -154,14 +154,25 @@ public final class NativeKernels {
      */
     public static void rowDots(int m, int n, FloatPointer a, int lda, FloatPointer v, int ldv, org.bytedeco.javacpp.IntPointer idx, FloatPointer out) {
         if (!LOADED) throw new IllegalStateException(LOAD_STATUS);
-        rowDots0(m, n, addr(a), lda, addr(v), ldv, idx == null ? 0 : idx.address() + idx.position() * (long) Integer.BYTES, addr(out));
+        rowDots0(m, n, addr(a), lda, addr(v), ldv, addrOrZero(idx), addr(out));
     }
 
     private static long addr(FloatPointer p) { return p.address() + p.position() * (long) Float.BYTES; }
 
     private static long addr(org.bytedeco.javacpp.ShortPointer p) { return p.address() + p.position() * (long) Short.BYTES; }
 
+    private static long addr(org.bytedeco.javacpp.IntPointer p) { return p.address() + p.position() * (long) Integer.BYTES; }
+
+    private static long addr(org.bytedeco.javacpp.LongPointer p) { return p.address() + p.position() * (long) Long.BYTES; }
+
+    // optional arguments: 0 for null, which the kernels read as "none"
     private static long addrOrZero(FloatPointer p) { return p == null ? 0 : addr(p); }
+
+    private static long addrOrZero(org.bytedeco.javacpp.ShortPointer p) { return p == null ? 0 : addr(p); }
+
+    private static long addrOrZero(org.bytedeco.javacpp.IntPointer p) { return p == null ? 0 : addr(p); }
+
+    private static long addrOrZero(org.bytedeco.javacpp.LongPointer p) { return p == null ? 0 : addr(p); }
 
     // ------------------------------------------------------------------------------------ the 16-bit training path
 
@@ -196,7 +207,7 @@ public final class NativeKernels {
                                   int threshold, float keep, org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer outF32) {
         requireTraining();
         requireWidth(w);
-        forwardAct0(rows, w, addr(z), addr(bias), states == null ? 0 : states.address() + states.position() * 8L, threshold, keep,
+        forwardAct0(rows, w, addr(z), addr(bias), addrOrZero(states), threshold, keep,
                 addr(out16), fmt.code, addrOrZero(outF32));
     }
 
@@ -209,8 +220,8 @@ public final class NativeKernels {
                                  int threshold, float keep, org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer outF32) {
         requireTraining();
         requireWidth(w);
-        gatherAct0(n, w, users.address() + users.position() * 4L, items.address() + items.position() * 4L, addr(pu), addr(pi), addr(bias),
-                states == null ? 0 : states.address() + states.position() * 8L, threshold, keep, addr(out16), fmt.code, addrOrZero(outF32));
+        gatherAct0(n, w, addr(users), addr(items), addr(pu), addr(pi), addr(bias),
+                addrOrZero(states), threshold, keep, addr(out16), fmt.code, addrOrZero(outF32));
     }
 
     /**
@@ -221,7 +232,7 @@ public final class NativeKernels {
     public static void backwardAct(int rows, int w, FloatPointer d, org.bytedeco.javacpp.ShortPointer x16, float keep,
                                    org.bytedeco.javacpp.ShortPointer out16, HalfFormat fmt, FloatPointer biasAcc) {
         requireTraining();
-        backwardAct0(rows, w, addr(d), addr(x16), keep, out16 == null ? 0 : addr(out16), fmt.code, addr(biasAcc));
+        backwardAct0(rows, w, addr(d), addr(x16), keep, addrOrZero(out16), fmt.code, addr(biasAcc));
     }
 
     /** {@code dst[i] = 16-bit src[i]} (round to nearest even) for i in [0, n). */
@@ -267,7 +278,7 @@ public final class NativeKernels {
                                   org.bytedeco.javacpp.ShortPointer out16, FloatPointer outF32) {
         requireAmx(k, n);
         requireWidth(n);
-        amxForward0(rows, k, n, addr(a), lda, addr(packedB), addr(bias), states == null ? 0 : states.address() + states.position() * 8L,
+        amxForward0(rows, k, n, addr(a), lda, addr(packedB), addr(bias), addrOrZero(states),
                 threshold, keep, addr(out16), addrOrZero(outF32));
     }
 
@@ -281,7 +292,7 @@ public final class NativeKernels {
                                    FloatPointer biasAcc) {
         requireAmx(k, n);
         if (out16 == null && outF32 == null) throw new IllegalArgumentException("amxBackward needs out16 or outF32");
-        amxBackward0(rows, k, n, addr(dz), lda, addr(packedB), addr(x16), keep, out16 == null ? 0 : addr(out16), addrOrZero(outF32), addr(biasAcc));
+        amxBackward0(rows, k, n, addr(dz), lda, addr(packedB), addr(x16), keep, addrOrZero(out16), addrOrZero(outF32), addr(biasAcc));
     }
 
     private static void requireAmx(int k, int n) {
@@ -301,7 +312,7 @@ public final class NativeKernels {
                                    FloatPointer toUser, FloatPointer toItem) {
         requireTraining();
         if (threads < 1 || worker < 0 || worker >= threads) throw new IllegalArgumentException("worker " + worker + " of " + threads);
-        scatterRows0(n, users.address() + users.position() * 4L, items.address() + items.position() * 4L, addr(dz), threads, worker, f, addr(fw),
+        scatterRows0(n, addr(users), addr(items), addr(dz), threads, worker, f, addr(fw),
                 addr(mfUser), addr(mfItem), addr(gMfUser), addr(gMfItem), addr(src), stride, userAt, itemAt, len, addr(toUser), addr(toItem));
     }
 
@@ -318,7 +329,7 @@ public final class NativeKernels {
         requireAmx(k, n);
         if (negRows <= 0) throw new IllegalArgumentException("negRows must be positive, got " + negRows);
         if (out16 == null && outF32 == null) throw new IllegalArgumentException("amxGemmMax needs out16 or outF32");
-        amxGemmMax0(rows, k, n, addr(a), lda, addr(packedB), addr(neg), negRows, out16 == null ? 0 : addr(out16), addrOrZero(outF32));
+        amxGemmMax0(rows, k, n, addr(a), lda, addr(packedB), addr(neg), negRows, addrOrZero(out16), addrOrZero(outF32));
     }
 
     private static native void amxGemmMax0(int rows, int k, int n, long a, int lda, long bp, long neg, int negRows, long out16, long outF32);

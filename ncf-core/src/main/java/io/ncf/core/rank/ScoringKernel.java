@@ -190,7 +190,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
             if (fused) panels[k] = NativeKernels.pack(width[k], width[k + 1], weight[k], width[k + 1]);
             else packed[k] = blas.packB(CHUNK, width[k + 1], width[k], weight[k], width[k + 1]);
         }
-        bf16 = half != null;
+        bf16 = half != null && layers > 1;   // one dense layer: it is the factored first one, FP32 always
         packed16 = new org.bytedeco.javacpp.ShortPointer[layers];
         if (bf16)
             for (int k = 1; k < layers; k++) {
@@ -206,7 +206,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
     private final boolean bf16;
     private final org.bytedeco.javacpp.ShortPointer[] packed16;   // [k] for k >= 1: W_k in the AMX kernels' layout (bf16)
 
-    /** Whether this kernel scores with BF16 layers. */
+    /** Whether this kernel scores with BF16 layers (false for a one-dense-layer model: its only layer is the FP32 projection). */
     public boolean bf16() { return bf16; }
 
     /** Native shorts; freed by close. */
@@ -399,7 +399,7 @@ public final class ScoringKernel implements RowScorer, AutoCloseable {
          */
         void forward(FloatPointer items, FloatPointer[] negs, int negRows, int rows) {
             fmax(w1, items, negs[1], negRows, m[1], rows);
-            if (bf16 && layers > 1) {   // M_1 rounded, then M_{k+1} = fmax(M_k W_k, -C_k) on AMX, BF16 until the last (FP32 for the head)
+            if (bf16) {   // M_1 rounded, then M_{k+1} = fmax(M_k W_k, -C_k) on AMX, BF16 until the last (FP32 for the head)
                 NativeKernels.toHalf((long) rows * w1, m[1], m16[1], io.ncf.core.blas.HalfFormat.BF16);
                 for (int k = 1; k < layers; k++)
                     NativeKernels.amxGemmMax(rows, width[k], width[k + 1], m16[k], width[k], packed16[k], negs[k + 1], negRows,

@@ -279,13 +279,11 @@ public final class FusedCpuEngine implements GradientEngine {
             deltaHB = new ShortPointer((long) microBatch * maxWidth);
             rowStates = new LongPointer(microBatch);
             rowStatesHeap = new long[microBatch];
-            idsUser = new IntPointer(microBatch);
-            idsItem = new IntPointer(microBatch);
             biasAcc16 = new FloatPointer[t];
             for (int w = 0; w < t; w++) biasAcc16[w] = new FloatPointer(maxWidth);
         } else {
             biasPtr = null; act16 = null; weight16 = null; deltaHA = deltaHB = null; rowStates = null; rowStatesHeap = null;
-            idsUser = idsItem = null; biasAcc16 = null;
+            biasAcc16 = null;
         }
     }
 
@@ -297,7 +295,6 @@ public final class FusedCpuEngine implements GradientEngine {
     private final ShortPointer deltaHA, deltaHB;   // dZ in 16 bits (the FP32 products' outputs use deltaA/deltaB)
     private final LongPointer rowStates;      // one layer's dropout row states for a micro-batch
     private final long[] rowStatesHeap;
-    private final IntPointer idsUser, idsItem;     // the micro-batch's ids, for the factored gather
     private final FloatPointer[] biasAcc16;   // [worker][maxWidth]: bias-gradient column sums
 
     /** The 16-bit format of the training products' inputs, or null for FP32. */
@@ -305,7 +302,7 @@ public final class FusedCpuEngine implements GradientEngine {
 
     // ncf's scatter kernel (FP32, bit-identical to the Java loop) and what it reads off-heap
     private boolean nativeScatter = NativeKernels.trainingAvailable();
-    private IntPointer scatterUsers, scatterItems;
+    private IntPointer idsUser, idsItem;      // the micro-batch's ids off-heap (ncf's gather and scatter), made on first use
     private FloatPointer scatterDz;
     private FloatPointer mfUserPtr, mfItemPtr, finalWPtr, gMfUserPtr, gMfItemPtr;
 
@@ -587,6 +584,7 @@ public final class FusedCpuEngine implements GradientEngine {
                         int[] positions) {
         final boolean factored = deferring;
         MaskPositions at = new MaskPositions(pos, off, positions);
+        if (nativeScatter || (half != null && factored)) copyIds(users, items, off, n);
         if (half != null) forward16(users, items, off, n, mask, at, factored);
         else if (factored) forwardFactored(users, items, off, n, mask, at);
         else forward(users, items, off, n, mask, at);
@@ -698,10 +696,11 @@ public final class FusedCpuEngine implements GradientEngine {
 
     /** W_k for k in [first, layers) rounded to the 16-bit format: the products' B for this call. */
     private void roundWeights(int first) {
+        if (packedW == null) { packedW = new ShortPointer[layers]; packedWT = new ShortPointer[layers]; }
         for (int k = first; k < layers; k++) {
             int in = width[k], out = width[k + 1];
-            NativeKernels.toHalf((long) in * out, weightPtr[k], weight16[k], half);
-            if (packedW == null) { packedW = new ShortPointer[layers]; packedWT = new ShortPointer[layers]; }
+            // the BLAS's products read W_k rounded: the forward where AMX does not take it, dX likewise (layer 0: always)
+            if (!amxForward(k) || !amxBackward(k)) NativeKernels.toHalf((long) in * out, weightPtr[k], weight16[k], half);
             if (amxForward(k)) {
                 if (packedW[k] == null) packedW[k] = new ShortPointer((long) in * out);
                 NativeKernels.amxPack(in, out, weightPtr[k], out, false, packedW[k]);
@@ -747,8 +746,6 @@ public final class FusedCpuEngine implements GradientEngine {
         final float keep = mask.isNone() ? 1f : mask.keepValue();
         long t0 = Sgemm.clock();
         if (factored) {
-            idsUser.put(users, off, n);   // put(array, offset, length) writes from the pointer's position
-            idsItem.put(items, off, n);
             final LongPointer st = rowStates(mask, 0, n, pos);
             final boolean top = layers == 1;
             workers.run(n, (w, a, b) -> {
@@ -806,7 +803,7 @@ public final class FusedCpuEngine implements GradientEngine {
         });
         phaseNanos[3] += Sgemm.clock() - t0;
         FloatBuffer cur = deltaBufA, other = deltaBufB;
-        FloatPointer otherP = deltaPtrB;
+        FloatPointer curP = deltaPtrA, otherP = deltaPtrB;
         ShortPointer curH = deltaHA, otherH = deltaHB;
         for (int k = layers - 1; k >= first; k--) {
             final int in = width[k], out = width[k + 1], layer = k;
@@ -840,7 +837,7 @@ public final class FusedCpuEngine implements GradientEngine {
                 }
             }
             FloatBuffer tb = cur; cur = other; other = tb;
-            FloatPointer tp = d == deltaPtrA ? deltaPtrB : deltaPtrA; otherP = tp;
+            FloatPointer tp = curP; curP = otherP; otherP = tp;
             ShortPointer th = curH; curH = otherH; otherH = th;
         }
         return cur;
@@ -929,22 +926,28 @@ public final class FusedCpuEngine implements GradientEngine {
         });
     }
 
-    /** {@link #scatterEmbeddingGrads} on ncf's AVX-512 kernel: the same operations, without the on-heap row copies. */
+    /** The micro-batch's ids into {@link #idsUser} / {@link #idsItem} (once per micro-batch, for ncf's kernels). */
+    private void copyIds(int[] users, int[] items, int off, int n) {
+        if (idsUser == null) {
+            idsUser = new IntPointer(microBatch);
+            idsItem = new IntPointer(microBatch);
+        }
+        idsUser.put(users, off, n);   // put(array, offset, length) writes from the pointer's position
+        idsItem.put(items, off, n);
+    }
+
+    /** {@link #scatterEmbeddingGrads} on ncf's AVX-512 kernel (ids from {@link #copyIds}): the same operations, without the on-heap row copies. */
     private void scatterNative(int[] users, int[] items, int off, int n, FloatPointer src, int stride, int userAt, int itemAt, int len,
                                FloatPointer toUser, FloatPointer toItem) {
-        if (scatterUsers == null) {
-            scatterUsers = new IntPointer(microBatch);
-            scatterItems = new IntPointer(microBatch);
+        if (scatterDz == null) {
             scatterDz = new FloatPointer(microBatch);
             mfUserPtr = Sgemm.pointer(params.get(ParamSet.MF_USER), ParamSet.MF_USER);
             mfItemPtr = Sgemm.pointer(params.get(ParamSet.MF_ITEM), ParamSet.MF_ITEM);
             finalWPtr = Sgemm.pointer(params.get(ParamSet.FINAL_W), ParamSet.FINAL_W);
         }
-        scatterUsers.put(users, off, n);
-        scatterItems.put(items, off, n);
         scatterDz.put(dz, 0, n);
         final int t = workers.threads();
-        workers.runPerWorker((w, ignoredFrom, ignoredTo) -> NativeKernels.scatterRows(n, scatterUsers, scatterItems, scatterDz, t, w, f, finalWPtr,
+        workers.runPerWorker((w, ignoredFrom, ignoredTo) -> NativeKernels.scatterRows(n, idsUser, idsItem, scatterDz, t, w, f, finalWPtr,
                 mfUserPtr, mfItemPtr, gMfUserPtr, gMfItemPtr, src, stride, userAt, itemAt, len, toUser, toItem));
     }
 

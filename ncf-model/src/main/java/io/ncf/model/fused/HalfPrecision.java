@@ -35,8 +35,8 @@ public final class HalfPrecision {
     /** One line for start-up and benchmark tables: how {@code p}'s products run here. */
     public static String describe(Precision p) {
         if (p == Precision.FP32) return "FP32 products (" + Blas.describe() + ")";
-        String why = Blas.backend().gemm16Reason(p.halfFormat(), CpuFeatures.detect());
         CpuFeatures cpu = CpuFeatures.detect();
+        String why = Blas.backend().gemm16Reason(p.halfFormat(), cpu);
         String unit = p == Precision.BF16 ? (cpu.has("amx_bf16") ? "AMX-BF16" : "AVX512-BF16") : "AMX-FP16";
         String products = why != null ? "widened to FP32 on " + Blas.describe() + ": " + ENV + "=allow"
                 : p == Precision.BF16 && NativeKernels.amxAvailable() ? "layers on ncf's AMX-BF16 kernels with fused epilogues, weight gradients on " + Blas.describe() + " on " + unit
@@ -46,8 +46,7 @@ public final class HalfPrecision {
 
     /** Whether the widening fallback was allowed ({@link #PROPERTY}, else {@link #ENV}: {@code allow} or {@code refuse}). */
     public static boolean fallbackAllowed() {
-        String prop = System.getProperty(PROPERTY), env = System.getenv(ENV);
-        String source = prop != null && !prop.isBlank() ? "-D" + PROPERTY + "=" + prop : env != null && !env.isBlank() ? ENV + "=" + env : null;
+        String source = Blas.settingSource(PROPERTY, System.getProperty(PROPERTY), ENV, System.getenv(ENV));
         if (source == null) return false;
         return switch (source.substring(source.indexOf('=') + 1).trim().toLowerCase(Locale.ROOT)) {
             case "allow" -> true;

@@ -45,10 +45,7 @@ public final class Sgemm {
         if (m == 0 || n == 0) return;
         long t0 = System.nanoTime(), cpu0 = clock();
         OpenBlasBackend.INSTANCE.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        NANOS.addAndGet(System.nanoTime() - t0);
-        TOTAL_CPU.addAndGet(clock() - cpu0);
-        FLOPS.addAndGet(2L * m * n * k);
-        TOTAL_FLOPS.addAndGet(2L * m * n * k);
+        count(System.nanoTime() - t0, clock() - cpu0, 2L * m * n * k);
     }
 
     /**
@@ -59,22 +56,10 @@ public final class Sgemm {
      */
     static void gemm(Workers workers, boolean transA, boolean transB, int m, int n, int k, float alpha,
                      FloatPointer a, int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
-        if (m == 0 || n == 0) return;
         Blas.Backend blas = Blas.backend();
-        long t0 = System.nanoTime(), cpu0 = clock();
-        if (!transA) {
-            workers.run(m, (w, r0, r1) -> {
-                if (r1 > r0) blas.sgemm(false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc);
-            });
-        } else {
-            workers.run(n, (w, c0, c1) -> {
-                if (c1 > c0) blas.sgemm(true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc);
-            });
-        }
-        NANOS.addAndGet(System.nanoTime() - t0);
-        TOTAL_CPU.addAndGet(clock() - cpu0);
-        FLOPS.addAndGet(2L * m * n * k);
-        TOTAL_FLOPS.addAndGet(2L * m * n * k);
+        split(workers, transA, m, n, k,
+                (r0, r1) -> blas.sgemm(false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc),
+                (c0, c1) -> blas.sgemm(true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc));
     }
 
     /**
@@ -83,31 +68,36 @@ public final class Sgemm {
      */
     static void gemm16(Workers workers, io.ncf.core.blas.HalfFormat fmt, boolean transA, boolean transB, int m, int n, int k, float alpha,
                        org.bytedeco.javacpp.ShortPointer a, int lda, org.bytedeco.javacpp.ShortPointer b, int ldb, float beta, FloatPointer c, int ldc) {
-        if (m == 0 || n == 0) return;
         Blas.Backend blas = Blas.backend();
+        split(workers, transA, m, n, k,
+                (r0, r1) -> blas.gemm16(fmt, false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc),
+                (c0, c1) -> blas.gemm16(fmt, true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc));
+    }
+
+    /** A product's share on one worker: rows or columns {@code [from, to)} of C, never empty. */
+    private interface Block { void run(int from, int to); }
+
+    /**
+     * Runs a product of C[m, n] over the workers, rows of C each where A is not transposed, else columns (the
+     * weight-gradient shape, whose reduction runs over the samples), and counts it.
+     */
+    private static void split(Workers workers, boolean transA, int m, int n, int k, Block rows, Block cols) {
+        if (m == 0 || n == 0) return;
         long t0 = System.nanoTime(), cpu0 = clock();
-        if (!transA) {
-            workers.run(m, (w, r0, r1) -> {
-                if (r1 > r0) blas.gemm16(fmt, false, transB, r1 - r0, n, k, alpha, Blas.at(a, (long) r0 * lda), lda, b, ldb, beta, Blas.at(c, (long) r0 * ldc), ldc);
-            });
-        } else {
-            workers.run(n, (w, c0, c1) -> {
-                if (c1 > c0) blas.gemm16(fmt, true, transB, m, c1 - c0, k, alpha, a, lda, Blas.at(b, transB ? (long) c0 * ldb : c0), ldb, beta, Blas.at(c, c0), ldc);
-            });
-        }
-        NANOS.addAndGet(System.nanoTime() - t0);
-        TOTAL_CPU.addAndGet(clock() - cpu0);
-        FLOPS.addAndGet(2L * m * n * k);
-        TOTAL_FLOPS.addAndGet(2L * m * n * k);
+        if (!transA) workers.run(m, (w, r0, r1) -> { if (r1 > r0) rows.run(r0, r1); });
+        else workers.run(n, (w, c0, c1) -> { if (c1 > c0) cols.run(c0, c1); });
+        count(System.nanoTime() - t0, clock() - cpu0, 2L * m * n * k);
     }
 
     /**
      * Counts products the caller ran itself ({@link Blas.Backend#sgemm} on its own workers): {@code wallNanos} as the
      * wall time they took (the workers' sum divided by their number), {@code flops} in total.
      */
-    static void record(long wallNanos, long flops) {
+    static void record(long wallNanos, long flops) { count(wallNanos, wallNanos, flops); }
+
+    private static void count(long wallNanos, long cpuNanos, long flops) {
         NANOS.addAndGet(wallNanos);
-        TOTAL_CPU.addAndGet(wallNanos);
+        TOTAL_CPU.addAndGet(cpuNanos);
         FLOPS.addAndGet(flops);
         TOTAL_FLOPS.addAndGet(flops);
     }
