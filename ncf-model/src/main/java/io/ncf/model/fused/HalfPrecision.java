@@ -25,10 +25,11 @@ public final class HalfPrecision {
     /** Empty where {@code p} runs here (FP32 always); else why not, for a refusal. */
     public static Optional<String> unavailable(Precision p) {
         if (p == Precision.FP32) return Optional.empty();
+        boolean fallback = fallbackAllowed();   // first: a bad value is refused even on a CPU that would not need it
         if (!NativeKernels.trainingAvailable())
             return Optional.of("16-bit training needs ncf's AVX-512 kernels (F, DQ, BW, VL): " + NativeKernels.status());
         String why = Blas.backend().gemm16Reason(p.halfFormat(), CpuFeatures.detect());
-        if (why == null || fallbackAllowed()) return Optional.empty();
+        if (why == null || fallback) return Optional.empty();
         return Optional.of(why + "; " + ENV + "=allow runs it anyway on FP32 products of the rounded values (the same numbers, about FP32 speed)");
     }
 
