@@ -9,6 +9,10 @@
 #   rank:  the GPU ranker's tests, top-10 for every user of the ml-20m shape (FP32/FP16/BF16) checked against the CPU
 #          kernel's answers (rank-reference.bin from make-rank-reference.sh), full-ranking ranks
 #   two:   the --workers 2 checks on a 2-GPU machine
+#   shards: user-sharded multi-GPU training with every rank on GPU 0 (NCF_CUDA_SHARE_GPU=1): the GPU tests, 'ncf train
+#          --workers 4' against one GPU on ml-latest-small, and the ranks' summed work per step (numbers, not speed-ups)
+#   scale: on a machine of N GPUs: the tests, --workers N against 1 on ml-latest-small, ncf benchmark for 1..N GPUs with
+#          both exchanges, FP32 and FP16, and NVIDIA's PyTorch NCF under torchrun for the same N
 set -uo pipefail
 out="${OUT:-/tmp/out}"; mkdir -p "$out"
 b="$(cd "$(dirname "$0")" && pwd)"
@@ -85,6 +89,38 @@ elif [ "$1" = speed ]; then
     "$b/ncf" train --engine cuda --data /tmp/ml20m -e 30 --seed 1 $f --checkpoint-dir /tmp/ck-$p | tail -13
     echo "END TO END $p (JVM start, data load, GPU set-up, 30 epochs, evaluations, checkpoints): $(awk "BEGIN{print $(date +%s.%N) - $t0}") s"
   done
+elif [ "$1" = shards ]; then
+  step "JUnit: ncf-cuda's GPU tests (user shards on one GPU, the failing-rank test), the parity suite"
+  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.parity.CudaParityTest \
+      --select-class io.ncf.cuda.UserBlocksTest --select-class io.ncf.cuda.RankGroupTest 2>&1 | grep -v '^\s*at ' | tail -40
+  for p in fp32 fp16; do
+    f=""; [ $p = fp16 ] && f=--fp16
+    step "ncf train --engine cuda ml-latest-small $p: one GPU, then 4 user-sharded ranks on it (best HR@10 within 0.01)"
+    "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 $f | grep -E "Engine:|Best HR|Best Epoch"
+    NCF_CUDA_SHARE_GPU=1 "$b/ncf" train --engine cuda --workers 4 --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 $f | grep -E "Engine:|Best HR|Best Epoch"
+  done
+  for f in "" --fp16; do
+    step "the ranks' summed work per step on one GPU (ml-20m shape, batch 1M) $f"
+    "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 20 --warmup 3 --workers 1 --exchange all-reduce,user-shards $f
+    NCF_CUDA_SHARE_GPU=1 "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 10 --warmup 2 --workers 2,4,8 --exchange user-shards $f
+  done
+elif [ "$1" = scale ]; then
+  n=$(nvidia-smi -L | wc -l)
+  ws=1; for w in 2 4 8; do [ $w -le $n ] && ws="$ws,$w"; done
+  step "JUnit: GpuTrainingGpuTest on $n GPUs"
+  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | tail -30
+  step "ncf train --engine cuda --workers $n against 1, ml-latest-small FP32 (best HR@10 within 0.01)"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 | grep -E "Engine:|Best HR"
+  "$b/ncf" train --engine cuda --workers "$n" --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 | grep -E "Engine:|Best HR"
+  for f in "" --fp16; do
+    step "ncf benchmark train --engine cuda --workers $ws $f (both exchanges)"
+    "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 40 --warmup 5 --rounds 2 --workers "$ws" --exchange all-reduce,user-shards $f
+  done
+  step "NVIDIA's PyTorch NCF under torchrun, same synthetic ml-20m shape, batch 1048576, FP32 and AMP, for each N"
+  ( cd "$b/peer" && source env.sh >/dev/null 2>&1 && python3 make_synthetic.py /tmp/ncf-ml20m > /dev/null 2>&1 &&
+    for w in ${ws//,/ }; do for a in "" --amp; do echo "torchrun N=$w $a"
+      python3 -m torch.distributed.run --standalone --nproc_per_node="$w" ncf.py --data /tmp/ncf-ml20m -e 3 -b 1048576 --seed 1 $a 2>&1 | grep -E "train_throughput" | tail -1 | cut -c1-300
+    done; done )
 else
   step "JUnit: GpuTrainingGpuTest on 2 GPUs"
   "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | head -30

@@ -45,6 +45,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "N", description = "Global batch sizes (train; default: 65536,1048576).") List<Integer> batches;
     @Option(names = "--micro-batch", paramLabel = "N", description = "Micro-batch (default: the engine's).") Integer microBatch;
     @Option(names = "--workers", split = ",", paramLabel = "N", description = "Data-parallel worker counts to compare (train; default: 1). On the CPU backend workers share the cores.") List<Integer> workers;
+    @Option(names = "--exchange", split = ",", paramLabel = "WAY", description = "How several GPUs share a step, to compare (train --engine cuda): auto (default), all-reduce (the whole gradient), user-shards (each GPU trains its users' samples; item and dense gradients all-reduced).") List<String> exchanges;
     @Option(names = "--steps", defaultValue = "3", description = "Timed steps per measurement after the warm-up (default: ${DEFAULT-VALUE}).") int steps;
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--users", defaultValue = "138493") int users;
@@ -88,6 +89,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
         if (batches == null) batches = List.of(65_536, 1_048_576);
         if (workers == null) workers = List.of(1);
+        if (exchanges == null) exchanges = List.of("auto");
+        for (String x : exchanges) parseExchange(x);
+        if (!exchanges.equals(List.of("auto")) && !engines.stream().allMatch(CUDA::equals))
+            throw new NcfCli.UsageException("--exchange is for --engine cuda only (how several GPUs share a step)");
         for (int w : workers) if (w <= 0) throw new NcfCli.UsageException("--workers must be positive, got " + w);
         if (rounds < 1) throw new NcfCli.UsageException("--rounds must be at least 1, got " + rounds);
         if (!(peerMinGflops >= 0) || Double.isInfinite(peerMinGflops))
@@ -108,7 +113,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (inProcess) {
             if (!blas.equals(List.of("auto"))) TrainCommand.selectBlas(blas.get(0));
             Map<String, Object> r = switch (what) {
-                case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0))
+                case train -> CUDA.equals(engines.get(0)) ? cudaTrainOnce(batches.get(0), workers.get(0), parseExchange(exchanges.get(0)))
                         : trainOnce(EngineKind.parse(engines.get(0)), batches.get(0), workers.get(0), precisionList.get(0));
                 case eval -> CUDA.equals(engines.get(0)) ? cudaEvalOnce() : evalOnce(EngineKind.parse(engines.get(0)));
                 case prepare -> prepareOnce();
@@ -139,13 +144,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
                         for (String e : engines)
                             for (String lib : blasFor(e))
                                 for (int w : workers)
+                                    for (String x : CUDA.equals(e) ? exchanges : List.of("auto"))
                                     for (Precision pr : precisionList) {
                                         // 16-bit rows for the fused engine only; the others compute in FP32 (samediff's HALF is a reference)
                                         if (pr != Precision.FP32 && !"fused".equals(e)) continue;
                                         java.util.Optional<String> why = pr == Precision.FP32 ? java.util.Optional.empty() : io.ncf.model.fused.HalfPrecision.unavailable(pr);
                                         if (why.isPresent()) { runs.add(refusedRow(e, b, pr, why.get())); continue; }
                                         runs.add(child(List.of("train", "--engine", e.toString(), "-b", Integer.toString(b), "--workers", Integer.toString(w), "--blas", lib,
-                                                "--precision", pr.id())));
+                                                "--precision", pr.id(), "--exchange", x)));
                                     }
                         if (peer) runs.add(runPeer(b, Precision.FP32));
                         if (peer && peerBf16) runs.add(runPeer(b, Precision.BF16));
@@ -328,12 +334,24 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return r;
     }
 
-    private Map<String, Object> cudaTrainOnce(int batch, int workerCount) {
+    /** {@code --exchange}'s words for {@link io.ncf.cuda.GpuTraining.Exchange}. */
+    static io.ncf.cuda.GpuTraining.Exchange parseExchange(String s) {
+        return switch (s) {
+            case "auto" -> io.ncf.cuda.GpuTraining.Exchange.AUTO;
+            case "all-reduce" -> io.ncf.cuda.GpuTraining.Exchange.ALL_REDUCE;
+            case "user-shards" -> io.ncf.cuda.GpuTraining.Exchange.USER_SHARDS;
+            default -> throw new NcfCli.UsageException("--exchange: unknown '" + s + "': expected auto, all-reduce or user-shards");
+        };
+    }
+
+    private Map<String, Object> cudaTrainOnce(int batch, int workerCount, io.ncf.cuda.GpuTraining.Exchange exchange) {
         var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
-        var g = io.ncf.bench.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT);
-        Map<String, Object> r = result("train", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT) + (workerCount == 1 ? "" : " x" + workerCount),
+        var g = io.ncf.bench.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT, exchange);
+        String way = exchange == io.ncf.cuda.GpuTraining.Exchange.AUTO ? "" : " " + exchange.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        Map<String, Object> r = result("train", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT) + (workerCount == 1 ? "" : " x" + workerCount) + way,
                 batch, g.samplesPerSecond(), g.seconds());
         r.put("workers", workerCount);
+        r.put("exchange", g.exchange());
         r.put("note", g.note());
         return r;
     }

@@ -57,6 +57,12 @@ class CudaEngineCliTest {
         r = run("benchmark", "train", "--engine", "fused", "--fp16");
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("--fp16 is for --engine cuda"), r.err());
+        r = run("benchmark", "train", "--engine", "fused", "--exchange", "user-shards");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--exchange is for --engine cuda only"), r.err());
+        r = run("benchmark", "train", "--engine", "cuda", "--exchange", "ring");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--exchange: unknown 'ring': expected auto, all-reduce or user-shards"), r.err());
         r = run("train", "--engine", "nope");
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("unknown engine 'nope' (engines: fused, samediff, cuda)"), r.err());

@@ -40,7 +40,7 @@ public final class CudaEngine implements TrainingEngine {
                 options.batchSize(), s.workers());
         GpuTraining.Start start = new GpuTraining.Start(st.params(), st.adamM(), st.adamV(), st.adamStep());
         this.run = new GpuTraining(settings, start, s.kind().frozenRanges(s.config()), options.verifyNegatives(), ds.trainUsers(), ds.trainItems(),
-                ds.candidates().users(), ds.candidates().items(), ds.candidates().width(), scaler);
+                ds.candidates().users(), ds.candidates().items(), ds.candidates().width(), scaler, GpuTraining.Placement.forWorkers(s.workers()));
         this.epochSamples = (long) ds.trainSize() * (1 + options.negatives());
         boolean ok = false;
         try {

@@ -283,7 +283,12 @@ public final class CudaNeuMF implements AutoCloseable {
      */
     public void forwardBackward(int count, float weight, DropoutMask mask, long samplePosition) {
         checkCount(count);
-        forward(count, users, items, mask, samplePosition);
+        train(count, users, items, labels, 0L, weight, mask, samplePosition);
+    }
+
+    /** The training pass over device arrays {@code u, i, y}; {@code posIdx} (0: none) maps row b to dropout row {@code pos + posIdx[b]}. */
+    private void train(int count, long users, long items, long labels, long posIdx, float weight, DropoutMask mask, long samplePosition) {
+        forward(count, users, items, mask, samplePosition, posIdx);
         int last = width[layers];
         float keep = mask.isNone() ? 1f : mask.keepValue();
         ParamLayout.Tensor mfU = layout.get(ParamShapes.MF_USER), mfI = layout.get(ParamShapes.MF_ITEM);
@@ -319,6 +324,139 @@ public final class CudaNeuMF implements AutoCloseable {
         else launch("scatter_mlp", grid((long) count * 2 * e), BLOCK, dZ, users, items, count, e, g(mlpU), g(mlpI));
     }
 
+    // ---- user-sharded data parallelism (GpuTraining.Exchange.USER_SHARDS) ----
+
+    private long gUsers, gItems, gLabels, sUsers, sItems, sLabels, sPos, selected;
+    private int globalBatch;
+
+    /**
+     * Allocates the buffers of user-sharded steps: the whole global batch of {@code batch} samples (every rank's share,
+     * after the all-gather) and the samples this GPU keeps out of it, with their positions in the batch.
+     */
+    public void enableUserSharding(int batch) {
+        if (globalBatch != 0) throw new IllegalStateException("user sharding is already enabled");
+        if (batch < 1) throw new IllegalArgumentException("global batch must be positive, got " + batch);
+        long b = batch;
+        gUsers = alloc(4 * b); gItems = alloc(4 * b); gLabels = alloc(4 * b);
+        sUsers = alloc(4 * b); sItems = alloc(4 * b); sLabels = alloc(4 * b); sPos = alloc(4 * b);
+        selected = alloc(8);
+        globalBatch = batch;
+    }
+
+    /** Device addresses of the global batch's users, items and labels ({@code int, int, float} × batch), for the all-gather. */
+    public long[] globalBatchAddresses() {
+        requireSharding();
+        return new long[]{gUsers, gItems, gLabels};
+    }
+
+    /** Builds epoch positions {@code [t0, t0+count)} of {@code plan} into the global batch at sample {@code at}. */
+    public void makeBatchAt(EpochPlan plan, long t0, int count, int at) {
+        requireSharding();
+        checkShare(count, at);
+        if (positives == 0) throw new IllegalStateException("setPositives must be called before makeBatchAt");
+        if (t0 < 0 || t0 + count > plan.size()) throw new IllegalArgumentException("positions [" + t0 + ", " + (t0 + count) + ") outside the epoch");
+        launch("make_batch", grid(count), BLOCK, t0, count, plan.size(), plan.halfBits(), plan.permKey(), plan.negKey(),
+                plan.negatives(), posUsers, posItems, config.numItems(), gUsers + 4L * at, gItems + 4L * at, gLabels + 4L * at);
+    }
+
+    /** Copies host samples {@code [0, count)} into the global batch at sample {@code at} (checked negatives). */
+    public void setBatchAt(int[] u, int[] i, float[] y, int count, int at) {
+        requireSharding();
+        checkShare(count, at);
+        dev.upload(gUsers + 4L * at, u, 0, count);
+        dev.upload(gItems + 4L * at, i, 0, count);
+        dev.upload(gLabels + 4L * at, y, 0, count);
+    }
+
+    /**
+     * Keeps the global batch's samples whose user is in {@code [lo, hi)} (their batch positions too) and returns how
+     * many (synchronises: the GEMMs' sizes are host arguments).
+     */
+    public int selectOwned(int lo, int hi) {
+        requireSharding();
+        dev.zero(selected, 4);
+        launch("select_owned", grid(globalBatch), BLOCK, gUsers, gItems, gLabels, globalBatch, lo, hi, sUsers, sItems, sLabels, sPos, selected);
+        int[] c = new int[1];
+        dev.download(selected, c, 0, 1);
+        return c[0];
+    }
+
+    /**
+     * Forward and backward over kept samples {@code [from, from+count)} (at most {@link #maxBatch} at once), adding
+     * into the gradients as {@link #forwardBackward} does; kept sample k's dropout row is {@code batchStart} plus its
+     * position in the global batch, as on a single GPU.
+     */
+    public void forwardBackwardKept(int from, int count, float weight, DropoutMask mask, long batchStart) {
+        requireSharding();
+        checkCount(count);
+        if (from < 0 || from + count > globalBatch) throw new IllegalArgumentException("kept samples [" + from + ", " + (from + count) + ") outside the batch of " + globalBatch);
+        long o = 4L * from;
+        train(count, sUsers + o, sItems + o, sLabels + o, sPos + o, weight, mask, batchStart);
+    }
+
+    private void requireSharding() {
+        if (globalBatch == 0) throw new IllegalStateException("enableUserSharding must be called first");
+    }
+
+    private void checkShare(int count, int at) {
+        if (count < 1 || at < 0 || (long) at + count > globalBatch)
+            throw new IllegalArgumentException("samples [" + at + ", " + ((long) at + count) + ") outside the global batch of " + globalBatch);
+    }
+
+    /** The engine's four FP32 buffers, each {@link #parameterCount} floats in {@link ParamLayout} order. */
+    public enum Buffer { PARAMETERS, GRADIENTS, ADAM_M, ADAM_V }
+
+    /** Device address of one of the engine's buffers (for collectives across GPUs). */
+    public long address(Buffer b) {
+        return switch (b) {
+            case PARAMETERS -> params;
+            case GRADIENTS -> grads;
+            case ADAM_M -> adamM;
+            case ADAM_V -> adamV;
+        };
+    }
+
+    /** Device address of the step's overflow flag (one int: 0 finite), for summing it across GPUs. */
+    public long flagAddress() { return flag; }
+
+    /** Clears the overflow flag; {@link #checkFinite} then sets it where a gradient is inf/NaN. */
+    public void clearFlag() { dev.zero(flag, 4); }
+
+    /** Marks the flag if a gradient in {@code [offset, offset+length)} is inf or NaN (offset a multiple of 4 floats). */
+    public void checkFinite(long offset, long length) {
+        checkRange(offset, length);
+        if (length > 0) launch("check_finite", Math.max(1, (length / 4 + BLOCK - 1) / BLOCK), BLOCK, grads + 4 * offset, length, flag);
+    }
+
+    /**
+     * Adam over the given {offset, length} ranges only (each offset a multiple of 4 floats), gated by the flag as
+     * {@link #adamStep} is, clearing their gradients; refreshes the low-precision weight copies. Returns whether the
+     * flag said finite.
+     */
+    public boolean adamStepOn(java.util.List<long[]> ranges, io.ncf.train.AdamConfig adam, long step, float lossScale) {
+        for (long[] r : ranges) {
+            checkRange(r[0], r[1]);
+            if (r[1] == 0) continue;
+            long o = 4 * r[0];
+            launch("adam", Math.max(1, (r[1] / 4 + BLOCK - 1) / BLOCK), BLOCK, params + o, grads + o, adamM + o, adamV + o, r[1],
+                    adam.stepSize(step), adam.beta1(), adam.beta2(), adam.eps(), adam.invBias2Sqrt(step), 1f / lossScale, flag);
+        }
+        refreshWeightCopies();
+        int[] fl = new int[1];
+        dev.download(flag, fl, 0, 1);
+        return fl[0] == 0;
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > layout.totalLength() || offset % 4 != 0)
+            throw new IllegalArgumentException("range [" + offset + ", " + (offset + length) + ") is not a 16-byte-aligned range of " + layout.totalLength());
+    }
+
+    /** {@code dst[0..n) += src[0..n)} on this engine's device, floats or ints (the sum of collectives of ranks sharing a GPU). */
+    void addInto(long dst, long src, long n, boolean ints) {
+        if (n > 0) launch(ints ? "add_i32" : "add_f32", grid(n), BLOCK, dst, src, n);
+    }
+
     /** The loss summed since the last call (synchronises with the GPU), then resets it. */
     public double takeLossSum() {
         double v = dev.downloadDouble(lossSum);
@@ -345,7 +483,9 @@ public final class CudaNeuMF implements AutoCloseable {
 
     // ---- inference and evaluation ----
 
-    private void forward(int count, long u, long i, DropoutMask mask, long pos) {
+    private void forward(int count, long u, long i, DropoutMask mask, long pos) { forward(count, u, i, mask, pos, 0L); }
+
+    private void forward(int count, long u, long i, DropoutMask mask, long pos, long posIdx) {
         ParamLayout.Tensor mfU = layout.get(ParamShapes.MF_USER), mfI = layout.get(ParamShapes.MF_ITEM);
         ParamLayout.Tensor mlpU = layout.get(ParamShapes.MLP_USER), mlpI = layout.get(ParamShapes.MLP_ITEM);
         if (f % 4 == 0 && e % 4 == 0)
@@ -359,7 +499,7 @@ public final class CudaNeuMF implements AutoCloseable {
             // H_{k+1}[B,out] = H_k W_k  (column-major: H_{k+1}^T = W_k^T(out x in) * H_k^T(in x B))
             gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, count, in, weightAct[k], actType, out, h[k], actType, in, 0f, h[k + 1], actType, out);
             launch("bias_relu_dropout", grid((long) count * ((out + 3) / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)),
-                    count, out, k, mask.seed(), threshold, keep, pos);
+                    count, out, k, mask.seed(), threshold, keep, pos, posIdx);
         }
     }
 

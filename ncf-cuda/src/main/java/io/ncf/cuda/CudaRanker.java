@@ -170,7 +170,7 @@ public final class CudaRanker implements BatchRanker {
                 gemm(CUBLAS_OP_N, CUBLAS_OP_N, out, n, in, weightAct[k], actType, out, h[k] + p0 * in * precision.activationBytes(), actType, in,
                         h[k + 1] + p0 * out * precision.activationBytes(), actType, out, computeType);
             }
-            launch("bias_relu_dropout", grid(pairs * (out / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)), (int) pairs, out, k, 0L, 0, 1f, 0L);
+            launch("bias_relu_dropout", grid(pairs * (out / 4)), BLOCK, h[k + 1], p(layout.denseBias(k)), (int) pairs, out, k, 0L, 0, 1f, 0L, 0L);
         }
         ParamLayout.Tensor fw = layout.get(ParamShapes.FINAL_W);
         long headGrid = Math.max(1, Math.min((pairs + 7) / 8, (long) dev.multiprocessors() * 32));

@@ -145,8 +145,10 @@ extern "C" __global__ void gather4(const int* U, const int* I, int B, const floa
 }
 
 // In place: z = relu(z + bias) * mask, the mask being DropoutMask's for (layer, pos0 + row). threshold 0: no dropout.
+// posIdx non-null: row b's dropout row is epoch position pos0 + posIdx[b] (samples selected out of a global batch
+// keep the masks of a single-GPU run); null: pos0 + b.
 extern "C" __global__ void bias_relu_dropout(act_t* Z, const float* bias, int B, int n, int layer, u64 seed,
-                                             int threshold, float keep, i64 pos0) {
+                                             int threshold, float keep, i64 pos0, const int* posIdx) {
     int quads = (n + 3) >> 2;
     bool vec = (n & 3) == 0;
     i64 total = (i64) B * quads;
@@ -154,7 +156,7 @@ extern "C" __global__ void bias_relu_dropout(act_t* Z, const float* bias, int B,
         i64 row = t / quads;
         int q = (int) (t - row * quads);
         u64 r = 0;
-        if (threshold > 0) r = mix64(maskRowState(seed, layer, pos0 + row) + GOLD * (u64) (q + 1));
+        if (threshold > 0) r = mix64(maskRowState(seed, layer, pos0 + (posIdx ? (i64) posIdx[row] : row)) + GOLD * (u64) (q + 1));
         act_t* z = Z + row * n + 4 * q;
         float v[4];
         if (vec) load4(z, v);
@@ -379,6 +381,40 @@ extern "C" __global__ void adam(float* p, float* g, float* m, float* v, i64 n, f
         i64 i = 4 * n4 + tail;
         adamOne(p[i], g[i], m[i], v[i], lrT, b1, b2, eps, invBc2, invScale, skip);
     }
+}
+
+// User-sharded data parallelism: of a global batch's n samples (every GPU holds all of them after an all-gather),
+// keeps those whose user is in [lo, hi), with each one's index in the batch (its dropout row), compacted to the
+// front of the s* arrays; *count ends as their number. One atomic per warp; the order of the kept samples depends
+// on scheduling, which changes sums only by rounding (the gradient atomics already do).
+extern "C" __global__ void select_owned(const int* gU, const int* gI, const float* gL, int n, int lo, int hi,
+                                        int* sU, int* sI, float* sL, int* sPos, int* count) {
+    int lane = threadIdx.x & 31;
+    for (i64 base = (blockIdx.x * (i64) blockDim.x + threadIdx.x) & ~31LL; base < n; base += (i64) gridDim.x * blockDim.x) {
+        i64 t = base + lane;
+        int u = t < n ? gU[t] : -1;
+        bool keep = t < n && u >= lo && u < hi;
+        unsigned m = __ballot_sync(0xffffffffu, keep);
+        int start = 0;
+        if (lane == 0 && m) start = atomicAdd(count, __popc(m));
+        start = __shfl_sync(0xffffffffu, start, 0);
+        if (keep) {
+            int at = start + __popc(m & ((1u << lane) - 1u));
+            sU[at] = u;
+            sI[at] = gI[t];
+            sL[at] = gL[t];
+            sPos[at] = (int) t;
+        }
+    }
+}
+
+// dst[i] += src[i]: a collective's sum when the ranks share one GPU (the checks of user-sharded training on one card).
+extern "C" __global__ void add_f32(float* dst, const float* src, i64 n) {
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < n; t += (i64) gridDim.x * blockDim.x) dst[t] += src[t];
+}
+
+extern "C" __global__ void add_i32(int* dst, const int* src, i64 n) {
+    for (i64 t = blockIdx.x * (i64) blockDim.x + threadIdx.x; t < n; t += (i64) gridDim.x * blockDim.x) dst[t] += src[t];
 }
 
 extern "C" __global__ void to_act(const float* src, act_t* dst, i64 n) {

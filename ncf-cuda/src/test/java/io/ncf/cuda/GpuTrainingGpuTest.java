@@ -127,6 +127,70 @@ class GpuTrainingGpuTest {
         }
     }
 
+    /** A user-sharded run of {@code ranks} ranks, all on GPU 0 (one rank: the user-sharded step alone, no collective). */
+    static GpuTraining sharded(int ranks, float dropout, int[][] d) {
+        NeuMFConfig c = new NeuMFConfig(USERS, ITEMS, 8, new int[]{16, 16, 8}, dropout);
+        GpuTraining.Settings s = new GpuTraining.Settings(c, Precision.FP32, AdamConfig.nvidia(), 5, 4, 1024, ranks)
+                .withExchange(GpuTraining.Exchange.USER_SHARDS);
+        return new GpuTraining(s, GpuTraining.Start.fresh(io.ncf.model.ParamInit.nvidia(c, 5)), java.util.List.of(), false, d[0], d[1], d[2], d[3], 101,
+                LossScaler.none(), ranks == 1 ? GpuTraining.Placement.all(1) : GpuTraining.Placement.sharedGpu(ranks));
+    }
+
+    /**
+     * User shards train the samples, masks and sums of one GPU: the first step's loss (the same samples and dropout
+     * masks, whichever GPU trains them) equals the plain run's to float rounding, and after 20 steps the parameters
+     * are as close to it as two GPUs' all-reduce is (sums regrouped, then Adam).
+     */
+    @Test void userShardsOnOneGpuTrainAsOneGpu() {
+        int[][] d = data(6);
+        for (float dropout : new float[]{0f, 0.5f}) {
+            double firstLoss;
+            float[] plain;
+            try (GpuTraining g = run(1, dropout, d)) {
+                firstLoss = g.trainSteps(0, 0, 1, 0, dropout);
+                g.trainSteps(0, 1, 19, 1, dropout);
+                plain = g.parameters();
+            }
+            for (int ranks : new int[]{1, 3, 4}) {
+                try (GpuTraining g = sharded(ranks, dropout, d)) {
+                    assertEquals(GpuTraining.Exchange.USER_SHARDS, g.exchange());
+                    double loss = g.trainSteps(0, 0, 1, 0, dropout);
+                    g.trainSteps(0, 1, 19, 1, dropout);
+                    double rel = relativeError(g.parameters(), plain);
+                    System.out.printf("user shards × %d, dropout %.1f: first loss %.9g vs %.9g, parameters after 20 steps %.3g from one GPU (%s)%n",
+                            ranks, dropout, loss, firstLoss, rel, g.userBlocks());
+                    assertEquals(firstLoss, loss, 1e-5 * Math.abs(firstLoss), "first step's loss, " + ranks + " ranks, dropout " + dropout);
+                    assertTrue(rel < 5e-2, ranks + " ranks, dropout " + dropout + ": relative difference " + rel);
+                }
+            }
+        }
+    }
+
+    /** Evaluation gathers the owners' user rows: a user-sharded run of 4 ranks learns the taste groups as one GPU does. */
+    @Test void userShardsLearnTheTasteGroups() {
+        int[][] d = data(1);
+        try (GpuTraining g = sharded(4, 0.1f, d)) {
+            double before = g.evaluate(10).hitRate();
+            for (int e = 0; e < 8; e++) epoch(g, e, 0.1f);
+            double after = g.evaluate(10).hitRate();
+            assertTrue(after > 0.5 && after > before + 0.2, "HR@10 " + before + " -> " + after);
+            float[][] mv = g.adamMoments();
+            assertEquals(g.parameters().length, mv[0].length);
+        }
+    }
+
+    /** A rank that fails mid-run ends every rank's step (none stays blocked in a collective), naming the rank and the cause. */
+    @Test void aFailingRankEndsTheRunNamingIt() {
+        int[][] d = data(7);
+        try (GpuTraining g = sharded(3, 0f, d)) {
+            g.injectFault(1, 3);
+            RankGroup.RankFailedException e = assertTimeoutPreemptively(java.time.Duration.ofMinutes(2),
+                    () -> assertThrows(RankGroup.RankFailedException.class, () -> g.trainSteps(0, 0, 10, 0, 0f)));
+            assertEquals(1, e.rank());
+            assertTrue(e.getMessage().contains("GPU 1 failed: injected fault at step 3"), e.getMessage());
+        }
+    }
+
     /** ||a - b|| / ||b||. */
     static double relativeError(float[] a, float[] b) {
         double num = 0, den = 0;
