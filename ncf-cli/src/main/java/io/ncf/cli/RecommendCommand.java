@@ -89,6 +89,8 @@ public final class RecommendCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (candidates > 0 && !ranking.onCpuKernel()) throw new NcfCli.UsageException("--candidates (two-stage) runs on the CPU kernel: leave out --engine " + ranking.engine + (ranking.fp16 ? " and --fp16" : ""));
         ranking.provider();   // an unknown --engine is refused before the model is read
+        // a bad NCF_BLAS / -Dncf.blas is refused before anything is written (the CPU kernel chooses its BLAS on first use)
+        if (ranking.onCpuKernel()) io.ncf.core.blas.Blas.backend();
         io.ncf.serve.ModelArtifact artifact = io.ncf.serve.ModelArtifact.read(model);
         try (Recommender rec = ranking.onCpuKernel()
                 ? ranking.cpuRecommender(artifact, Recommender.Options.defaults().withUnknownUsers(unknown).withThreads(nThreads).withCandidates(candidates))

@@ -233,6 +233,21 @@ class ServeCliTest {
         assertTrue(bad.err().contains("paper.test.negative:6:"), bad.err());
     }
 
+    /** A bad NCF_BLAS is refused before anything reaches standard output (no orphan CSV header), exit 2. */
+    @Test void aBadBlasSettingIsRefusedBeforeAnyOutput() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.ncf.cli.NcfCli", "recommend", "--model", artifactFile.toString(), "--users", "all", "-k", "3"));
+        Path outFile = Files.createTempFile(tmp, "blas", ".out"), errFile = Files.createTempFile(tmp, "blas", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(outFile.toFile()).redirectError(errFile.toFile());
+        pb.environment().put("NCF_BLAS", "bogus");
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");
+        String err = Files.readString(errFile, StandardCharsets.UTF_8);
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("NCF_BLAS=bogus: unknown BLAS 'bogus'"), err);
+        assertEquals("", Files.readString(outFile, StandardCharsets.UTF_8));
+    }
+
     private static String runJava(String mainClass, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), mainClass));
