@@ -94,6 +94,10 @@ elif [ "$1" = shards ]; then
   "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.parity.CudaParityTest \
       --select-class io.ncf.cuda.UserBlocksTest --select-class io.ncf.cuda.RankGroupTest 2>&1 | grep -v '^\s*at ' | tail -40
   for p in fp32 fp16; do
+    step "ml-20m shape, batch 1M: 2, 4, 8 user-sharded ranks on this GPU against one GPU after 20 steps ($p)"
+    NCF_CUDA_SHARE_GPU=1 "$b/run.sh" shards --gpus 2,4,8 --precision $p --check-steps 20 | grep -E "RESULT|floor|error"
+  done
+  for p in fp32 fp16; do
     f=""; [ $p = fp16 ] && f=--fp16
     step "ncf train --engine cuda ml-latest-small $p: one GPU, then 4 user-sharded ranks on it (best HR@10 within 0.01)"
     "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 $f | grep -E "Engine:|Best HR|Best Epoch"
@@ -109,6 +113,10 @@ elif [ "$1" = scale ]; then
   ws=1; for w in 2 4 8; do [ $w -le $n ] && ws="$ws,$w"; done
   step "JUnit: GpuTrainingGpuTest on $n GPUs"
   "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | tail -30
+  for p in fp32 fp16; do
+    step "ml-20m shape, batch 1M: user-sharded ranks against one GPU after 20 steps ($p)"
+    "$b/run.sh" shards --gpus "${ws#1,}" --precision $p --check-steps 20 | grep -E "RESULT|floor|error"
+  done
   step "ncf train --engine cuda --workers $n against 1, ml-latest-small FP32 (best HR@10 within 0.01)"
   "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 | grep -E "Engine:|Best HR"
   "$b/ncf" train --engine cuda --workers "$n" --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 | grep -E "Engine:|Best HR"

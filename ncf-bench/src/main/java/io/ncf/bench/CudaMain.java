@@ -20,6 +20,8 @@ import java.util.Random;
  *   bench-train [--precision P] [--steps N] [--batch B] [--epochs E] [--dropout D]   ml-20m-shaped random data
  *   bench-eval  [--precision P]             evaluation of 138,493 users × 101 candidates
  *   multi [--gpus 1,2,4] [--precision P] [--steps N]   NCCL data-parallel: equivalence after N steps, scaling
+ *   shards [--gpus 2,4,8] [--precision P] [--check-steps N]   user-sharded ranks against one GPU (ShardsCheck;
+ *                                           NCF_CUDA_SHARE_GPU=1 puts them all on GPU 0)
  *   gen-ratings OUT.csv [--rows N]          an ml-20m-shaped ratings.csv for 'ncf prepare' (see SyntheticRatings)
  *   rank REF [--precision P] [--max-pairs N] [--users N]   top-10 for every user of the ml-20m shape, checked against
  *                                           the CPU kernel's answers in REF (RankBench.writeReference), then full-ranking ranks
@@ -47,6 +49,7 @@ public final class CudaMain {
                 case "bench-train" -> Bench.train(o);
                 case "bench-eval" -> Bench.eval(o);
                 case "multi" -> MultiGpu.run(o);
+                case "shards" -> ShardsCheck.run(o);
                 case "train" -> TrainFile.run(o);
                 case "gen-ratings" -> SyntheticRatings.run(o);
                 case "rank" -> RankBench.run(o);
@@ -65,7 +68,7 @@ public final class CudaMain {
 
     static void usage(String why) {
         System.err.println("ncf-cuda: " + why + "\nusage: probe | check FILE | bench-train [--precision fp32|tf32|fp16|bf16] [--steps N] [--batch B] [--epochs E]"
-                + " | bench-eval [--precision P] | multi [--gpus 1,2,4] [--precision P] [--steps N]");
+                + " | bench-eval [--precision P] | multi [--gpus 1,2,4] [--precision P] [--steps N] | shards [--gpus 2,4,8] [--precision P] [--check-steps N]");
         System.exit(2);
     }
 
