@@ -91,13 +91,13 @@ elif [ "$1" = speed ]; then
   done
 elif [ "$1" = shards ]; then
   step "JUnit: ncf-cuda's GPU tests (user shards on one GPU, the failing-rank test), the parity suite"
-  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest --select-class io.ncf.cuda.CudaGpuTest --select-class io.ncf.parity.CudaParityTest \
+  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest --select-class io.ncf.parity.CudaParityTest \
       --select-class io.ncf.cuda.UserBlocksTest --select-class io.ncf.cuda.RankGroupTest 2>&1 | grep -v '^\s*at ' | tail -40
   for p in fp32 fp16; do
     step "ml-20m shape, batch 1M: 2, 4, 8 user-sharded ranks on this GPU against one GPU after 20 steps ($p)"
     NCF_CUDA_SHARE_GPU=1 "$b/run.sh" shards --gpus 2,4,8 --precision $p --check-steps 20 | grep -E "RESULT|floor|error"
   done
-  for p in fp32 fp16; do
+  for p in fp32; do
     f=""; [ $p = fp16 ] && f=--fp16
     step "ncf train --engine cuda ml-latest-small $p: one GPU, then 4 user-sharded ranks on it (best HR@10 within 0.01)"
     "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 20 --seed 1 $f | grep -E "Engine:|Best HR|Best Epoch"
@@ -108,6 +108,18 @@ elif [ "$1" = shards ]; then
     "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 20 --warmup 3 --workers 1 --exchange all-reduce,user-shards $f
     NCF_CUDA_SHARE_GPU=1 "$b/ncf" benchmark train --engine cuda -b 1048576 --steps 10 --warmup 2 --workers 2,4,8 --exchange user-shards $f
   done
+elif [ "$1" = sweep ]; then
+  step "JUnit: GpuTrainingGpuTest (user shards on one GPU, the failing-rank test)"
+  "$b/junit.sh" --select-class io.ncf.cuda.GpuTrainingGpuTest 2>&1 | grep -v '^\s*at ' | tail -25
+  for f in "" --fp16; do
+    step "one GPU's step against its batch (a rank's share of 1M on 1, 2, 4, 8 GPUs) $f"
+    "$b/ncf" benchmark train --engine cuda -b 131072,262144,524288,1048576 --steps 30 --warmup 3 --exchange all-reduce,user-shards $f
+  done
+  step "checked negatives and a checkpoint with 4 user-sharded ranks on this GPU, against one GPU (ml-latest-small, 8 epochs)"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" -b 4096 -e 8 --seed 1 --no-neg-trick | grep -E "Best HR"
+  NCF_CUDA_SHARE_GPU=1 "$b/ncf" train --engine cuda --workers 4 --data "$b/data/ml-latest-small" -b 4096 -e 8 --seed 1 --no-neg-trick \
+      --checkpoint-dir /tmp/ck-shards | grep -E "Engine:|Best HR"
+  "$b/ncf" train --engine cuda --data "$b/data/ml-latest-small" --mode test --load-checkpoint-path /tmp/ck-shards/model.ncf | grep -E "HR"
 elif [ "$1" = scale ]; then
   n=$(nvidia-smi -L | wc -l)
   ws=1; for w in 2 4 8; do [ $w -le $n ] && ws="$ws,$w"; done

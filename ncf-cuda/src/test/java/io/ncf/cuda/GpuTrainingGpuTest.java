@@ -151,7 +151,7 @@ class GpuTrainingGpuTest {
                 g.trainSteps(0, 1, 19, 1, dropout);
                 plain = g.parameters();
             }
-            for (int ranks : new int[]{1, 3, 4}) {
+            for (int ranks : new int[]{1, 2, 4}) {
                 try (GpuTraining g = sharded(ranks, dropout, d)) {
                     assertEquals(GpuTraining.Exchange.USER_SHARDS, g.exchange());
                     double loss = g.trainSteps(0, 0, 1, 0, dropout);
@@ -182,7 +182,7 @@ class GpuTrainingGpuTest {
     /** A rank that fails mid-run ends every rank's step (none stays blocked in a collective), naming the rank and the cause. */
     @Test void aFailingRankEndsTheRunNamingIt() {
         int[][] d = data(7);
-        try (GpuTraining g = sharded(3, 0f, d)) {
+        try (GpuTraining g = sharded(4, 0f, d)) {
             g.injectFault(1, 3);
             RankGroup.RankFailedException e = assertTimeoutPreemptively(java.time.Duration.ofMinutes(2),
                     () -> assertThrows(RankGroup.RankFailedException.class, () -> g.trainSteps(0, 0, 10, 0, 0f)));
