@@ -65,6 +65,7 @@ final class SharedGpuExchange implements RankExchange {
 
     /** Everyone's work done, rank 0 moves the data (on its own thread: the add kernels are its engine's), everyone goes on. */
     private void collective(CudaNeuMF e, int rank, Runnable rank0) {
+        if (engines.length == 1) return; // a group of one (a user-sharded run on one GPU): nothing to move, no sync to pay
         e.device().synchronize();
         await();
         if (rank == 0) {
