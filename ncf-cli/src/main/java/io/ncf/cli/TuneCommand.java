@@ -59,6 +59,8 @@ public final class TuneCommand implements Callable<Integer> {
     @Option(names = "--patience", defaultValue = "3", paramLabel = "N", description = "Stop a trial after N epochs without a better validation HR (default: ${DEFAULT-VALUE}).") int patience;
     @Option(names = {"-k", "--topk"}, defaultValue = "10", paramLabel = "K", description = "K of the HR@K that chooses (default: ${DEFAULT-VALUE}).") int topK;
     @Option(names = "--engine", defaultValue = "fused", paramLabel = "NAME", description = "Training engine (default: ${DEFAULT-VALUE}).") String engine;
+    @Option(names = "--precision", paramLabel = "P", description = {"Compute precision of the trials: fp32 (default), bf16 or fp16, as 'ncf train --precision'",
+            "(refused where the engine or the CPU cannot run it well). A speed choice: the recipe does not record it."}) String precisionName;
     @Mixin OutputOptions console;
 
     /** A parsed --budget: time, or trials. */
@@ -107,6 +109,12 @@ public final class TuneCommand implements Callable<Integer> {
         // as in 'ncf train': a missing GPU or backend is a failure of the environment (exit 1), not of the flags
         if (!provider.availability().available()) throw new IllegalStateException(provider.availability().reason());
         if (kinds.stream().anyMatch(k -> k != ModelKind.NEUMF)) requireFeature(provider, Feature.MODEL_VARIANTS);
+        io.ncf.core.Precision precision = RankingOptions.precision(precisionName, false);
+        try {
+            provider.requirePrecision(precision);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
+        }
         if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
         Path log = logPath != null ? logPath : output.resolveSibling(output.getFileName() + ".trials.jsonl");
         for (Path p : List.of(output, log))
@@ -117,11 +125,12 @@ public final class TuneCommand implements Callable<Integer> {
         boolean decay = provider.unsupported(Feature.REGULARIZATION).isEmpty();
         if (!decay) info.printf("Engine %s has no weight decay: recipes are searched without it.%n", provider.name());
         SearchSpace space = new SearchSpace(kinds, ds.trainSize(), maxEpochs, decay);
-        Tuner tuner = new Tuner(ds, provider, new Tuner.Options(b.time(), b.trials(), maxEpochs, patience, seedUsed, topK, space));
+        Tuner tuner = new Tuner(ds, provider, new Tuner.Options(b.time(), b.trials(), maxEpochs, patience, seedUsed, topK, space, precision));
         NcfDataset v = tuner.validation();
         info.printf("Tuning on %s: %,d users, %,d items; validation split: %,d training positives, %,d held-out items with %d negatives each.%n",
                 data, v.numUsers(), v.numItems(), v.trainSize(), v.numUsers(), v.candidates().negativesPerUser());
-        info.printf("Budget %s, up to %d epochs a trial, patience %d, engine %s, seed %d.%n", b, maxEpochs, patience, provider.name(), seedUsed);
+        info.printf("Budget %s, up to %d epochs a trial, patience %d, engine %s%s, seed %d.%n", b, maxEpochs, patience, provider.name(),
+                precision == io.ncf.core.Precision.FP32 ? "" : " (" + precision.id() + ")", seedUsed);
         info.flush();
         Tuner.Result result;
         if (log.toAbsolutePath().getParent() != null) Files.createDirectories(log.toAbsolutePath().getParent());
@@ -146,7 +155,7 @@ public final class TuneCommand implements Callable<Integer> {
                     } else {
                         out.printf(Locale.ROOT, "trial %d: validation HR@%d %.4f NDCG@%d %.4f at epoch %d (%d epochs, %.0f s, stopped: %s)%n", t.id(), topK, t.bestHr(),
                                 topK, t.bestNdcg(), t.bestEpoch(), t.epochsRun(), t.seconds(), t.stop());
-                        writeLine(jsonl, t, seedUsed);
+                        writeLine(jsonl, t, seedUsed, precision);
                     }
                     out.flush();
                 }
@@ -187,11 +196,12 @@ public final class TuneCommand implements Callable<Integer> {
         }
     }
 
-    private static void writeLine(BufferedWriter w, Tuner.Trial t, long seed) {
+    private static void writeLine(BufferedWriter w, Tuner.Trial t, long seed, io.ncf.core.Precision precision) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("trial", t.id());
         m.put("tune_seed", seed);
         m.put("trial_seed", t.seed());
+        m.put("precision", precision.id());
         for (var e : t.recipe().toMap().entrySet()) if (!e.getKey().equals("epochs")) m.put(e.getKey(), typed(e.getValue()));
         m.put("best_hr", t.bestHr());
         m.put("best_ndcg", t.bestNdcg());

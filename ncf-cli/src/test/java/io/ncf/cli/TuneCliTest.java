@@ -95,6 +95,42 @@ class TuneCliTest {
         assertTrue(seed.out().contains("Recipe seed: model=neumf factors=64 layers=256,256,128,64"), seed.out());
     }
 
+    /**
+     * Trials in BF16 where this CPU runs it (AMX-BF16 or AVX512-BF16 with MKL): they learn, the trial log says so,
+     * the recipe does not record it. Elsewhere --precision bf16 is refused with the reason (exit 2), as in ncf train.
+     */
+    @Test void trialsRunInTheRequestedPrecisionOrAreRefusedWithTheReason() throws IOException {
+        Path recipe = tmp.resolve("half/tuned.txt");
+        Result t = run("tune", "--data", data.toString(), "--budget", "2trials", "--max-epochs", "3", "--seed", "5", "-o", recipe.toString(),
+                "--precision", "bf16", "--quiet");
+        java.util.Optional<String> why = io.ncf.model.fused.HalfPrecision.unavailable(io.ncf.core.Precision.BF16);
+        if (why.isPresent()) {
+            assertEquals(2, t.exitCode(), t.out() + t.err());
+            assertTrue(t.err().contains("not available with --engine fused") && t.err().contains("NCF_HALF_FALLBACK=allow"), t.err());
+            assertFalse(Files.exists(recipe), "nothing written");
+        } else {
+            assertEquals(0, t.exitCode(), t.err());
+            List<String> trials = Files.readAllLines(tmp.resolve("half/tuned.txt.trials.jsonl"));
+            assertEquals(2, trials.size());
+            assertTrue(trials.get(0).contains("\"precision\":\"bf16\""), trials.get(0));
+            assertFalse(Files.readString(recipe).contains("precision"), "the recipe holds no precision:\n" + Files.readString(recipe));
+            // the same first trial in FP32: BF16 products learn as FP32 does (21 candidates: chance is 10/21 = 0.48)
+            Path fp32 = tmp.resolve("fp32/tuned.txt");
+            assertEquals(0, run("tune", "--data", data.toString(), "--budget", "1trials", "--max-epochs", "3", "--seed", "5", "-o", fp32.toString(),
+                    "--quiet").exitCode());
+            double hr16 = bestHr(trials.get(0)), hr32 = bestHr(Files.readAllLines(tmp.resolve("fp32/tuned.txt.trials.jsonl")).get(0));
+            System.out.printf("tune trial 0: validation HR@10 %.4f in BF16, %.4f in FP32%n", hr16, hr32);
+            assertTrue(hr16 > 0.6 && Math.abs(hr16 - hr32) <= 0.05, "BF16 " + hr16 + " against FP32 " + hr32);
+        }
+        Result bad = run("tune", "--data", data.toString(), "--budget", "1trials", "--precision", "fp64");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--precision: "), bad.err());
+    }
+
+    private static double bestHr(String jsonLine) {
+        return Double.parseDouble(jsonLine.replaceAll(".*\"best_hr\":([0-9.]+).*", "$1"));
+    }
+
     @Test void badRecipesAndBudgetsAreUsageErrors() throws IOException {
         Path bad = tmp.resolve("bad.txt");
         Files.writeString(bad, "epochs = 4\nnegative_samples = many\n");

@@ -47,15 +47,22 @@ public final class Tuner {
      * @param maxTrials trials at most (0: as many as the budget allows)
      * @param patience  epochs without a better validation HR before a trial stops
      */
-    public record Options(Duration budget, int maxTrials, int maxEpochs, int patience, long seed, int topK, SearchSpace space) {
+    public record Options(Duration budget, int maxTrials, int maxEpochs, int patience, long seed, int topK, SearchSpace space,
+                          io.ncf.core.Precision precision) {
         public Options {
             Objects.requireNonNull(space, "space");
+            Objects.requireNonNull(precision, "precision");
             if (budget == null && maxTrials <= 0) throw new IllegalArgumentException("give a time budget or a number of trials");
             if (budget != null && (budget.isNegative() || budget.isZero())) throw new IllegalArgumentException("budget must be positive, got " + budget);
             if (maxTrials < 0) throw new IllegalArgumentException("maxTrials must be ≥ 0, got " + maxTrials);
             if (maxEpochs <= 0) throw new IllegalArgumentException("maxEpochs must be positive, got " + maxEpochs);
             if (patience <= 0) throw new IllegalArgumentException("patience must be positive, got " + patience);
             if (topK <= 0) throw new IllegalArgumentException("topK must be positive, got " + topK);
+        }
+
+        /** Trials in FP32. */
+        public Options(Duration budget, int maxTrials, int maxEpochs, int patience, long seed, int topK, SearchSpace space) {
+            this(budget, maxTrials, maxEpochs, patience, seed, topK, space, io.ncf.core.Precision.FP32);
         }
     }
 
@@ -169,7 +176,9 @@ public final class Tuner {
                 def.learningRate(), def.beta1(), def.beta2(), def.eps(), options.topK(), def.validUsersPerBatch(), 0, def.target(), false, seed,
                 engine.defaultMicroBatch()));
         float[] init = recipe.start().parameters(validation, config, recipe.model(), seed, Runtime.getRuntime().availableProcessors(), null);
-        EngineSetup setup = new EngineSetup(validation, config, recipe.model(), opts, false, 1, LossScaler.none(), EngineState.initial(config, init));
+        // the trials' precision is a speed choice of this machine, not part of the recipe (ncf train chooses its own)
+        LossScaler scaler = options.precision() == io.ncf.core.Precision.FP16 ? LossScaler.dynamicDefaults() : LossScaler.none();
+        EngineSetup setup = new EngineSetup(validation, config, recipe.model(), opts, options.precision(), 1, scaler, EngineState.initial(config, init));
         List<EpochReport> reports = new ArrayList<>();
         String[] stop = {"max-epochs"};
         long t0 = System.nanoTime();
