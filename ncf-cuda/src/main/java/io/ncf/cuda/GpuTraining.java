@@ -7,7 +7,6 @@ import io.ncf.train.LossScaler;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.cuda.nccl.ncclUniqueId;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.List;
@@ -348,12 +347,7 @@ public final class GpuTraining implements AutoCloseable {
     }
 
     /** Throws a {@link CudaException} naming {@code what} and NCCL's message unless {@code rc} is ncclSuccess. */
-    public static void checkNccl(int rc, String what) {
-        if (rc != ncclSuccess) {
-            BytePointer s = ncclGetErrorString(rc);
-            throw new CudaException(what + " failed: NCCL error " + rc + " (" + (s == null ? "?" : s.getString()) + ")");
-        }
-    }
+    public static void checkNccl(int rc, String what) { NcclExchange.checkNccl(rc, what); }
 
     private boolean sharedRanks() { return rankExchange instanceof SharedGpuExchange; }
 

@@ -5,7 +5,6 @@ import org.bytedeco.cuda.nccl.ncclComm;
 
 import java.util.List;
 
-import static io.ncf.cuda.GpuTraining.checkNccl;
 import static org.bytedeco.cuda.global.nccl.*;
 
 /**
@@ -66,4 +65,12 @@ final class NcclExchange implements RankExchange {
     }
 
     @Override public void abort() { abort.run(); }
+
+    /** Throws a {@link CudaException} naming {@code what} and NCCL's message unless {@code rc} is ncclSuccess. */
+    static void checkNccl(int rc, String what) {
+        if (rc != ncclSuccess) {
+            org.bytedeco.javacpp.BytePointer s = ncclGetErrorString(rc);
+            throw new CudaException(what + " failed: NCCL error " + rc + " (" + (s == null ? "?" : s.getString()) + ")");
+        }
+    }
 }
