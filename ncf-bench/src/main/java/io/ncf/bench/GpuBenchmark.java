@@ -47,7 +47,7 @@ public final class GpuBenchmark {
             double sec = (System.nanoTime() - t0) / 1e9;
             String shards = run.userBlocks() == null ? "" : ", " + run.userBlocks();
             return new Result((double) batch * steps / sec, sec / steps, run.describe() + ", " + precision + ", skipped steps " + run.scaler().skippedTotal() + shards,
-                    run.exchange().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+                    run.exchange().id());
         }
     }
 

@@ -336,18 +336,17 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     /** {@code --exchange}'s words for {@link io.ncf.cuda.GpuTraining.Exchange}. */
     static io.ncf.cuda.GpuTraining.Exchange parseExchange(String s) {
-        return switch (s) {
-            case "auto" -> io.ncf.cuda.GpuTraining.Exchange.AUTO;
-            case "all-reduce" -> io.ncf.cuda.GpuTraining.Exchange.ALL_REDUCE;
-            case "user-shards" -> io.ncf.cuda.GpuTraining.Exchange.USER_SHARDS;
-            default -> throw new NcfCli.UsageException("--exchange: unknown '" + s + "': expected auto, all-reduce or user-shards");
-        };
+        try {
+            return io.ncf.cuda.GpuTraining.Exchange.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new NcfCli.UsageException("--exchange: " + e.getMessage());
+        }
     }
 
     private Map<String, Object> cudaTrainOnce(int batch, int workerCount, io.ncf.cuda.GpuTraining.Exchange exchange) {
         var p = fp16 ? io.ncf.cuda.Precision.FP16 : io.ncf.cuda.Precision.FP32;
         var g = io.ncf.bench.GpuBenchmark.train(users, items, batch, Math.max(1, warmup), steps, p, workerCount, NeuMFConfig.DEFAULT_DROPOUT, exchange);
-        String way = exchange == io.ncf.cuda.GpuTraining.Exchange.AUTO ? "" : " " + exchange.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        String way = exchange == io.ncf.cuda.GpuTraining.Exchange.AUTO ? "" : " " + exchange.id();
         Map<String, Object> r = result("train", "cuda " + p.toString().toLowerCase(java.util.Locale.ROOT) + (workerCount == 1 ? "" : " x" + workerCount) + way,
                 batch, g.samplesPerSecond(), g.seconds());
         r.put("workers", workerCount);

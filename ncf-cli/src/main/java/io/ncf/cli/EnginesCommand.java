@@ -54,6 +54,11 @@ public final class EnginesCommand implements Callable<Integer> {
         }
     }
 
+    /** An engine's refusal (a feature it lacks, a precision it cannot run here) as a usage error (exit 2) in the command line's words. */
+    static NcfCli.UsageException refusal(IllegalArgumentException e) {
+        return new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
+    }
+
     static String featureTable(List<EngineProvider> providers) {
         StringBuilder sb = new StringBuilder("| feature |");
         for (EngineProvider p : providers) sb.append(' ').append(p.name()).append(" |");

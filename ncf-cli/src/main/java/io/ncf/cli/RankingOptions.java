@@ -63,7 +63,7 @@ final class RankingOptions {
         try {
             return p.openRanker(a.config(), a.flatParams(), threads, precision());
         } catch (io.ncf.train.engine.UnsupportedFeatureException e) {
-            throw new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
+            throw EnginesCommand.refusal(e);
         }
     }
 }

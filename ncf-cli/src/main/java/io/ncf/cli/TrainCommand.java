@@ -363,7 +363,7 @@ public final class TrainCommand implements Callable<Integer> {
                 provider.require(Feature.MODEL_VARIANTS);
             if (lossScale != null) provider.require(Feature.LOSS_SCALING);
         } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
+            throw EnginesCommand.refusal(e);
         }
     }
 

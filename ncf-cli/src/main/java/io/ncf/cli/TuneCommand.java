@@ -108,13 +108,9 @@ public final class TuneCommand implements Callable<Integer> {
         EngineProvider provider = EnginesCommand.named(engine);
         // as in 'ncf train': a missing GPU or backend is a failure of the environment (exit 1), not of the flags
         if (!provider.availability().available()) throw new IllegalStateException(provider.availability().reason());
-        if (kinds.stream().anyMatch(k -> k != ModelKind.NEUMF)) requireFeature(provider, Feature.MODEL_VARIANTS);
+        if (kinds.stream().anyMatch(k -> k != ModelKind.NEUMF)) require(() -> provider.require(Feature.MODEL_VARIANTS));
         io.ncf.core.Precision precision = RankingOptions.precision(precisionName, false);
-        try {
-            provider.requirePrecision(precision);
-        } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException(e.getMessage().replace("with engine ", "with --engine "));
-        }
+        require(() -> provider.requirePrecision(precision));
         if (!Files.isDirectory(data)) throw new NcfCli.UsageException("--data " + data + " is not a dataset directory (make one with 'ncf prepare')");
         Path log = logPath != null ? logPath : output.resolveSibling(output.getFileName() + ".trials.jsonl");
         for (Path p : List.of(output, log))
@@ -188,11 +184,12 @@ public final class TuneCommand implements Callable<Integer> {
         return NcfCli.EXIT_OK;
     }
 
-    private static void requireFeature(EngineProvider p, Feature f) {
+    /** An engine's refusal (a feature it lacks, a precision this machine cannot run well) as a usage error naming the flag (exit 2). */
+    private static void require(Runnable check) {
         try {
-            p.require(f);
+            check.run();
         } catch (IllegalArgumentException e) {
-            throw new NcfCli.UsageException(e.getMessage());
+            throw EnginesCommand.refusal(e);
         }
     }
 

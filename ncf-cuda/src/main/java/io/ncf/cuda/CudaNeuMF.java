@@ -235,9 +235,13 @@ public final class CudaNeuMF implements AutoCloseable {
     /** Copies samples {@code [from, from+count)} of host arrays into the device batch. */
     public void setBatch(int[] u, int[] i, float[] y, int from, int count) {
         checkCount(count);
-        dev.upload(users, u, from, count);
-        dev.upload(items, i, from, count);
-        dev.upload(labels, y, from, count);
+        upload(u, i, y, from, count, users, items, labels);
+    }
+
+    private void upload(int[] u, int[] i, float[] y, int from, int count, long toU, long toI, long toY) {
+        dev.upload(toU, u, from, count);
+        dev.upload(toI, i, from, count);
+        dev.upload(toY, y, from, count);
     }
 
     /** Uploads the training positives once; {@link #makeBatch} draws epochs from them on the device. */
@@ -254,12 +258,17 @@ public final class CudaNeuMF implements AutoCloseable {
     /** Builds epoch positions {@code [t0, t0+count)} of {@code plan} (negatives and shuffle) into the device batch. */
     public void makeBatch(EpochPlan plan, long t0, int count) {
         checkCount(count);
+        makeBatchInto(plan, t0, count, users, items, labels);
+    }
+
+    /** make_batch of positions {@code [t0, t0+count)} into device arrays {@code u, i, y}. */
+    private void makeBatchInto(EpochPlan plan, long t0, int count, long u, long i, long y) {
         if (positives == 0) throw new IllegalStateException("setPositives must be called before makeBatch");
         if (plan.size() != positives * (1L + plan.negatives()))
             throw new IllegalArgumentException("epoch plan of " + plan.size() + " samples does not match " + positives + " positives");
         if (t0 < 0 || t0 + count > plan.size()) throw new IllegalArgumentException("positions [" + t0 + ", " + (t0 + count) + ") outside the epoch");
         launch("make_batch", grid(count), BLOCK, t0, count, plan.size(), plan.halfBits(), plan.permKey(), plan.negKey(),
-                plan.negatives(), posUsers, posItems, config.numItems(), users, items, labels);
+                plan.negatives(), posUsers, posItems, config.numItems(), u, i, y);
     }
 
     /** Reads the device batch back (for tests of the sampler). */
@@ -353,19 +362,14 @@ public final class CudaNeuMF implements AutoCloseable {
     public void makeBatchAt(EpochPlan plan, long t0, int count, int at) {
         requireSharding();
         checkShare(count, at);
-        if (positives == 0) throw new IllegalStateException("setPositives must be called before makeBatchAt");
-        if (t0 < 0 || t0 + count > plan.size()) throw new IllegalArgumentException("positions [" + t0 + ", " + (t0 + count) + ") outside the epoch");
-        launch("make_batch", grid(count), BLOCK, t0, count, plan.size(), plan.halfBits(), plan.permKey(), plan.negKey(),
-                plan.negatives(), posUsers, posItems, config.numItems(), gUsers + 4L * at, gItems + 4L * at, gLabels + 4L * at);
+        makeBatchInto(plan, t0, count, gUsers + 4L * at, gItems + 4L * at, gLabels + 4L * at);
     }
 
     /** Copies host samples {@code [0, count)} into the global batch at sample {@code at} (checked negatives). */
     public void setBatchAt(int[] u, int[] i, float[] y, int count, int at) {
         requireSharding();
         checkShare(count, at);
-        dev.upload(gUsers + 4L * at, u, 0, count);
-        dev.upload(gItems + 4L * at, i, 0, count);
-        dev.upload(gLabels + 4L * at, y, 0, count);
+        upload(u, i, y, 0, count, gUsers + 4L * at, gItems + 4L * at, gLabels + 4L * at);
     }
 
     /**
@@ -425,7 +429,7 @@ public final class CudaNeuMF implements AutoCloseable {
     /** Marks the flag if a gradient in {@code [offset, offset+length)} is inf or NaN (offset a multiple of 4 floats). */
     public void checkFinite(long offset, long length) {
         checkRange(offset, length);
-        if (length > 0) launch("check_finite", Math.max(1, (length / 4 + BLOCK - 1) / BLOCK), BLOCK, grads + 4 * offset, length, flag);
+        if (length > 0) launch("check_finite", vectorGrid(length), BLOCK, grads + 4 * offset, length, flag);
     }
 
     /**
@@ -438,7 +442,7 @@ public final class CudaNeuMF implements AutoCloseable {
             checkRange(r[0], r[1]);
             if (r[1] == 0) continue;
             long o = 4 * r[0];
-            launch("adam", Math.max(1, (r[1] / 4 + BLOCK - 1) / BLOCK), BLOCK, params + o, grads + o, adamM + o, adamV + o, r[1],
+            launch("adam", vectorGrid(r[1]), BLOCK, params + o, grads + o, adamM + o, adamV + o, r[1],
                     adam.stepSize(step), adam.beta1(), adam.beta2(), adam.eps(), adam.invBias2Sqrt(step), 1f / lossScale, flag);
         }
         refreshWeightCopies();
@@ -446,6 +450,9 @@ public final class CudaNeuMF implements AutoCloseable {
         dev.download(flag, fl, 0, 1);
         return fl[0] == 0;
     }
+
+    /** Blocks for the 16-byte kernels (check_finite, adam): a thread per 4 floats, the tail read by the first threads. */
+    private static long vectorGrid(long n) { return Math.max(1, (n / 4 + BLOCK - 1) / BLOCK); }
 
     private void checkRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > layout.totalLength() || offset % 4 != 0)
@@ -470,15 +477,9 @@ public final class CudaNeuMF implements AutoCloseable {
      */
     public boolean adamStep(io.ncf.train.AdamConfig adam, long step, float lossScale) {
         long n = layout.totalLength();
-        dev.zero(flag, 4);
-        long vecGrid = Math.max(1, (n / 4 + BLOCK - 1) / BLOCK);
-        launch("check_finite", vecGrid, BLOCK, grads, n, flag);
-        launch("adam", vecGrid, BLOCK, params, grads, adamM, adamV, n, adam.stepSize(step), adam.beta1(), adam.beta2(),
-                adam.eps(), adam.invBias2Sqrt(step), 1f / lossScale, flag);
-        refreshWeightCopies();
-        int[] fl = new int[1];
-        dev.download(flag, fl, 0, 1);
-        return fl[0] == 0;
+        clearFlag();
+        checkFinite(0, n);
+        return adamStepOn(java.util.List.of(new long[]{0, n}), adam, step, lossScale);
     }
 
     // ---- inference and evaluation ----

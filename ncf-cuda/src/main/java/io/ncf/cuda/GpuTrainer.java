@@ -28,6 +28,7 @@ public final class GpuTrainer {
     private final List<long[]> frozen;
     private final HostBatches checked;
     private final Sharding sharding;
+    private final List<long[]> updated;   // sharding.updated(), once
 
     /**
      * User-sharded steps ({@link GpuTraining.Exchange#USER_SHARDS}): this rank's user block, its rows of the user tables,
@@ -37,6 +38,13 @@ public final class GpuTrainer {
     public record Sharding(UserBlocks blocks, RankExchange exchange, List<long[]> owned, List<long[]> shared) {
         public static Sharding of(UserBlocks blocks, RankExchange exchange, ParamLayout layout, int rank) {
             return new Sharding(blocks, exchange, blocks.ownedRanges(layout, rank), UserBlocks.sharedRanges(layout));
+        }
+
+        /** What this rank's Adam updates: its own user rows, then the shared ranges. */
+        public List<long[]> updated() {
+            List<long[]> u = new java.util.ArrayList<>(owned);
+            u.addAll(shared);
+            return List.copyOf(u);
         }
     }
 
@@ -83,6 +91,7 @@ public final class GpuTrainer {
         this.frozen = List.copyOf(frozen);
         this.checked = checked;
         this.sharding = sharding;
+        this.updated = sharding == null ? null : sharding.updated();
     }
 
     public EpochPlan plan(int epoch) { return new EpochPlan(positives, negatives, seed, epoch); }
@@ -140,9 +149,7 @@ public final class GpuTrainer {
         for (long[] r : sharding.owned()) engine.checkFinite(r[0], r[1]);   // local: these rows are complete here
         x.allReduceGradients(engine, rank, sharding.shared());              // sums the flags too
         for (long[] r : sharding.shared()) engine.checkFinite(r[0], r[1]);  // the sums, equal on every rank
-        List<long[]> update = new java.util.ArrayList<>(sharding.owned());
-        update.addAll(sharding.shared());
-        return engine.adamStepOn(update, adam, adamStep, scale);
+        return engine.adamStepOn(updated, adam, adamStep, scale);
     }
 
     public CudaNeuMF engine() { return engine; }

@@ -37,7 +37,18 @@ public final class GpuTraining implements AutoCloseable {
      * <li>{@link #AUTO}: USER_SHARDS where it applies and there is more than one rank, else ALL_REDUCE.
      * </ul>
      */
-    public enum Exchange { AUTO, ALL_REDUCE, USER_SHARDS }
+    public enum Exchange {
+        AUTO, ALL_REDUCE, USER_SHARDS;
+
+        /** The command line's word: auto, all-reduce, user-shards. */
+        public String id() { return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'); }
+
+        /** The exchange {@link #id} names. */
+        public static Exchange parse(String s) {
+            for (Exchange x : values()) if (x.id().equals(s)) return x;
+            throw new IllegalArgumentException("unknown '" + s + "': expected auto, all-reduce or user-shards");
+        }
+    }
 
     /** What a run needs besides its data; {@code gpus} GPUs share each global batch of {@code batch} samples. */
     public record Settings(NeuMFConfig config, Precision precision, AdamConfig adam, long seed, int negatives, int batch, int gpus,
@@ -271,7 +282,7 @@ public final class GpuTraining implements AutoCloseable {
      */
     private void gatherUsers(boolean moments) {
         if (blocks == null || !(paramsStale || (moments && momentsStale))) return;
-        ParamLayout layout = new ParamLayout(settings.config());
+        ParamLayout layout = engines[0].layout();
         List<RankExchange.Block> b = new java.util.ArrayList<>();
         for (int o = 0; o < blocks.ranks(); o++)
             for (long[] r : blocks.ownedRanges(layout, o)) {
