@@ -129,8 +129,13 @@ public final class GpuTraining implements AutoCloseable {
         }
 
         /** The placement {@code ncf train --workers N} gets: {@link #all}, or {@link #sharedGpu} where {@value #SHARE_ENV}=1. */
-        public static Placement forWorkers(int gpus) {
-            return gpus > 1 && "1".equals(System.getenv(SHARE_ENV)) ? sharedGpu(gpus) : all(gpus);
+        public static Placement forWorkers(int gpus) { return forWorkers(gpus, System.getenv(SHARE_ENV)); }
+
+        /** As above with {@value #SHARE_ENV}'s value given: unset, empty or 0 (every rank its own GPU) or 1; anything else is refused. */
+        static Placement forWorkers(int gpus, String share) {
+            if (share != null && !share.isEmpty() && !share.equals("0") && !share.equals("1"))
+                throw new IllegalArgumentException(SHARE_ENV + "=" + share + ": expected 1 (every rank on GPU 0, for checks) or 0");
+            return gpus > 1 && "1".equals(share) ? sharedGpu(gpus) : all(gpus);
         }
 
         /** Environment variable that puts every rank of {@code --workers N} on GPU 0 (checks of the multi-GPU numbers on one card). */
